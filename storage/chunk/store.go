@@ -1,0 +1,96 @@
+package chunk
+
+import (
+	"context"
+	"fmt"
+)
+
+// Chunk is a chunk's bytes with their hash.
+type Chunk struct {
+	Hash Hash
+	Data []byte
+}
+
+// New returns the chunk holding data.
+func New(data []byte) Chunk { return Chunk{Hash: Of(data), Data: data} }
+
+// RefUpdate is one compare-and-swap of a ref: if the ref now holds Old (the
+// zero Hash meaning "absent"), it is set to New (the zero Hash deleting it).
+type RefUpdate struct {
+	Name     string
+	Old, New Hash
+}
+
+// MaxRefNameLen bounds ref names.
+const MaxRefNameLen = 1024
+
+// Store holds chunks and named refs. All methods are safe for concurrent use.
+type Store interface {
+	// Get returns the bytes of chunk h. A miss returns an error matching
+	// ErrNotFound; bytes that do not match h return one matching ErrCorruption.
+	Get(ctx context.Context, h Hash) ([]byte, error)
+	// GetMany calls found once for each of hashes the store holds, in no
+	// particular order and never concurrently. Hashes it does not hold are
+	// skipped: callers that need all of them compare what they received.
+	GetMany(ctx context.Context, hashes []Hash, found func(Chunk) error) error
+	// Has reports whether the store holds chunk h.
+	Has(ctx context.Context, h Hash) (bool, error)
+	// HasMany returns the subset of hashes the store does not hold.
+	HasMany(ctx context.Context, hashes []Hash) (HashSet, error)
+	// Put stores chunks. It is idempotent. The chunks are durable once a
+	// later UpdateRefs returns successfully; Put alone promises no durability.
+	// Each chunk's Hash must be the hash of its Data.
+	Put(ctx context.Context, chunks ...Chunk) error
+	// Refs returns every ref and its value, read in one atomic step.
+	Refs(ctx context.Context) (map[string]Hash, error)
+	// UpdateRefs applies all updates in one atomic, durable step, or none.
+	// If any ref does not hold its Old value it returns an error matching
+	// ErrRefConflict; if any New names a chunk the store does not hold, one
+	// matching ErrMissingChunk. On success the change is on stable storage.
+	UpdateRefs(ctx context.Context, updates ...RefUpdate) error
+	// Close releases the store. Later calls return ErrClosed.
+	Close() error
+}
+
+// GetRef returns the value of one ref and whether it exists.
+func GetRef(ctx context.Context, s Store, name string) (Hash, bool, error) {
+	refs, err := s.Refs(ctx)
+	if err != nil {
+		return Hash{}, false, err
+	}
+	h, ok := refs[name]
+	return h, ok, nil
+}
+
+// CheckRefName validates a ref name.
+func CheckRefName(name string) error {
+	if name == "" || len(name) > MaxRefNameLen {
+		return fmt.Errorf("chunk: ref %q: %w", name, ErrBadRefName)
+	}
+	return nil
+}
+
+// CheckUpdates validates updates against the current refs, which it does not
+// modify: names must be valid, each ref updated once and holding its Old value.
+// It returns the hashes the new values name, which the caller must check are
+// present. Store implementations share it.
+func CheckUpdates(current map[string]Hash, updates []RefUpdate) ([]Hash, error) {
+	seen := make(map[string]bool, len(updates))
+	var targets []Hash
+	for _, u := range updates {
+		if err := CheckRefName(u.Name); err != nil {
+			return nil, err
+		}
+		if seen[u.Name] {
+			return nil, fmt.Errorf("chunk: ref %q updated twice in one batch: %w", u.Name, ErrBadRefName)
+		}
+		seen[u.Name] = true
+		if cur := current[u.Name]; cur != u.Old {
+			return nil, fmt.Errorf("chunk: update ref %s: holds %s, expected %s: %w", u.Name, cur, u.Old, ErrRefConflict)
+		}
+		if !u.New.IsZero() {
+			targets = append(targets, u.New)
+		}
+	}
+	return targets, nil
+}
