@@ -1,0 +1,104 @@
+package tree
+
+import (
+	"container/list"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cairndb/cairn/storage/chunk"
+)
+
+// DefaultCacheBytes is the node cache size NewNodeCache uses for a
+// non-positive size.
+const DefaultCacheBytes = 64 << 20
+
+const cacheShards = 16
+
+// NodeCache holds recently used decoded nodes, bounded by their approximate
+// size in bytes. It is safe for concurrent use and may be shared by the node
+// stores of several databases.
+type NodeCache struct {
+	shards        [cacheShards]cacheShard
+	hits, misses  atomic.Uint64
+}
+
+type cacheShard struct {
+	mu    sync.Mutex
+	max   int
+	used  int
+	items map[chunk.Hash]*list.Element
+	lru   list.List // front: most recently used; values are *node
+}
+
+// NewNodeCache returns a cache holding about maxBytes of decoded nodes.
+func NewNodeCache(maxBytes int) *NodeCache {
+	if maxBytes <= 0 {
+		maxBytes = DefaultCacheBytes
+	}
+	c := &NodeCache{}
+	for i := range c.shards {
+		c.shards[i].max = maxBytes / cacheShards
+		c.shards[i].items = make(map[chunk.Hash]*list.Element)
+	}
+	return c
+}
+
+func (c *NodeCache) shard(h chunk.Hash) *cacheShard { return &c.shards[h[0]%cacheShards] }
+
+func (c *NodeCache) get(h chunk.Hash) *node {
+	s := c.shard(h)
+	s.mu.Lock()
+	e, ok := s.items[h]
+	if ok {
+		s.lru.MoveToFront(e)
+	}
+	s.mu.Unlock()
+	if !ok {
+		c.misses.Add(1)
+		return nil
+	}
+	c.hits.Add(1)
+	return e.Value.(*node)
+}
+
+func (c *NodeCache) put(n *node) {
+	s := c.shard(n.hash)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.items[n.hash]; ok {
+		s.lru.MoveToFront(e)
+		return
+	}
+	if n.size > s.max {
+		return
+	}
+	s.items[n.hash] = s.lru.PushFront(n)
+	s.used += n.size
+	for s.used > s.max {
+		e := s.lru.Back()
+		old := e.Value.(*node)
+		s.lru.Remove(e)
+		delete(s.items, old.hash)
+		s.used -= old.size
+	}
+}
+
+// CacheStats reports a cache's use.
+type CacheStats struct {
+	Hits, Misses uint64
+	Bytes        int
+	Nodes        int
+}
+
+// Stats returns the cache's counters.
+func (c *NodeCache) Stats() CacheStats {
+	st := CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load()}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		st.Bytes += s.used
+		st.Nodes += len(s.items)
+		s.mu.Unlock()
+	}
+	return st
+}

@@ -1,0 +1,121 @@
+package tree
+
+import (
+	"context"
+	"math"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Node boundaries are content-defined: after each entry, the chunker decides
+// from the entry's key and the node's size so far whether the node ends. The
+// decision never looks further back than the node's start, so any two trees
+// holding the same entries make the same nodes, whatever order the entries
+// arrived in, and an edit only rewrites the nodes around it.
+//
+// The chance that a node ends grows with its size, following the hazard of a
+// Weibull distribution with shape 4 and scale TargetNodeSize: node sizes
+// cluster tightly around the target instead of spreading geometrically. Nodes
+// are never split below MinNodeSize and always split at MaxNodeSize.
+const (
+	TargetNodeSize = 4096
+	MinNodeSize    = 512
+	MaxNodeSize    = 16384
+	weibullShape   = 4
+)
+
+// entrySize is the size an entry contributes to its node for chunking.
+func entrySize(level int, e *entry) int {
+	if level > 0 {
+		return len(e.key) + 20 + 4
+	}
+	return len(e.key) + len(e.val) + 2
+}
+
+// boundaryHash hashes a key for the boundary decision at a level.
+func boundaryHash(level int, key []byte) uint64 {
+	h := xxhash.Sum64(key)
+	h ^= uint64(level+1) * 0x9e3779b97f4a7c15
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return h
+}
+
+// isBoundary reports whether a node whose size grew from start to end bytes
+// with the entry whose boundary hash is h ends after that entry. Explicit
+// float64 conversions keep the arithmetic free of fused operations, so the
+// decision is the same on every platform.
+func isBoundary(start, end int, h uint64) bool {
+	if end < MinNodeSize {
+		return false
+	}
+	if end >= MaxNodeSize {
+		return true
+	}
+	a := math.Pow(float64(start)/TargetNodeSize, weibullShape)
+	b := math.Pow(float64(end)/TargetNodeSize, weibullShape)
+	p := float64(1 - math.Exp(float64(a-b)))
+	return float64(h>>11)*(1.0/(1<<53)) < p
+}
+
+// chunker cuts a stream of entries of one level into nodes.
+type chunker struct {
+	w       *writer
+	level   int
+	pending []entry
+	size    int
+	out     []entry // one entry per node made, for the level above
+}
+
+func newChunker(w *writer, level int) *chunker { return &chunker{w: w, level: level} }
+
+// add appends an entry; it reports whether a node ended after it.
+func (c *chunker) add(ctx context.Context, e entry) (bool, error) {
+	c.pending = append(c.pending, e)
+	start := c.size
+	c.size += entrySize(c.level, &e)
+	if !isBoundary(start, c.size, boundaryHash(c.level, e.key)) {
+		return false, nil
+	}
+	return true, c.cut(ctx)
+}
+
+// atBoundary reports whether the chunker holds no entries of an unfinished node.
+func (c *chunker) atBoundary() bool { return len(c.pending) == 0 }
+
+// cut ends the current node.
+func (c *chunker) cut(ctx context.Context) error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	n, err := c.w.node(ctx, c.level, c.pending)
+	if err != nil {
+		return err
+	}
+	c.out = append(c.out, entry{key: n.lastKey(), child: n.hash, count: n.treeCount()})
+	c.pending = c.pending[:0:0]
+	c.size = 0
+	return nil
+}
+
+// buildLevels builds the levels above a level whose nodes are described by
+// entries, up to a single root, and returns the root. At least one entry.
+func buildLevels(ctx context.Context, w *writer, level int, entries []entry) (*node, error) {
+	for {
+		if len(entries) == 1 {
+			return w.read(ctx, entries[0].child)
+		}
+		level++
+		c := newChunker(w, level)
+		for _, e := range entries {
+			if _, err := c.add(ctx, e); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.cut(ctx); err != nil {
+			return nil, err
+		}
+		entries = c.out
+	}
+}

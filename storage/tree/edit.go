@@ -1,0 +1,190 @@
+package tree
+
+import (
+	"bytes"
+	"context"
+	"sort"
+)
+
+// Edit is one change to a map: set Key to Value, or, if Delete, remove Key.
+type Edit struct {
+	Key    []byte
+	Value  []byte
+	Delete bool
+}
+
+// levelEdit is a change to the entries of one level of a tree.
+type levelEdit struct {
+	e   entry
+	del bool
+}
+
+// Edit returns the map with edits applied, in one pass over the affected
+// nodes: only the nodes on the paths to the edited keys (and, where node
+// boundaries move, their neighbours) are rewritten. When several edits name
+// one key the last wins. Deleting an absent key does nothing. The result is
+// the map BuildMap would make from the same entries, to the hash.
+func (m Map) Edit(ctx context.Context, edits []Edit) (Map, error) {
+	if len(edits) == 0 {
+		return m, nil
+	}
+	sorted := make([]Edit, len(edits))
+	copy(sorted, edits)
+	sort.SliceStable(sorted, func(i, j int) bool { return bytes.Compare(sorted[i].Key, sorted[j].Key) < 0 })
+	w := &writer{ns: m.ns}
+	le := make([]levelEdit, 0, len(sorted))
+	for i, e := range sorted {
+		if i+1 < len(sorted) && bytes.Equal(e.Key, sorted[i+1].Key) {
+			continue // a later edit of the same key wins
+		}
+		if e.Delete {
+			le = append(le, levelEdit{e: entry{key: e.Key}, del: true})
+			continue
+		}
+		sv, err := storeValue(ctx, w, e.Value)
+		if err != nil {
+			return Map{}, err
+		}
+		le = append(le, levelEdit{e: entry{key: e.Key, val: sv}})
+	}
+
+	root := m.root
+	for level := 0; ; level++ {
+		up, out, err := editLevel(ctx, w, root, level, le)
+		if err != nil {
+			return Map{}, err
+		}
+		if level < root.level {
+			le = up
+			continue
+		}
+		// The root level was rewritten whole: out is the new level.
+		var newRoot *node
+		if len(out) == 0 {
+			if newRoot, err = w.node(ctx, 0, nil); err != nil {
+				return Map{}, err
+			}
+		} else if newRoot, err = buildLevels(ctx, w, level, out); err != nil {
+			return Map{}, err
+		}
+		if newRoot, err = collapse(ctx, w, newRoot); err != nil {
+			return Map{}, err
+		}
+		if err := w.flush(ctx); err != nil {
+			return Map{}, err
+		}
+		return Map{ns: m.ns, root: newRoot}, nil
+	}
+}
+
+// editLevel applies sorted edits to the entries of one level of the tree
+// under root. It rechunks each run of nodes the edits touch, starting at the
+// first such node (a node always starts fresh after a boundary) and going on
+// until a new boundary falls where an old node ended, after which the old
+// nodes are reused. It returns the edits this makes to the level above (old
+// nodes removed, new nodes added, keyed by their last keys) and every new
+// node made.
+func editLevel(ctx context.Context, w *writer, root *node, level int, edits []levelEdit) (up []levelEdit, out []entry, err error) {
+	c := newCursor(w.ns, root)
+	i := 0
+	for i < len(edits) {
+		if err := c.seek(ctx, edits[i].e.key, level); err != nil {
+			return nil, nil, err
+		}
+		ch := newChunker(w, level)
+		for {
+			n := c.nodes[level]
+			last := c.lastAtLevel(level)
+			if n.count() > 0 {
+				up = append(up, levelEdit{e: entry{key: n.lastKey()}, del: true})
+			}
+			j := 0
+			for {
+				haveEntry := j < n.count()
+				haveEdit := i < len(edits) && (last || bytes.Compare(edits[i].e.key, n.lastKey()) <= 0)
+				if !haveEntry && !haveEdit {
+					break
+				}
+				cmp := -1 // take the edit
+				if !haveEdit {
+					cmp = 1
+				} else if haveEntry {
+					cmp = bytes.Compare(edits[i].e.key, n.key(j))
+				}
+				var e *entry
+				if cmp <= 0 {
+					if !edits[i].del {
+						e = &edits[i].e
+					}
+					i++
+					if cmp == 0 {
+						j++
+					}
+				} else {
+					old := nodeEntry(n, j)
+					e = &old
+					j++
+				}
+				if e != nil {
+					if _, err := ch.add(ctx, *e); err != nil {
+						return nil, nil, err
+					}
+				}
+			}
+			if last {
+				if err := ch.cut(ctx); err != nil {
+					return nil, nil, err
+				}
+				break
+			}
+			if ch.atBoundary() {
+				break
+			}
+			// The new node runs on past the old one's end: carry on into
+			// the next old node.
+			if err := c.advance(ctx, level+1); err != nil {
+				return nil, nil, err
+			}
+			if err := c.load(ctx, level); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, e := range ch.out {
+			up = append(up, levelEdit{e: e})
+		}
+		out = append(out, ch.out...)
+	}
+	// Removals and additions of the same key (a node rewritten with the same
+	// last key) become one replacement.
+	sort.SliceStable(up, func(a, b int) bool { return bytes.Compare(up[a].e.key, up[b].e.key) < 0 })
+	merged := up[:0]
+	for _, u := range up {
+		if k := len(merged); k > 0 && bytes.Equal(merged[k-1].e.key, u.e.key) {
+			if !u.del {
+				merged[k-1] = u
+			}
+			continue
+		}
+		merged = append(merged, u)
+	}
+	return merged, out, nil
+}
+
+// nodeEntry returns entry i of n as an entry for a chunker.
+func nodeEntry(n *node, i int) entry {
+	if n.leaf() {
+		return entry{key: n.key(i), val: n.val(i)}
+	}
+	return entry{key: n.key(i), child: n.children[i], count: n.childCount(i)}
+}
+
+// lastAtLevel reports whether the cursor's node at level is the last node of
+// that level.
+func (c *cursor) lastAtLevel(level int) bool {
+	for l := level + 1; l <= c.top(); l++ {
+		if c.idx[l] != c.nodes[l].count()-1 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,216 @@
+package tree
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cairndb/cairn/storage/chunk"
+)
+
+// Node payload layout, after the chunk envelope (whose kind says leaf or
+// internal, and whose refs hold the children of an internal node or the blob
+// roots of a leaf's out-of-line values, in entry order):
+//
+//	uvarint level          0 for leaves
+//	uvarint n              number of entries
+//	n × uvarint            key lengths
+//	n × uvarint            value lengths
+//	keys, concatenated
+//	values, concatenated
+//
+// An internal node's key i is the last key of child i and its value i is the
+// uvarint count of entries under child i. A leaf's value is a stored value
+// (see value.go).
+
+// maxNodeEntries bounds the entry count a decoder accepts.
+const maxNodeEntries = 1 << 20
+
+// node is a decoded tree node. It is immutable and shared through the cache.
+type node struct {
+	hash     chunk.Hash
+	level    int
+	keyOff   []uint32 // len n+1: key i is keys[keyOff[i]:keyOff[i+1]]
+	keys     []byte
+	valOff   []uint32
+	vals     []byte
+	children []chunk.Hash // internal nodes only
+	cum      []uint64     // internal nodes only: cum[i] = entries under children[:i]
+	size     int          // approximate memory held, for the cache
+}
+
+func (n *node) count() int  { return len(n.keyOff) - 1 }
+func (n *node) leaf() bool  { return n.level == 0 }
+func (n *node) key(i int) []byte { return n.keys[n.keyOff[i]:n.keyOff[i+1]] }
+func (n *node) val(i int) []byte { return n.vals[n.valOff[i]:n.valOff[i+1]] }
+func (n *node) lastKey() []byte {
+	if n.count() == 0 {
+		return nil
+	}
+	return n.key(n.count() - 1)
+}
+
+// treeCount returns the number of leaf entries under the node.
+func (n *node) treeCount() uint64 {
+	if n.leaf() {
+		return uint64(n.count())
+	}
+	return n.cum[len(n.cum)-1]
+}
+
+// childCount returns the entries under child i of an internal node.
+func (n *node) childCount(i int) uint64 { return n.cum[i+1] - n.cum[i] }
+
+// entry is one entry on its way into a node being built.
+type entry struct {
+	key   []byte
+	val   []byte     // leaf: stored value
+	child chunk.Hash // internal: child node
+	count uint64     // internal: entries under child
+}
+
+// encodeNode returns the chunk of a node at level holding entries.
+func encodeNode(level int, entries []entry) []byte {
+	kind := chunk.KindTreeLeaf
+	var refs []chunk.Hash
+	if level > 0 {
+		kind = chunk.KindTreeInternal
+		refs = make([]chunk.Hash, len(entries))
+		for i := range entries {
+			refs[i] = entries[i].child
+		}
+	} else {
+		for i := range entries {
+			if h, ok := blobRef(entries[i].val); ok {
+				refs = append(refs, h)
+			}
+		}
+	}
+	size := 2 * binary.MaxVarintLen64
+	for i := range entries {
+		size += len(entries[i].key) + len(entries[i].val) + 2*binary.MaxVarintLen32
+	}
+	p := make([]byte, 0, size)
+	p = binary.AppendUvarint(p, uint64(level))
+	p = binary.AppendUvarint(p, uint64(len(entries)))
+	var cnt [binary.MaxVarintLen64]byte
+	for i := range entries {
+		p = binary.AppendUvarint(p, uint64(len(entries[i].key)))
+	}
+	for i := range entries {
+		if level > 0 {
+			p = binary.AppendUvarint(p, uint64(binary.PutUvarint(cnt[:], entries[i].count)))
+		} else {
+			p = binary.AppendUvarint(p, uint64(len(entries[i].val)))
+		}
+	}
+	for i := range entries {
+		p = append(p, entries[i].key...)
+	}
+	for i := range entries {
+		if level > 0 {
+			p = binary.AppendUvarint(p, entries[i].count)
+		} else {
+			p = append(p, entries[i].val...)
+		}
+	}
+	return chunk.Encode(kind, refs, p)
+}
+
+// decodeNode parses a node chunk, checking everything a reader relies on:
+// lengths in bounds, keys strictly ascending, child counts consistent.
+func decodeNode(h chunk.Hash, data []byte) (*node, error) {
+	env, err := chunk.Decode(h, data)
+	if err != nil {
+		return nil, err
+	}
+	if env.Kind != chunk.KindTreeLeaf && env.Kind != chunk.KindTreeInternal {
+		return nil, chunk.Corruptf(h, "not a tree node: %s", env.Kind)
+	}
+	p := env.Payload
+	bad := func(format string, args ...any) (*node, error) {
+		return nil, chunk.Corruptf(h, "tree node: "+format, args...)
+	}
+	level, w := binary.Uvarint(p)
+	if w <= 0 || level > 64 {
+		return bad("bad level")
+	}
+	p = p[w:]
+	if (level == 0) != (env.Kind == chunk.KindTreeLeaf) {
+		return bad("level %d in a %s chunk", level, env.Kind)
+	}
+	cnt, w := binary.Uvarint(p)
+	if w <= 0 || cnt > maxNodeEntries || cnt > uint64(len(p)) {
+		return bad("bad entry count")
+	}
+	p = p[w:]
+	n := int(cnt)
+	nd := &node{hash: h, level: int(level)}
+	offs := make([]uint32, 2*(n+1))
+	nd.keyOff, nd.valOff = offs[:n+1], offs[n+1:]
+	var total uint64
+	for _, off := range [][]uint32{nd.keyOff, nd.valOff} {
+		total = 0
+		for i := 0; i < n; i++ {
+			l, w := binary.Uvarint(p)
+			if w <= 0 || l > uint64(len(data)) {
+				return bad("bad length %d", i)
+			}
+			p = p[w:]
+			total += l
+			if total > uint64(len(data)) {
+				return bad("lengths exceed chunk")
+			}
+			off[i+1] = uint32(total)
+		}
+	}
+	klen, vlen := int(nd.keyOff[n]), int(nd.valOff[n])
+	if klen+vlen != len(p) {
+		return bad("payload is %d bytes, entries need %d", len(p), klen+vlen)
+	}
+	nd.keys, nd.vals = p[:klen], p[klen:]
+	for i := 1; i < n; i++ {
+		if string(nd.key(i-1)) >= string(nd.key(i)) {
+			return bad("keys out of order at %d", i)
+		}
+	}
+	if level > 0 {
+		if n == 0 {
+			return bad("empty internal node")
+		}
+		if env.NumRefs() != n {
+			return bad("%d children for %d entries", env.NumRefs(), n)
+		}
+		nd.children = env.Refs()
+		nd.cum = make([]uint64, n+1)
+		for i := 0; i < n; i++ {
+			c, w := binary.Uvarint(nd.val(i))
+			if w <= 0 || w != len(nd.val(i)) || c == 0 {
+				return bad("bad child count %d", i)
+			}
+			nd.cum[i+1] = nd.cum[i] + c
+		}
+	} else {
+		refs := 0
+		for i := 0; i < n; i++ {
+			v := nd.val(i)
+			if err := checkStoredValue(v); err != nil {
+				return bad("value %d: %v", i, err)
+			}
+			if hb, ok := blobRef(v); ok {
+				if refs >= env.NumRefs() || env.Ref(refs) != hb {
+					return bad("value %d: blob ref not in chunk refs", i)
+				}
+				refs++
+			}
+		}
+		if refs != env.NumRefs() {
+			return bad("%d refs for %d out-of-line values", env.NumRefs(), refs)
+		}
+	}
+	nd.size = len(data) + len(offs)*4 + len(nd.children)*chunk.HashSize + len(nd.cum)*8 + 128
+	return nd, nil
+}
+
+func (n *node) String() string {
+	return fmt.Sprintf("node(%s level=%d n=%d)", n.hash, n.level, n.count())
+}

@@ -1,0 +1,104 @@
+package tree
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/cairndb/cairn/storage/chunk"
+)
+
+// NodeStore reads and writes tree nodes and blobs in a chunk store, through a
+// cache of decoded nodes. It is safe for concurrent use.
+type NodeStore struct {
+	cs    chunk.Store
+	cache *NodeCache
+	reads atomic.Uint64
+}
+
+// NewNodeStore returns a node store over cs. cache may be shared between node
+// stores; nil means no caching.
+func NewNodeStore(cs chunk.Store, cache *NodeCache) *NodeStore {
+	return &NodeStore{cs: cs, cache: cache}
+}
+
+// ChunkStore returns the chunk store under ns.
+func (ns *NodeStore) ChunkStore() chunk.Store { return ns.cs }
+
+// Reads returns how many nodes ns has been asked for, from the cache or the
+// store. Tests and benchmarks use it to count the nodes an operation visits.
+func (ns *NodeStore) Reads() uint64 { return ns.reads.Load() }
+
+func (ns *NodeStore) read(ctx context.Context, h chunk.Hash) (*node, error) {
+	ns.reads.Add(1)
+	if ns.cache != nil {
+		if n := ns.cache.get(h); n != nil {
+			return n, nil
+		}
+	}
+	data, err := ns.cs.Get(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("tree: read node: %w", err)
+	}
+	n, err := decodeNode(h, data)
+	if err != nil {
+		return nil, err
+	}
+	if ns.cache != nil {
+		ns.cache.put(n)
+	}
+	return n, nil
+}
+
+// writer collects the chunks of one operation and puts them in one batch.
+type writer struct {
+	ns     *NodeStore
+	chunks []chunk.Chunk
+	bytes  int
+}
+
+// writerFlushBytes is how much a writer buffers before putting.
+const writerFlushBytes = 4 << 20
+
+// node encodes, caches and buffers a node; it returns the decoded node.
+func (w *writer) node(ctx context.Context, level int, entries []entry) (*node, error) {
+	data := encodeNode(level, entries)
+	c := chunk.New(data)
+	n, err := decodeNode(c.Hash, data)
+	if err != nil {
+		panic(fmt.Sprintf("tree: encoded node does not decode: %v", err))
+	}
+	if w.ns.cache != nil {
+		w.ns.cache.put(n)
+	}
+	return n, w.add(ctx, c)
+}
+
+func (w *writer) add(ctx context.Context, c chunk.Chunk) error {
+	w.chunks = append(w.chunks, c)
+	w.bytes += len(c.Data)
+	if w.bytes >= writerFlushBytes {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+func (w *writer) flush(ctx context.Context) error {
+	if len(w.chunks) == 0 {
+		return nil
+	}
+	err := w.ns.cs.Put(ctx, w.chunks...)
+	w.chunks, w.bytes = nil, 0
+	if err != nil {
+		return fmt.Errorf("tree: write nodes: %w", err)
+	}
+	return nil
+}
+
+// read reads a node, which may be one this writer has not put yet.
+func (w *writer) read(ctx context.Context, h chunk.Hash) (*node, error) {
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	return w.ns.read(ctx, h)
+}
