@@ -18,8 +18,8 @@ const cacheShards = 16
 // size in bytes. It is safe for concurrent use and may be shared by the node
 // stores of several databases.
 type NodeCache struct {
-	shards        [cacheShards]cacheShard
-	hits, misses  atomic.Uint64
+	shards       [cacheShards]cacheShard
+	hits, misses atomic.Uint64
 }
 
 type cacheShard struct {

@@ -38,8 +38,8 @@ type node struct {
 	size     int          // approximate memory held, for the cache
 }
 
-func (n *node) count() int  { return len(n.keyOff) - 1 }
-func (n *node) leaf() bool  { return n.level == 0 }
+func (n *node) count() int       { return len(n.keyOff) - 1 }
+func (n *node) leaf() bool       { return n.level == 0 }
 func (n *node) key(i int) []byte { return n.keys[n.keyOff[i]:n.keyOff[i+1]] }
 func (n *node) val(i int) []byte { return n.vals[n.valOff[i]:n.valOff[i+1]] }
 func (n *node) lastKey() []byte {
