@@ -79,7 +79,7 @@ func TestHistoryIndependence(t *testing.T) {
 }
 
 // collectGarbage drops every chunk m does not need, keeping long tests small.
-func collectGarbage(t testing.TB, cs *chunk.MemoryStore, m Map) {
+func collectGarbage(t tb, cs *chunk.MemoryStore, m Map) {
 	t.Helper()
 	lease := cs.Leases().Acquire(m.Hash())
 	defer lease.Release()

@@ -6,14 +6,20 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"testing"
-
+	
 	"github.com/cairndb/cairn/storage/chunk"
 )
 
+// tb is what the helpers need of a test: met by *testing.T and *rapid.T.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // newTestNodeStore returns a node store over a fresh memory store. Half the
 // callers get no cache, so that reads of nodes not yet put are caught.
-func newTestNodeStore(t testing.TB, cached bool) (*NodeStore, *chunk.MemoryStore) {
+func newTestNodeStore(t tb, cached bool) (*NodeStore, *chunk.MemoryStore) {
 	t.Helper()
 	cs := chunk.NewMemoryStore()
 	var cache *NodeCache
@@ -53,7 +59,7 @@ func (o oracle) apply(edits []Edit) {
 	}
 }
 
-func buildFromOracle(t testing.TB, ns *NodeStore, o oracle) Map {
+func buildFromOracle(t tb, ns *NodeStore, o oracle) Map {
 	t.Helper()
 	ctx := context.Background()
 	b := NewBuilder(ns)
@@ -69,7 +75,7 @@ func buildFromOracle(t testing.TB, ns *NodeStore, o oracle) Map {
 	return m
 }
 
-func collect(t testing.TB, m Map, r Range) [][2]string {
+func collect(t tb, m Map, r Range) [][2]string {
 	t.Helper()
 	ctx := context.Background()
 	it, err := m.Iter(ctx, r)
@@ -90,7 +96,7 @@ func collect(t testing.TB, m Map, r Range) [][2]string {
 }
 
 // checkMap compares every read operation of m with the oracle.
-func checkMap(t testing.TB, m Map, o oracle) {
+func checkMap(t tb, m Map, o oracle) {
 	t.Helper()
 	ctx := context.Background()
 	keys := o.keys()
@@ -174,7 +180,7 @@ func oracleDiff(from, to oracle) []string {
 	return out
 }
 
-func mapDiff(t testing.TB, from, to Map, fromO, toO oracle) []string {
+func mapDiff(t tb, from, to Map, fromO, toO oracle) []string {
 	t.Helper()
 	var out []string
 	var last []byte
