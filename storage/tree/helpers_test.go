@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	
+
 	"github.com/cairndb/cairn/storage/chunk"
 )
 
@@ -19,7 +19,7 @@ type tb interface {
 
 // newTestNodeStore returns a node store over a fresh memory store. Half the
 // callers get no cache, so that reads of nodes not yet put are caught.
-func newTestNodeStore(t tb, cached bool) (*NodeStore, *chunk.MemoryStore) {
+func newTestNodeStore(t interface{ Helper() }, cached bool) (*NodeStore, *chunk.MemoryStore) {
 	t.Helper()
 	cs := chunk.NewMemoryStore()
 	var cache *NodeCache
