@@ -1,0 +1,30 @@
+package diskstore
+
+// Defaults for Options.
+const (
+	// DefaultCacheSize is the size of Pebble's block cache.
+	DefaultCacheSize = 64 << 20
+	// DefaultMemTableSize is the size of one Pebble memtable: how much is
+	// written before it is flushed to a table file.
+	DefaultMemTableSize = 16 << 20
+)
+
+// Options configures a Store. Zero fields take the documented defaults. There
+// is deliberately no option to skip syncing: UpdateRefs is always durable.
+type Options struct {
+	// CacheSize is the size in bytes of the block cache (DefaultCacheSize).
+	CacheSize int64
+	// MemTableSize is the size in bytes of a memtable (DefaultMemTableSize).
+	MemTableSize uint64
+}
+
+// withDefaults returns o with zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	return o
+}

@@ -1,0 +1,534 @@
+package diskstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Store is a chunk store in a directory on disk. It is safe for concurrent use.
+type Store struct {
+	dir  string
+	db   *pebble.DB
+	lock *pebble.Lock
+	gate gate
+
+	// putMu makes Put atomic with respect to DeleteChunks and to the
+	// existence check of UpdateRefs: Put and the committer hold it shared,
+	// DeleteChunks and AdvanceGeneration exclusively.
+	putMu sync.RWMutex
+	gen   atomic.Uint64 // stamped on every Put; changed under putMu held exclusively
+	genMu sync.Mutex    // serializes AdvanceGeneration
+
+	leases *chunk.Leases
+
+	// refs is the current, durable value of every ref. The map is never
+	// modified once published: the committer builds a new one.
+	refs atomic.Pointer[map[string]chunk.Hash]
+
+	commits committer
+
+	// broken is set when a synced write failed: what reached the disk is
+	// then unknown, so the store refuses further writes until reopened.
+	broken atomic.Pointer[error]
+}
+
+var (
+	_ chunk.Store       = (*Store)(nil)
+	_ chunk.Collectable = (*Store)(nil)
+)
+
+// Open opens the store in dir, creating dir and an empty store if needed.
+// It fails with an error matching ErrLocked if the store is already open,
+// and with one matching ErrUnknownFormat if dir holds something else.
+func Open(dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
+	}
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			// Creating the lock file failed: a permission or disk problem.
+			return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
+		}
+		return nil, fmt.Errorf("diskstore: open %s: %w (%v)", dir, ErrLocked, err)
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref()
+	popts := &pebble.Options{
+		Cache:        cache,
+		MemTableSize: opts.MemTableSize,
+		Lock:         lock,
+		Logger:       quietLogger{},
+	}
+	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, db: db, lock: lock}
+	s.gate.idle.L = &s.gate.mu
+	if err := s.load(); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+// load checks the format, creating it in an empty database, and reads the
+// generation and the refs.
+func (s *Store) load() error {
+	v, closer, err := s.db.Get(keyFormat)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		empty, err := s.isEmpty()
+		if err != nil {
+			return err
+		}
+		if !empty {
+			return fmt.Errorf("no format key: %w", ErrUnknownFormat)
+		}
+		b := s.db.NewBatch()
+		b.Set(keyFormat, []byte(formatValue), nil)
+		b.Set(keyGen, binary.AppendUvarint(nil, 0), nil)
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("create store: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("read format: %w", err)
+	default:
+		format := string(v)
+		closer.Close()
+		if format != formatValue {
+			return fmt.Errorf("format %q, want %q: %w", format, formatValue, ErrUnknownFormat)
+		}
+	}
+
+	v, closer, err = s.db.Get(keyGen)
+	if err != nil {
+		return fmt.Errorf("read generation: %w", err)
+	}
+	gen, n := binary.Uvarint(v)
+	closer.Close()
+	if n <= 0 {
+		return &chunk.CorruptionError{File: s.dir, Detail: "bad generation key"}
+	}
+	s.gen.Store(gen)
+	s.leases = chunk.NewLeases(gen)
+
+	refs := make(map[string]chunk.Hash)
+	lower, upper := prefixBounds(prefixRef)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("read refs: %w", err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		name := string(it.Key()[1:])
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("read ref %q: %w", name, err)
+		}
+		if len(v) != chunk.HashSize {
+			it.Close()
+			return &chunk.CorruptionError{File: s.dir, Detail: fmt.Sprintf("ref %q holds %d bytes", name, len(v))}
+		}
+		refs[name] = chunk.Hash(v)
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("read refs: %w", err)
+	}
+	s.refs.Store(&refs)
+	return nil
+}
+
+func (s *Store) isEmpty() (bool, error) {
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		return false, err
+	}
+	empty := !it.First()
+	return empty, it.Close()
+}
+
+// Dir returns the directory of the store.
+func (s *Store) Dir() string { return s.dir }
+
+// Close waits for the calls in progress, then closes the store. Closing twice
+// is harmless; every other method returns chunk.ErrClosed after Close.
+func (s *Store) Close() error {
+	if !s.gate.close() {
+		return nil
+	}
+	err := s.db.Close()
+	if lerr := s.lock.Close(); err == nil {
+		err = lerr
+	}
+	if err != nil {
+		return fmt.Errorf("diskstore: close %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// enter is called first by every method; when it succeeds, the method must
+// call s.gate.leave.
+func (s *Store) enter() error {
+	if !s.gate.enter() {
+		return chunk.ErrClosed
+	}
+	return nil
+}
+
+// writable returns the error that broke the store, if any.
+func (s *Store) writable() error {
+	if p := s.broken.Load(); p != nil {
+		return fmt.Errorf("diskstore: store unusable after a failed sync, reopen it: %w", *p)
+	}
+	return nil
+}
+
+// Get implements chunk.Store. The bytes are checked against h.
+func (s *Store) Get(ctx context.Context, h chunk.Hash) ([]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.gate.leave()
+	v, closer, err := s.db.Get(chunkKey(h))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("diskstore: get %s: %w", h, chunk.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("diskstore: get %s: %w", h, err)
+	}
+	data, _, err := decodeValue(h, v)
+	closer.Close()
+	if err == nil {
+		err = chunk.Verify(h, data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("diskstore: get: %w", err)
+	}
+	return data, nil
+}
+
+// sortedUnique returns hashes sorted and without duplicates, in a new slice.
+func sortedUnique(hashes []chunk.Hash) []chunk.Hash {
+	out := slices.Clone(hashes)
+	slices.SortFunc(out, chunk.Hash.Compare)
+	return slices.Compact(out)
+}
+
+// seekEach positions an iterator over the chunk keys at each of hashes in
+// ascending order, calling fn with the value of every one present. The value
+// is valid only during the call.
+func (s *Store) seekEach(ctx context.Context, hashes []chunk.Hash, fn func(h chunk.Hash, v []byte) error) error {
+	lower, upper := prefixBounds(prefixChunk)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	key := make([]byte, 1+chunk.HashSize)
+	key[0] = prefixChunk
+	for i, h := range sortedUnique(hashes) {
+		if i%256 == 255 {
+			if err := ctx.Err(); err != nil {
+				it.Close()
+				return err
+			}
+		}
+		copy(key[1:], h[:])
+		if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err == nil {
+			err = fn(h, v)
+		}
+		if err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return it.Close()
+}
+
+// GetMany implements chunk.Store. Each chunk is checked against its hash;
+// a mismatch ends the call with an error matching chunk.ErrCorruption.
+// Duplicate hashes are delivered once.
+func (s *Store) GetMany(ctx context.Context, hashes []chunk.Hash, found func(chunk.Chunk) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	err := s.seekEach(ctx, hashes, func(h chunk.Hash, v []byte) error {
+		data, _, err := decodeValue(h, v)
+		if err == nil {
+			err = chunk.Verify(h, data)
+		}
+		if err != nil {
+			return err
+		}
+		return found(chunk.Chunk{Hash: h, Data: data})
+	})
+	if err != nil {
+		return fmt.Errorf("diskstore: get many: %w", err)
+	}
+	return nil
+}
+
+// Has implements chunk.Store.
+func (s *Store) Has(ctx context.Context, h chunk.Hash) (bool, error) {
+	if err := s.enter(); err != nil {
+		return false, err
+	}
+	defer s.gate.leave()
+	ok, err := s.has(h)
+	if err != nil {
+		return false, fmt.Errorf("diskstore: has %s: %w", h, err)
+	}
+	return ok, nil
+}
+
+func (s *Store) has(h chunk.Hash) (bool, error) {
+	_, closer, err := s.db.Get(chunkKey(h))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	closer.Close()
+	return true, nil
+}
+
+// HasMany implements chunk.Store.
+func (s *Store) HasMany(ctx context.Context, hashes []chunk.Hash) (chunk.HashSet, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.gate.leave()
+	absent := chunk.NewHashSet(hashes...)
+	err := s.seekEach(ctx, hashes, func(h chunk.Hash, _ []byte) error {
+		delete(absent, h)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("diskstore: has many: %w", err)
+	}
+	return absent, nil
+}
+
+// Put implements chunk.Store. Every chunk is written again even if present,
+// stamped with the current generation, which is what keeps a chunk that a
+// live transaction reuses from being collected. The write is not synced: the
+// next UpdateRefs makes it durable.
+func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if len(chunks) == 0 {
+		return nil
+	}
+	s.putMu.RLock()
+	defer s.putMu.RUnlock()
+	gen := s.gen.Load()
+	b := s.db.NewBatch()
+	defer b.Close()
+	var val []byte
+	for _, c := range chunks {
+		val = appendValue(val[:0], c.Data, gen)
+		if err := b.Set(chunkKey(c.Hash), val, nil); err != nil {
+			return fmt.Errorf("diskstore: put %s: %w", c.Hash, err)
+		}
+	}
+	// NoSync is safe because Pebble appends batches to its write-ahead log
+	// in commit order and a synced commit syncs the log up to its own
+	// record, and a log file is synced before Pebble moves on to the next
+	// one: so the synced batch of a later UpdateRefs makes this one durable
+	// too (see commitPipeline in pebble's commit.go).
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("diskstore: put %d chunks: %w", len(chunks), err)
+	}
+	return nil
+}
+
+// Refs implements chunk.Store. It returns a copy of the durable refs.
+func (s *Store) Refs(ctx context.Context) (map[string]chunk.Hash, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.gate.leave()
+	cur := *s.refs.Load()
+	out := make(map[string]chunk.Hash, len(cur))
+	for k, v := range cur {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// Leases implements chunk.Collectable.
+func (s *Store) Leases() *chunk.Leases { return s.leases }
+
+// ForEachChunk implements chunk.Collectable. It reads from a consistent view
+// taken when it starts. A stored value it cannot decode ends it with an error
+// matching chunk.ErrCorruption.
+func (s *Store) ForEachChunk(ctx context.Context, fn func(h chunk.Hash, gen uint64) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	if err := s.forEachChunk(ctx, fn); err != nil {
+		return fmt.Errorf("diskstore: for each chunk: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) forEachChunk(ctx context.Context, fn func(h chunk.Hash, gen uint64) error) error {
+	lower, upper := prefixBounds(prefixChunk)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		if n++; n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		k := it.Key()
+		if len(k) != 1+chunk.HashSize {
+			return &chunk.CorruptionError{File: s.dir, Detail: fmt.Sprintf("chunk key of %d bytes", len(k))}
+		}
+		h := chunk.Hash(k[1:])
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		_, gen, _, err := decodeHeader(h, v)
+		if err != nil {
+			return err
+		}
+		if err := fn(h, gen); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// DeleteChunks implements chunk.Collectable. It holds Put off while it checks
+// generations and deletes, so a chunk Put meanwhile is either stamped before
+// the check (and kept) or written after the deletion (and present). The
+// deletion is not synced: one lost in a crash leaves garbage, nothing worse.
+func (s *Store) DeleteChunks(ctx context.Context, hashes []chunk.Hash, before uint64) (int, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.gate.leave()
+	if err := s.writable(); err != nil {
+		return 0, err
+	}
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	b := s.db.NewBatch()
+	defer b.Close()
+	n := 0
+	err := s.seekEach(ctx, hashes, func(h chunk.Hash, v []byte) error {
+		_, gen, _, err := decodeHeader(h, v)
+		if err != nil {
+			return err
+		}
+		if gen < before {
+			n++
+			return b.Delete(chunkKey(h), nil)
+		}
+		return nil
+	})
+	if err == nil && n > 0 {
+		err = b.Commit(pebble.NoSync)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("diskstore: delete chunks: %w", err)
+	}
+	return n, nil
+}
+
+// AdvanceGeneration implements chunk.Collectable. The new generation is
+// synced to disk before any Put stamps it.
+func (s *Store) AdvanceGeneration(ctx context.Context) (uint64, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.gate.leave()
+	if err := s.writable(); err != nil {
+		return 0, err
+	}
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	gen := s.gen.Load() + 1
+	if err := s.db.Set(keyGen, binary.AppendUvarint(nil, gen), pebble.Sync); err != nil {
+		s.breakStore(err)
+		return 0, fmt.Errorf("diskstore: advance generation: %w", err)
+	}
+	// Wait for the Puts in progress, so that every Put that starts after
+	// this returns stamps the new generation.
+	s.putMu.Lock()
+	s.gen.Store(gen)
+	s.putMu.Unlock()
+	s.leases.SetGeneration(gen)
+	return gen, nil
+}
+
+func (s *Store) breakStore(err error) { s.broken.CompareAndSwap(nil, &err) }
+
+// Check walks every chunk reachable from every ref, checking that each is
+// present, decodes as an envelope and matches its hash. It returns the first
+// problem found: an error matching chunk.ErrNotFound for a missing chunk,
+// chunk.ErrCorruption for a bad one.
+func (s *Store) Check(ctx context.Context) error {
+	refs, err := s.Refs(ctx)
+	if err != nil {
+		return fmt.Errorf("diskstore: check: %w", err)
+	}
+	names := make([]string, 0, len(refs))
+	for name := range refs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	roots := make([]chunk.Hash, 0, len(names))
+	for _, name := range names {
+		roots = append(roots, refs[name])
+	}
+	err = chunk.Walk(ctx, s, roots, nil, func(chunk.Hash, []byte) error { return nil })
+	if err != nil {
+		return fmt.Errorf("diskstore: check: %w", err)
+	}
+	return nil
+}
+
+// quietLogger drops Pebble's informational messages and passes on the rest.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)               {}
+func (quietLogger) Errorf(format string, args ...any) { pebble.DefaultLogger.Errorf(format, args...) }
+func (quietLogger) Fatalf(format string, args ...any) { pebble.DefaultLogger.Fatalf(format, args...) }

@@ -1,0 +1,229 @@
+package diskstore
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/chunk/chunktest"
+	"github.com/cockroachdb/pebble/v2"
+)
+
+func open(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestConformance runs the store conformance suite against Store.
+func TestConformance(t *testing.T) {
+	chunktest.RunStoreTests(t, func(t *testing.T) chunk.Collectable {
+		return open(t, t.TempDir())
+	})
+}
+
+// TestReopen ensures that chunks, refs and the generation survive Close and
+// Open, and that leases start at the persisted generation.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	leaf := chunktest.Opaque(strings.Repeat("compressible ", 100))
+	root := chunktest.Node("root", leaf)
+	if err := s.Put(ctx, leaf, root); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "refs/heads/main", New: root.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := s.AdvanceGeneration(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, dir)
+	if g := s.Leases().Generation(); g != 3 {
+		t.Fatalf("generation after reopen = %d, want 3", g)
+	}
+	h, ok, err := chunk.GetRef(ctx, s, "refs/heads/main")
+	if err != nil || !ok || h != root.Hash {
+		t.Fatalf("ref after reopen = %s, %v, %v; want %s", h, ok, err, root.Hash)
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatalf("check after reopen: %v", err)
+	}
+	if g, err := s.AdvanceGeneration(ctx); err != nil || g != 4 {
+		t.Fatalf("advance after reopen = %d, %v; want 4", g, err)
+	}
+}
+
+// TestCompression ensures that a chunk is stored compressed only when that
+// saves space.
+func TestCompression(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	cases := []struct {
+		name  string
+		data  []byte
+		codec byte
+	}{
+		{"short", []byte("short"), codecRaw},
+		{"repetitive", []byte(strings.Repeat("abc", 1000)), codecSnappy},
+		{"incompressible", func() []byte {
+			var b []byte
+			for i := range 200 {
+				h := chunk.Of([]byte{byte(i)})
+				b = append(b, h[:]...)
+			}
+			return b
+		}(), codecRaw},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := chunk.New(tc.data)
+			if err := s.Put(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			v, closer, err := s.db.Get(chunkKey(c.Hash))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closer.Close()
+			if v[0] != tc.codec {
+				t.Fatalf("codec = %d, want %d", v[0], tc.codec)
+			}
+			if tc.codec == codecSnappy && len(v) >= len(tc.data) {
+				t.Fatalf("compressed value of %d bytes for %d bytes of data", len(v), len(tc.data))
+			}
+		})
+	}
+}
+
+// TestCorruption ensures that damaged values and missing reachable chunks
+// are reported as corruption or absence naming the chunk, never a panic.
+func TestCorruption(t *testing.T) {
+	ctx := context.Background()
+	leaf := chunktest.Opaque(strings.Repeat("leaf ", 50))
+	root := chunktest.Node("root", leaf)
+	cases := []struct {
+		name  string
+		value func(good []byte) []byte // nil: delete the leaf
+		want  error
+	}{
+		{"flipped byte", func(v []byte) []byte { v[len(v)-1] ^= 1; return v }, chunk.ErrCorruption},
+		{"unknown codec", func(v []byte) []byte { v[0] = 9; return v }, chunk.ErrCorruption},
+		{"truncated", func(v []byte) []byte { return v[:1] }, chunk.ErrCorruption},
+		{"bad snappy", func(v []byte) []byte { v[0] = codecSnappy; return append(v[:2], 0xff, 0xff, 0xff) }, chunk.ErrCorruption},
+		{"missing", nil, chunk.ErrNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t, t.TempDir())
+			if err := s.Put(ctx, leaf, root); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "main", New: root.Hash}); err != nil {
+				t.Fatal(err)
+			}
+			key := chunkKey(leaf.Hash)
+			if tc.value == nil {
+				err := s.db.Delete(key, pebble.Sync)
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				v, closer, err := s.db.Get(key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bad := tc.value(append([]byte(nil), v...))
+				closer.Close()
+				if err := s.db.Set(key, bad, pebble.Sync); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := s.Get(ctx, leaf.Hash)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), leaf.Hash.String()) {
+				t.Fatalf("get = %v, want %v naming %s", err, tc.want, leaf.Hash)
+			}
+			err = s.GetMany(ctx, []chunk.Hash{leaf.Hash}, func(chunk.Chunk) error { return nil })
+			if tc.value != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("get many = %v, want %v", err, tc.want)
+			}
+			err = s.Check(ctx)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), leaf.Hash.String()) {
+				t.Fatalf("check = %v, want %v naming %s", err, tc.want, leaf.Hash)
+			}
+		})
+	}
+}
+
+// TestLocked ensures that a store cannot be opened twice at once.
+func TestLocked(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	_, err := Open(dir, Options{})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open = %v, want ErrLocked", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("open after close: %v", err)
+	}
+	s2.Close()
+}
+
+// TestFormat ensures that Open refuses a store of an unknown format version
+// and a Pebble database that is not a cairn store.
+func TestFormat(t *testing.T) {
+	t.Run("unknown version", func(t *testing.T) {
+		dir := t.TempDir()
+		s := open(t, dir)
+		if err := s.db.Set(keyFormat, []byte("cairn-store 99"), pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		_, err := Open(dir, Options{})
+		if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), "cairn-store 99") {
+			t.Fatalf("open = %v, want ErrUnknownFormat naming the version", err)
+		}
+	})
+	t.Run("foreign database", func(t *testing.T) {
+		dir := t.TempDir()
+		db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Set([]byte("hello"), []byte("world"), pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if _, err := Open(dir, Options{}); !errors.Is(err, ErrUnknownFormat) {
+			t.Fatalf("open = %v, want ErrUnknownFormat", err)
+		}
+	})
+	t.Run("not a directory", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "file")
+		if err := os.WriteFile(file, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(file, Options{}); err == nil || errors.Is(err, ErrLocked) {
+			t.Fatalf("open of a file = %v, want an error other than ErrLocked", err)
+		}
+	})
+}
