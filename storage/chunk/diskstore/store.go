@@ -529,6 +529,6 @@ func (s *Store) Check(ctx context.Context) error {
 // quietLogger drops Pebble's informational messages and passes on the rest.
 type quietLogger struct{}
 
-func (quietLogger) Infof(string, ...any)               {}
+func (quietLogger) Infof(string, ...any)              {}
 func (quietLogger) Errorf(format string, args ...any) { pebble.DefaultLogger.Errorf(format, args...) }
 func (quietLogger) Fatalf(format string, args ...any) { pebble.DefaultLogger.Fatalf(format, args...) }
