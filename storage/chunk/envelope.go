@@ -36,13 +36,22 @@ const maxRefs = 1 << 20
 //
 // Layout: version byte, kind byte, uvarint len(refs), the refs, the payload.
 func Encode(kind Kind, refs []Hash, payload []byte) []byte {
-	buf := make([]byte, 0, 2+binary.MaxVarintLen64+len(refs)*HashSize+len(payload))
+	buf := make([]byte, 0, HeaderLen(len(refs))+len(payload))
+	return append(AppendHeader(buf, kind, refs), payload...)
+}
+
+// HeaderLen bounds the length of the envelope header of a chunk with n refs.
+func HeaderLen(n int) int { return 2 + binary.MaxVarintLen64 + n*HashSize }
+
+// AppendHeader appends the envelope header of a chunk to buf; the payload
+// follows it. Encode(k, r, p) is AppendHeader(nil, k, r) followed by p.
+func AppendHeader(buf []byte, kind Kind, refs []Hash) []byte {
 	buf = append(buf, FormatVersion, byte(kind))
 	buf = binary.AppendUvarint(buf, uint64(len(refs)))
 	for i := range refs {
 		buf = append(buf, refs[i][:]...)
 	}
-	return append(buf, payload...)
+	return buf
 }
 
 // Envelope is a decoded chunk envelope. Its slices alias the chunk's bytes.
