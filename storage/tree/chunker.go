@@ -2,7 +2,6 @@ package tree
 
 import (
 	"context"
-	"math"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -13,15 +12,15 @@ import (
 // holding the same entries make the same nodes, whatever order the entries
 // arrived in, and an edit only rewrites the nodes around it.
 //
-// The chance that a node ends grows with its size, following the hazard of a
-// Weibull distribution with shape 4 and scale TargetNodeSize: node sizes
-// cluster tightly around the target instead of spreading geometrically. Nodes
-// are never split below MinNodeSize and always split at MaxNodeSize.
+// The chance that a node ends after an entry follows the hazard of a Weibull
+// distribution with shape 4 and scale TargetNodeSize, taken at the middle of
+// the entry: k/λ·(s/λ)^(k-1)·Δ, in integers so that every platform decides
+// alike. Node sizes cluster tightly around the target instead of spreading
+// geometrically. Nodes never end below MinNodeSize and always at MaxNodeSize.
 const (
 	TargetNodeSize = 4096
 	MinNodeSize    = 512
 	MaxNodeSize    = 16384
-	weibullShape   = 4
 )
 
 // entrySize is the size an entry contributes to its node for chunking.
@@ -43,9 +42,7 @@ func boundaryHash(level int, key []byte) uint64 {
 }
 
 // isBoundary reports whether a node whose size grew from start to end bytes
-// with the entry whose boundary hash is h ends after that entry. Explicit
-// float64 conversions keep the arithmetic free of fused operations, so the
-// decision is the same on every platform.
+// with the entry whose boundary hash is h ends after that entry.
 func isBoundary(start, end int, h uint64) bool {
 	if end < MinNodeSize {
 		return false
@@ -53,10 +50,11 @@ func isBoundary(start, end int, h uint64) bool {
 	if end >= MaxNodeSize {
 		return true
 	}
-	a := math.Pow(float64(start)/TargetNodeSize, weibullShape)
-	b := math.Pow(float64(end)/TargetNodeSize, weibullShape)
-	p := float64(1 - math.Exp(float64(a-b)))
-	return float64(h>>11)*(1.0/(1<<53)) < p
+	// P·2^32 = 4·mid³·Δ/4096⁴·2^32 = mid³·Δ/2^14; mid < 2^14 and Δ < 2^14,
+	// so nothing overflows.
+	mid := uint64(start+end) / 2
+	threshold := mid * mid * mid * uint64(end-start) >> 14
+	return h>>32 < threshold
 }
 
 // chunker cuts a stream of entries of one level into nodes.
@@ -68,7 +66,15 @@ type chunker struct {
 	out     []entry // one entry per node made, for the level above
 }
 
-func newChunker(w *writer, level int) *chunker { return &chunker{w: w, level: level} }
+func newChunker(w *writer, level int) *chunker {
+	return &chunker{w: w, level: level, pending: w.entryBuf()}
+}
+
+// release gives the chunker's buffer back to its writer.
+func (c *chunker) release() {
+	c.w.spare = append(c.w.spare, c.pending[:0])
+	c.pending = nil
+}
 
 // add appends an entry; it reports whether a node ended after it.
 func (c *chunker) add(ctx context.Context, e entry) (bool, error) {
@@ -94,7 +100,7 @@ func (c *chunker) cut(ctx context.Context) error {
 		return err
 	}
 	c.out = append(c.out, entry{key: n.lastKey(), child: n.hash, count: n.treeCount()})
-	c.pending = c.pending[:0:0]
+	c.pending = c.pending[:0] // encodeNode copied what it needed
 	c.size = 0
 	return nil
 }

@@ -153,6 +153,7 @@ func editLevel(ctx context.Context, w *writer, root *node, level int, edits []le
 			up = append(up, levelEdit{e: e})
 		}
 		out = append(out, ch.out...)
+		ch.release()
 	}
 	// Removals and additions of the same key (a node rewritten with the same
 	// last key) become one replacement.

@@ -40,7 +40,7 @@ func TestGoldenHashes(t *testing.T) {
 		want string
 	}{
 		{"empty map", EmptyMapHash, "me24cd3m5m70el3jvgedet6gu98sck9e"},
-		{"20k entries and a blob", m.Hash(), "i0jsoh5n0kodpjc4t5ngkkq4fflhs7gb"},
+		{"20k entries and a blob", m.Hash(), "eh2oifebh3fdsb7bmtllg81l1omfsm14"},
 	} {
 		if tc.got.String() != tc.want {
 			t.Errorf("%s: hash %s, want %s", tc.name, tc.got, tc.want)

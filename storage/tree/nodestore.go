@@ -55,6 +55,17 @@ type writer struct {
 	ns     *NodeStore
 	chunks []chunk.Chunk
 	bytes  int
+	spare  [][]entry // entry buffers of finished chunkers, for reuse
+}
+
+// entryBuf returns an empty entry buffer for a chunker.
+func (w *writer) entryBuf() []entry {
+	if n := len(w.spare); n > 0 {
+		b := w.spare[n-1]
+		w.spare = w.spare[:n-1]
+		return b
+	}
+	return make([]entry, 0, 256)
 }
 
 // writerFlushBytes is how much a writer buffers before putting.
@@ -64,7 +75,7 @@ const writerFlushBytes = 4 << 20
 func (w *writer) node(ctx context.Context, level int, entries []entry) (*node, error) {
 	data := encodeNode(level, entries)
 	c := chunk.New(data)
-	n, err := decodeNode(c.Hash, data)
+	n, err := decodeNodeTrusted(c.Hash, data)
 	if err != nil {
 		panic(fmt.Sprintf("tree: encoded node does not decode: %v", err))
 	}
