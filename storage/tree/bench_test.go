@@ -46,7 +46,6 @@ func sortedBenchKeys() [][]byte {
 	return keys
 }
 
-
 func benchSetup(b *testing.B) Map {
 	benchOnce.Do(func() {
 		ctx := context.Background()
@@ -200,4 +199,3 @@ func BenchmarkDiff(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(m.ns.Reads()-reads)/float64(b.N), "nodes/op")
 }
-

@@ -124,7 +124,6 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-
 // decodeNode parses a node chunk, checking everything a reader relies on:
 // lengths in bounds, keys strictly ascending, child counts consistent.
 func decodeNode(h chunk.Hash, data []byte) (*node, error) { return decode(h, data, false) }
