@@ -13,10 +13,10 @@ import (
 // generation they were made from, compressed or not.
 func TestValueRoundTrip(t *testing.T) {
 	cases := map[string][]byte{
-		"empty":         {},
-		"short":         []byte("abc"),
-		"zeros 1MiB":    make([]byte, 1<<20),
-		"text":          []byte(strings.Repeat("the quick brown fox ", 100)),
+		"empty":      {},
+		"short":      []byte("abc"),
+		"zeros 1MiB": make([]byte, 1<<20),
+		"text":       []byte(strings.Repeat("the quick brown fox ", 100)),
 		"hash material": func() []byte {
 			var b []byte
 			for i := range 100 {
