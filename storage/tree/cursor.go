@@ -41,7 +41,7 @@ func (c *cursor) seek(ctx context.Context, key []byte, level int) error {
 		}
 		c.idx[l] = i
 		if l > level {
-			child, err := c.ns.read(ctx, n.children[i])
+			child, err := c.ns.read(ctx, n.child(i))
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ func (c *cursor) seekFirst(ctx context.Context, level int) error {
 	for l := c.top(); l >= level; l-- {
 		c.idx[l] = 0
 		if l > level {
-			child, err := c.ns.read(ctx, c.nodes[l].children[0])
+			child, err := c.ns.read(ctx, c.nodes[l].child(0))
 			if err != nil {
 				return err
 			}
@@ -81,7 +81,7 @@ func (c *cursor) seekLast(ctx context.Context) error {
 	for l := c.top(); l >= 0; l-- {
 		c.idx[l] = c.nodes[l].count() - 1
 		if l > 0 {
-			child, err := c.ns.read(ctx, c.nodes[l].children[c.idx[l]])
+			child, err := c.ns.read(ctx, c.nodes[l].child(c.idx[l]))
 			if err != nil {
 				return err
 			}
@@ -107,7 +107,7 @@ func (c *cursor) seekOrdinal(ctx context.Context, i uint64) error {
 		}
 		i -= n.cum[j]
 		c.idx[l] = j
-		child, err := c.ns.read(ctx, n.children[j])
+		child, err := c.ns.read(ctx, n.child(j))
 		if err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (c *cursor) seekOrdinal(ctx context.Context, i uint64) error {
 // load loads the nodes below valid down to level, each at its first entry.
 func (c *cursor) load(ctx context.Context, level int) error {
 	for l := c.valid; l > level; l-- {
-		child, err := c.ns.read(ctx, c.nodes[l].children[c.idx[l]])
+		child, err := c.ns.read(ctx, c.nodes[l].child(c.idx[l]))
 		if err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func (c *cursor) retreat(ctx context.Context) error {
 		return nil
 	}
 	for ; l > 0; l-- {
-		child, err := c.ns.read(ctx, c.nodes[l].children[c.idx[l]])
+		child, err := c.ns.read(ctx, c.nodes[l].child(c.idx[l]))
 		if err != nil {
 			return err
 		}

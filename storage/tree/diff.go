@@ -162,7 +162,7 @@ func (d *DiffIter) skipShared(ctx context.Context) (bool, error) {
 		if !a.atLevelStart(m) || !b.atLevelStart(m) {
 			continue
 		}
-		if a.nodes[m].children[a.idx[m]] != b.nodes[m].children[b.idx[m]] {
+		if a.nodes[m].child(a.idx[m]) != b.nodes[m].child(b.idx[m]) {
 			continue
 		}
 		if err := a.advance(ctx, m); err != nil {

@@ -176,7 +176,7 @@ func nodeEntry(n *node, i int) entry {
 	if n.leaf() {
 		return entry{key: n.key(i), val: n.val(i)}
 	}
-	return entry{key: n.key(i), child: n.children[i], count: n.childCount(i)}
+	return entry{key: n.key(i), child: n.child(i), count: n.childCount(i)}
 }
 
 // lastAtLevel reports whether the cursor's node at level is the last node of

@@ -71,7 +71,7 @@ func (m Map) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 			v, err := m.loadValue(ctx, n.val(i))
 			return v, err == nil, err
 		}
-		child, err := m.ns.read(ctx, n.children[i])
+		child, err := m.ns.read(ctx, n.child(i))
 		if err != nil {
 			return nil, false, err
 		}
@@ -235,7 +235,7 @@ func (b *Builder) Finish(ctx context.Context) (Map, error) {
 // more than one entry (or a leaf): a level of one node is the root.
 func collapse(ctx context.Context, w *writer, root *node) (*node, error) {
 	for root.level > 0 && root.count() == 1 {
-		child, err := w.read(ctx, root.children[0])
+		child, err := w.read(ctx, root.child(0))
 		if err != nil {
 			return nil, err
 		}

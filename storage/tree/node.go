@@ -27,16 +27,19 @@ const maxNodeEntries = 1 << 20
 
 // node is a decoded tree node. It is immutable and shared through the cache.
 type node struct {
-	hash     chunk.Hash
-	level    int
-	keyOff   []uint32 // len n+1: key i is keys[keyOff[i]:keyOff[i+1]]
-	keys     []byte
-	valOff   []uint32
-	vals     []byte
-	children []chunk.Hash // internal nodes only
-	cum      []uint64     // internal nodes only: cum[i] = entries under children[:i]
-	size     int          // approximate memory held, for the cache
+	hash   chunk.Hash
+	level  int
+	keyOff []uint32 // len n+1: key i is keys[keyOff[i]:keyOff[i+1]]
+	keys   []byte
+	valOff []uint32
+	vals   []byte
+	env    chunk.Envelope // its refs are the children of an internal node
+	cum    []uint64       // internal nodes only: cum[i] = entries under children before i
+	size   int            // approximate memory held, for the cache
 }
+
+// child returns the hash of child i of an internal node.
+func (n *node) child(i int) chunk.Hash { return n.env.Ref(i) }
 
 func (n *node) count() int       { return len(n.keyOff) - 1 }
 func (n *node) leaf() bool       { return n.level == 0 }
@@ -194,7 +197,7 @@ func decode(h chunk.Hash, data []byte, trusted bool) (*node, error) {
 		if env.NumRefs() != n {
 			return bad("%d children for %d entries", env.NumRefs(), n)
 		}
-		nd.children = env.Refs()
+		nd.env = env
 		nd.cum = make([]uint64, n+1)
 		for i := 0; i < n; i++ {
 			c, w := binary.Uvarint(nd.val(i))
@@ -221,7 +224,7 @@ func decode(h chunk.Hash, data []byte, trusted bool) (*node, error) {
 			return bad("%d refs for %d out-of-line values", env.NumRefs(), refs)
 		}
 	}
-	nd.size = len(data) + len(offs)*4 + len(nd.children)*chunk.HashSize + len(nd.cum)*8 + 128
+	nd.size = len(data) + len(offs)*4 + len(nd.cum)*8 + 128
 	return nd, nil
 }
 

@@ -65,7 +65,7 @@ func (w *writer) entryBuf() []entry {
 		w.spare = w.spare[:n-1]
 		return b
 	}
-	return make([]entry, 0, 256)
+	return make([]entry, 0, 128)
 }
 
 // writerFlushBytes is how much a writer buffers before putting.
