@@ -1,0 +1,440 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cairndb/cairn/storage/chunk"
+)
+
+// DefaultBranch is the branch Init creates when InitOptions names none.
+const DefaultBranch = "main"
+
+// InitCommitMessage is the message of the first commit, as in Dolt.
+const InitCommitMessage = "Initialize data repository"
+
+// Repo is the commit graph and refs of one database, over a chunk store. It
+// holds no state of its own besides the store, so any number of Repos may
+// share a store, in one process or several; every change of refs is a
+// compare-and-swap. All methods are safe for concurrent use.
+type Repo struct {
+	store chunk.Store
+}
+
+// InitOptions configures Init.
+type InitOptions struct {
+	// Name and Email sign the initial commit.
+	Name, Email string
+	// Time is the initial commit's time; zero means now.
+	Time time.Time
+	// DefaultBranch is the branch to create; empty means DefaultBranch.
+	DefaultBranch string
+}
+
+// Init makes store a repository: it writes the empty root value, the initial
+// commit (InitCommitMessage), the default branch at that commit and the
+// branch's working set. A store that has a branch already gives
+// ErrAlreadyInitialized.
+func Init(ctx context.Context, store chunk.Store, opts InitOptions) (*Repo, error) {
+	branch := opts.DefaultBranch
+	if branch == "" {
+		branch = DefaultBranch
+	}
+	if err := CheckBranchName(branch); err != nil {
+		return nil, err
+	}
+	r := Open(store)
+	refs, err := store.Refs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("repo: init: %w", err)
+	}
+	for name := range refs {
+		if strings.HasPrefix(name, HeadsPrefix) {
+			return nil, fmt.Errorf("repo: init: %w", ErrAlreadyInitialized)
+		}
+	}
+	defer r.lease()()
+	root := EmptyRoot().Encode()
+	sig := Signature{Name: opts.Name, Email: opts.Email, Time: opts.Time}
+	if sig.Time.IsZero() {
+		sig.Time = time.Now()
+	}
+	sig = sig.normalize()
+	c := &Commit{Root: root.Hash, Height: 1, Author: sig, Committer: sig, Message: InitCommitMessage}
+	cc, err := c.Encode()
+	if err != nil {
+		return nil, err
+	}
+	ws := &WorkingSet{Working: root.Hash, Staged: root.Hash}
+	wc, err := ws.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Put(ctx, root, cc, wc); err != nil {
+		return nil, fmt.Errorf("repo: init: %w", err)
+	}
+	err = store.UpdateRefs(ctx,
+		chunk.RefUpdate{Name: BranchRef(branch), New: cc.Hash},
+		chunk.RefUpdate{Name: WorkingSetRef(branch), Old: refs[WorkingSetRef(branch)], New: wc.Hash})
+	if err != nil {
+		return nil, fmt.Errorf("repo: init: %w", err)
+	}
+	return r, nil
+}
+
+// Open returns the repository in store. It does no I/O: a store that was
+// never initialized simply has no branches.
+func Open(store chunk.Store) *Repo { return &Repo{store: store} }
+
+// Store returns the chunk store the repository is in.
+func (r *Repo) Store() chunk.Store { return r.store }
+
+// lease protects roots, and every chunk put until the returned function is
+// called, from a garbage collection running meanwhile, if the store is
+// collectable. Every method that puts chunks and then names them in refs
+// holds one in between.
+func (r *Repo) lease(roots ...chunk.Hash) func() {
+	if c, ok := r.store.(chunk.Collectable); ok {
+		return c.Leases().Acquire(roots...).Release
+	}
+	return func() {}
+}
+
+// get reads chunk h.
+func (r *Repo) get(ctx context.Context, h chunk.Hash) ([]byte, error) {
+	return r.store.Get(ctx, h)
+}
+
+// ReadCommit reads and decodes commit h.
+func (r *Repo) ReadCommit(ctx context.Context, h chunk.Hash) (*Commit, error) {
+	data, err := r.get(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("repo: read commit: %w", err)
+	}
+	return DecodeCommit(h, data)
+}
+
+// ReadRoot reads and decodes root value h.
+func (r *Repo) ReadRoot(ctx context.Context, h chunk.Hash) (*RootValue, error) {
+	data, err := r.get(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("repo: read root value: %w", err)
+	}
+	return DecodeRootValue(h, data)
+}
+
+// ReadTable reads and decodes table record h.
+func (r *Repo) ReadTable(ctx context.Context, h chunk.Hash) (*TableRecord, error) {
+	data, err := r.get(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("repo: read table: %w", err)
+	}
+	return DecodeTableRecord(h, data)
+}
+
+// ReadTag reads and decodes tag h.
+func (r *Repo) ReadTag(ctx context.Context, h chunk.Hash) (*Tag, error) {
+	data, err := r.get(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("repo: read tag: %w", err)
+	}
+	return DecodeTag(h, data)
+}
+
+// ReadWorkingSet reads and decodes working set h.
+func (r *Repo) ReadWorkingSet(ctx context.Context, h chunk.Hash) (*WorkingSet, error) {
+	data, err := r.get(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("repo: read working set: %w", err)
+	}
+	return DecodeWorkingSet(h, data)
+}
+
+// WriteRoot puts the chunk of root value v and returns its hash. The caller
+// must have put the tables and collections it names, and holds a lease (see
+// the package documentation) until a ref reaches it.
+func (r *Repo) WriteRoot(ctx context.Context, v *RootValue) (chunk.Hash, error) {
+	return r.put(ctx, v.Encode())
+}
+
+// WriteTable puts the chunk of table record t and returns its hash, like
+// WriteRoot.
+func (r *Repo) WriteTable(ctx context.Context, t *TableRecord) (chunk.Hash, error) {
+	c, err := t.Encode()
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	return r.put(ctx, c)
+}
+
+func (r *Repo) put(ctx context.Context, c chunk.Chunk) (chunk.Hash, error) {
+	if err := r.store.Put(ctx, c); err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: put %s: %w", c.Hash, err)
+	}
+	return c.Hash, nil
+}
+
+// userCommit reads commit h, named by a caller: a missing chunk gives an error
+// matching chunk.ErrNotFound, a chunk of another kind one matching ErrNotCommit.
+func (r *Repo) userCommit(ctx context.Context, h chunk.Hash) (*Commit, error) {
+	if h.IsZero() {
+		return nil, fmt.Errorf("repo: zero hash: %w", ErrNotCommit)
+	}
+	data, err := r.get(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("repo: read commit: %w", err)
+	}
+	if env, err := chunk.Decode(h, data); err == nil && env.Kind != chunk.KindCommit {
+		return nil, fmt.Errorf("repo: %s is a %s: %w", h, env.Kind, ErrNotCommit)
+	}
+	return DecodeCommit(h, data)
+}
+
+// CommitMeta is who made a commit, when and why.
+type CommitMeta struct {
+	Message string
+	// Author wrote the change. A zero Time means now.
+	Author Signature
+	// Committer made the commit. The zero Signature means Author; a zero
+	// Time alone means Author's time.
+	Committer Signature
+}
+
+// signatures returns the author and committer meta describes, normalized.
+func (m CommitMeta) signatures() (Signature, Signature) {
+	a, c := m.Author, m.Committer
+	if a.Time.IsZero() {
+		a.Time = time.Now()
+	}
+	if c == (Signature{}) {
+		c = a
+	} else if c.Time.IsZero() {
+		c.Time = a.Time
+	}
+	return a.normalize(), c.normalize()
+}
+
+// CreateCommit writes a commit of root value root with parents (first parent
+// first, distinct; none for a new history) and returns its hash. It moves no
+// ref: the caller then points a branch at it (UpdateBranch), holding a lease
+// until it has (see the package documentation). Parents that are not commits
+// give ErrNotCommit; a root that is missing, chunk.ErrNotFound.
+func (r *Repo) CreateCommit(ctx context.Context, root chunk.Hash, parents []chunk.Hash, meta CommitMeta) (chunk.Hash, error) {
+	c, err := r.newCommit(ctx, root, parents, meta)
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	cc, err := c.Encode()
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	return r.put(ctx, cc)
+}
+
+func (r *Repo) newCommit(ctx context.Context, root chunk.Hash, parents []chunk.Hash, meta CommitMeta) (*Commit, error) {
+	if root.IsZero() {
+		return nil, fmt.Errorf("repo: create commit: zero root hash: %w", ErrInvalidValue)
+	}
+	if ok, err := r.store.Has(ctx, root); err != nil {
+		return nil, fmt.Errorf("repo: create commit: %w", err)
+	} else if !ok {
+		return nil, fmt.Errorf("repo: create commit: root %s: %w", root, chunk.ErrNotFound)
+	}
+	c := &Commit{Root: root, Parents: append([]chunk.Hash(nil), parents...), Height: 1, Message: meta.Message}
+	if len(parents) == 0 {
+		c.Parents = nil
+	}
+	for _, p := range parents {
+		pc, err := r.userCommit(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("repo: create commit: parent: %w", err)
+		}
+		c.Height = max(c.Height, pc.Height+1)
+	}
+	c.Author, c.Committer = meta.signatures()
+	return c, nil
+}
+
+// CommitOptions configures Commit.
+type CommitOptions struct {
+	CommitMeta
+	// AllowEmpty makes a commit even when nothing is staged.
+	AllowEmpty bool
+}
+
+// Commit records the staged root of branch as a new commit whose first parent
+// is the branch head, and, if a merge is in progress, whose second parent is
+// the merged commit. It moves the head to the new commit and clears the merge
+// state of the working set in one atomic step, and returns the commit's hash.
+// If the staged root equals the head's root and no merge is in progress it
+// returns ErrNothingToCommit, unless opts.AllowEmpty. A concurrent change of
+// the branch or its working set gives an error matching chunk.ErrRefConflict
+// and changes nothing.
+func (r *Repo) Commit(ctx context.Context, branch string, opts CommitOptions) (chunk.Hash, error) {
+	st, err := r.branchState(ctx, branch)
+	if err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: commit: %w", err)
+	}
+	defer r.lease(st.head, st.wsHash)()
+	head, err := r.ReadCommit(ctx, st.head)
+	if err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: commit: %w", err)
+	}
+	parents := []chunk.Hash{st.head}
+	if m := st.ws.Merge; m != nil {
+		parents = append(parents, m.Commit)
+	} else if st.ws.Staged == head.Root && !opts.AllowEmpty {
+		return chunk.Hash{}, fmt.Errorf("repo: commit to %s: %w", branch, ErrNothingToCommit)
+	}
+	h, err := r.CreateCommit(ctx, st.ws.Staged, parents, opts.CommitMeta)
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	err = r.UpdateBranch(ctx, BranchUpdate{
+		Branch: branch, OldHead: st.head, NewHead: h,
+		OldWorkingSet: st.wsHash, WorkingSet: &WorkingSet{Working: st.ws.Working, Staged: st.ws.Staged},
+	})
+	if err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: commit: %w", err)
+	}
+	return h, nil
+}
+
+// branchState is a branch's head and working set, read in one atomic step.
+type branchState struct {
+	refs   map[string]chunk.Hash
+	head   chunk.Hash
+	ws     *WorkingSet
+	wsHash chunk.Hash // zero if the branch has no working set yet
+}
+
+func (r *Repo) branchState(ctx context.Context, branch string) (*branchState, error) {
+	refs, err := r.store.Refs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	head, ok := refs[BranchRef(branch)]
+	if !ok {
+		return nil, fmt.Errorf("branch %q: %w", branch, ErrBranchNotFound)
+	}
+	st := &branchState{refs: refs, head: head, wsHash: refs[WorkingSetRef(branch)]}
+	if st.wsHash.IsZero() {
+		// A branch that arrived by fetch or clone has no working set yet:
+		// its working and staged roots are its head's.
+		c, err := r.ReadCommit(ctx, head)
+		if err != nil {
+			return nil, err
+		}
+		st.ws = &WorkingSet{Working: c.Root, Staged: c.Root}
+		return st, nil
+	}
+	if st.ws, err = r.ReadWorkingSet(ctx, st.wsHash); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// BranchUpdate is a change of a branch's head and, optionally, its working
+// set, applied by UpdateBranch.
+type BranchUpdate struct {
+	Branch string
+	// OldHead is the head the branch must have; NewHead the head it gets.
+	OldHead, NewHead chunk.Hash
+	// WorkingSet, if not nil, replaces the branch's working set; the branch
+	// must then have the working set OldWorkingSet (as WorkingSet returned
+	// it: zero for none). If nil, the working set is neither checked nor
+	// changed.
+	WorkingSet    *WorkingSet
+	OldWorkingSet chunk.Hash
+}
+
+// UpdateBranch moves a branch's head, and its working set if u says so, in
+// one atomic compare-and-swap. It is how merges, resets and fast-forwards
+// publish their result. The branch must exist; NewHead must be a commit. A
+// branch whose head or working set is no longer the old one gives an error
+// matching chunk.ErrRefConflict, and nothing changes.
+func (r *Repo) UpdateBranch(ctx context.Context, u BranchUpdate) error {
+	if u.OldHead.IsZero() {
+		return fmt.Errorf("repo: update branch %q: zero old head: %w", u.Branch, ErrInvalidValue)
+	}
+	if _, err := r.userCommit(ctx, u.NewHead); err != nil {
+		return fmt.Errorf("repo: update branch %q: %w", u.Branch, err)
+	}
+	defer r.lease(u.NewHead)()
+	updates := []chunk.RefUpdate{{Name: BranchRef(u.Branch), Old: u.OldHead, New: u.NewHead}}
+	if u.WorkingSet != nil {
+		h, err := r.putWorkingSet(ctx, u.WorkingSet)
+		if err != nil {
+			return fmt.Errorf("repo: update branch %q: %w", u.Branch, err)
+		}
+		updates = append(updates, chunk.RefUpdate{Name: WorkingSetRef(u.Branch), Old: u.OldWorkingSet, New: h})
+	}
+	if err := r.store.UpdateRefs(ctx, updates...); err != nil {
+		return fmt.Errorf("repo: update branch %q: %w", u.Branch, err)
+	}
+	return nil
+}
+
+// putWorkingSet checks that the roots ws names are in the store, puts ws and
+// returns its hash.
+func (r *Repo) putWorkingSet(ctx context.Context, ws *WorkingSet) (chunk.Hash, error) {
+	c, err := ws.Encode()
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	env, err := chunk.Decode(c.Hash, c.Data)
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	missing, err := r.store.HasMany(ctx, env.Refs())
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	if len(missing) > 0 {
+		return chunk.Hash{}, fmt.Errorf("working set names %s: %w", missing.Sorted()[0], chunk.ErrNotFound)
+	}
+	return r.put(ctx, c)
+}
+
+// WorkingSet returns the working set of branch and the hash to pass as old to
+// UpdateWorkingSet. A branch without a stored working set (one that arrived by
+// fetch or clone) has its head's root as working and staged root, and the zero
+// hash. A missing branch gives ErrBranchNotFound.
+func (r *Repo) WorkingSet(ctx context.Context, branch string) (*WorkingSet, chunk.Hash, error) {
+	st, err := r.branchState(ctx, branch)
+	if err != nil {
+		return nil, chunk.Hash{}, fmt.Errorf("repo: read working set: %w", err)
+	}
+	return st.ws, st.wsHash, nil
+}
+
+// UpdateWorkingSet replaces the working set of branch, which must still be
+// old (as WorkingSet returned it), with ws, and returns the new working set's
+// hash. The roots ws names must be in the store. A working set or branch head
+// changed meanwhile gives an error matching chunk.ErrRefConflict, and nothing
+// changes; a missing branch gives ErrBranchNotFound.
+func (r *Repo) UpdateWorkingSet(ctx context.Context, branch string, old chunk.Hash, ws *WorkingSet) (chunk.Hash, error) {
+	head, ok, err := chunk.GetRef(ctx, r.store, BranchRef(branch))
+	if err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: update working set: %w", err)
+	}
+	if !ok {
+		return chunk.Hash{}, fmt.Errorf("repo: update working set: branch %q: %w", branch, ErrBranchNotFound)
+	}
+	defer r.lease(head)()
+	h, err := r.putWorkingSet(ctx, ws)
+	if err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: update working set of %q: %w", branch, err)
+	}
+	// The unchanged head in the same step makes sure the branch still exists,
+	// so a working set never outlives its branch.
+	err = r.store.UpdateRefs(ctx,
+		chunk.RefUpdate{Name: BranchRef(branch), Old: head, New: head},
+		chunk.RefUpdate{Name: WorkingSetRef(branch), Old: old, New: h})
+	if err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: update working set of %q: %w", branch, err)
+	}
+	return h, nil
+}
