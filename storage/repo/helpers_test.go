@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"testing"
 	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
@@ -10,15 +9,22 @@ import (
 
 var initTime = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
+// testingT is what the helpers need of a *testing.T or a *rapid.T.
+type testingT interface {
+	Helper()
+	Fatal(args ...any)
+	Errorf(format string, args ...any)
+}
+
 // testRepo is a Repo whose helpers fail the test on error.
 type testRepo struct {
 	*Repo
-	t     testing.TB
+	t     testingT
 	store *chunk.MemoryStore
 }
 
 // newRepo returns a repository initialized in a new memory store.
-func newRepo(t testing.TB) *testRepo {
+func newRepo(t testingT) *testRepo {
 	t.Helper()
 	s := chunk.NewMemoryStore()
 	r, err := Init(context.Background(), s, InitOptions{Name: "Ada", Email: "ada@example.com", Time: initTime})
@@ -27,7 +33,7 @@ func newRepo(t testing.TB) *testRepo {
 }
 
 // check fails the test on err.
-func check(t testing.TB, err error) {
+func check(t testingT, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
