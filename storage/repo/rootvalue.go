@@ -20,8 +20,7 @@ const (
 // RootValue is the whole content of a database at one instant: its tables,
 // its collections of views, triggers, procedures and events, and a few opaque
 // settings. It is immutable: the methods that change it return a new value,
-// sharing what did not change. The zero value is not valid; start from
-// EmptyRoot or DecodeRootValue.
+// sharing what did not change. The zero value is the empty root.
 type RootValue struct {
 	tables      []NamedHash // table name → TableRecord chunk, sorted by name
 	collections []NamedHash // collection name → map root, sorted by name
