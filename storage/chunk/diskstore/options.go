@@ -1,5 +1,7 @@
 package diskstore
 
+import "github.com/cockroachdb/pebble/v2/vfs"
+
 // Defaults for Options.
 const (
 	// DefaultCacheSize is the size of Pebble's block cache.
@@ -16,6 +18,9 @@ type Options struct {
 	CacheSize int64
 	// MemTableSize is the size in bytes of a memtable (DefaultMemTableSize).
 	MemTableSize uint64
+
+	// fs is the file system, vfs.Default unless a test simulates crashes.
+	fs vfs.FS
 }
 
 // withDefaults returns o with zero fields set to their defaults.
@@ -25,6 +30,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.fs == nil {
+		o.fs = vfs.Default
 	}
 	return o
 }

@@ -7,14 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Store is a chunk store in a directory on disk. It is safe for concurrent use.
@@ -54,10 +52,10 @@ var (
 // and with one matching ErrUnknownFormat if dir holds something else.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := opts.fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
 	}
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	lock, err := pebble.LockDirectory(dir, opts.fs)
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) {
@@ -73,6 +71,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		MemTableSize: opts.MemTableSize,
 		Lock:         lock,
 		Logger:       quietLogger{},
+		FS:           opts.fs,
 	}
 	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	db, err := pebble.Open(dir, popts)
