@@ -359,11 +359,12 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 			return fmt.Errorf("diskstore: put %s: %w", c.Hash, err)
 		}
 	}
-	// NoSync is safe because Pebble appends batches to its write-ahead log
+	// NoSync is safe: Pebble (v2.1) appends batches to its write-ahead log
 	// in commit order and a synced commit syncs the log up to its own
-	// record, and a log file is synced before Pebble moves on to the next
-	// one: so the synced batch of a later UpdateRefs makes this one durable
-	// too (see commitPipeline in pebble's commit.go).
+	// record (commitPipeline in commit.go), and it closes and syncs a log
+	// file before it creates the next (rotateWAL in db.go). So the synced
+	// batch of a later UpdateRefs makes this one durable too; TestPowerLoss
+	// and the crash tests check it.
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("diskstore: put %d chunks: %w", len(chunks), err)
 	}
