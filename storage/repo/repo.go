@@ -56,28 +56,24 @@ func Init(ctx context.Context, store chunk.Store, opts InitOptions) (*Repo, erro
 		}
 	}
 	defer r.lease()()
-	root := EmptyRoot().Encode()
-	sig := Signature{Name: opts.Name, Email: opts.Email, Time: opts.Time}
-	if sig.Time.IsZero() {
-		sig.Time = time.Now()
-	}
-	sig = sig.normalize()
-	c := &Commit{Root: root.Hash, Height: 1, Author: sig, Committer: sig, Message: InitCommitMessage}
-	cc, err := c.Encode()
+	root, err := r.WriteRoot(ctx, EmptyRoot())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("repo: init: %w", err)
 	}
-	ws := &WorkingSet{Working: root.Hash, Staged: root.Hash}
-	wc, err := ws.Encode()
+	commit, err := r.writeCommit(ctx, root, nil, 1, CommitMeta{
+		Message: InitCommitMessage,
+		Author:  Signature{Name: opts.Name, Email: opts.Email, Time: opts.Time},
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("repo: init: %w", err)
 	}
-	if err := store.Put(ctx, root, cc, wc); err != nil {
+	ws, err := r.putWorkingSet(ctx, &WorkingSet{Working: root, Staged: root})
+	if err != nil {
 		return nil, fmt.Errorf("repo: init: %w", err)
 	}
 	err = store.UpdateRefs(ctx,
-		chunk.RefUpdate{Name: BranchRef(branch), New: cc.Hash},
-		chunk.RefUpdate{Name: WorkingSetRef(branch), Old: refs[WorkingSetRef(branch)], New: wc.Hash})
+		chunk.RefUpdate{Name: BranchRef(branch), New: commit},
+		chunk.RefUpdate{Name: WorkingSetRef(branch), Old: refs[WorkingSetRef(branch)], New: ws})
 	if err != nil {
 		return nil, fmt.Errorf("repo: init: %w", err)
 	}
@@ -102,14 +98,9 @@ func (r *Repo) lease(roots ...chunk.Hash) func() {
 	return func() {}
 }
 
-// get reads chunk h.
-func (r *Repo) get(ctx context.Context, h chunk.Hash) ([]byte, error) {
-	return r.store.Get(ctx, h)
-}
-
 // ReadCommit reads and decodes commit h.
 func (r *Repo) ReadCommit(ctx context.Context, h chunk.Hash) (*Commit, error) {
-	data, err := r.get(ctx, h)
+	data, err := r.store.Get(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("repo: read commit: %w", err)
 	}
@@ -118,7 +109,7 @@ func (r *Repo) ReadCommit(ctx context.Context, h chunk.Hash) (*Commit, error) {
 
 // ReadRoot reads and decodes root value h.
 func (r *Repo) ReadRoot(ctx context.Context, h chunk.Hash) (*RootValue, error) {
-	data, err := r.get(ctx, h)
+	data, err := r.store.Get(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("repo: read root value: %w", err)
 	}
@@ -127,7 +118,7 @@ func (r *Repo) ReadRoot(ctx context.Context, h chunk.Hash) (*RootValue, error) {
 
 // ReadTable reads and decodes table record h.
 func (r *Repo) ReadTable(ctx context.Context, h chunk.Hash) (*TableRecord, error) {
-	data, err := r.get(ctx, h)
+	data, err := r.store.Get(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("repo: read table: %w", err)
 	}
@@ -136,7 +127,7 @@ func (r *Repo) ReadTable(ctx context.Context, h chunk.Hash) (*TableRecord, error
 
 // ReadTag reads and decodes tag h.
 func (r *Repo) ReadTag(ctx context.Context, h chunk.Hash) (*Tag, error) {
-	data, err := r.get(ctx, h)
+	data, err := r.store.Get(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("repo: read tag: %w", err)
 	}
@@ -145,7 +136,7 @@ func (r *Repo) ReadTag(ctx context.Context, h chunk.Hash) (*Tag, error) {
 
 // ReadWorkingSet reads and decodes working set h.
 func (r *Repo) ReadWorkingSet(ctx context.Context, h chunk.Hash) (*WorkingSet, error) {
-	data, err := r.get(ctx, h)
+	data, err := r.store.Get(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("repo: read working set: %w", err)
 	}
@@ -182,7 +173,7 @@ func (r *Repo) userCommit(ctx context.Context, h chunk.Hash) (*Commit, error) {
 	if h.IsZero() {
 		return nil, fmt.Errorf("repo: zero hash: %w", ErrNotCommit)
 	}
-	data, err := r.get(ctx, h)
+	data, err := r.store.Get(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("repo: read commit: %w", err)
 	}
@@ -222,39 +213,38 @@ func (m CommitMeta) signatures() (Signature, Signature) {
 // until it has (see the package documentation). Parents that are not commits
 // give ErrNotCommit; a root that is missing, chunk.ErrNotFound.
 func (r *Repo) CreateCommit(ctx context.Context, root chunk.Hash, parents []chunk.Hash, meta CommitMeta) (chunk.Hash, error) {
-	c, err := r.newCommit(ctx, root, parents, meta)
-	if err != nil {
-		return chunk.Hash{}, err
+	if root.IsZero() {
+		return chunk.Hash{}, fmt.Errorf("repo: create commit: zero root hash: %w", ErrInvalidValue)
 	}
+	if ok, err := r.store.Has(ctx, root); err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: create commit: %w", err)
+	} else if !ok {
+		return chunk.Hash{}, fmt.Errorf("repo: create commit: root %s: %w", root, chunk.ErrNotFound)
+	}
+	height := uint64(1)
+	for _, p := range parents {
+		pc, err := r.userCommit(ctx, p)
+		if err != nil {
+			return chunk.Hash{}, fmt.Errorf("repo: create commit: parent: %w", err)
+		}
+		height = max(height, pc.Height+1)
+	}
+	return r.writeCommit(ctx, root, parents, height, meta)
+}
+
+// writeCommit puts a commit of root with parents, which the caller has
+// checked, and height, 1 + the greatest of theirs.
+func (r *Repo) writeCommit(ctx context.Context, root chunk.Hash, parents []chunk.Hash, height uint64, meta CommitMeta) (chunk.Hash, error) {
+	c := &Commit{Root: root, Height: height, Message: meta.Message}
+	if len(parents) > 0 {
+		c.Parents = append([]chunk.Hash(nil), parents...)
+	}
+	c.Author, c.Committer = meta.signatures()
 	cc, err := c.Encode()
 	if err != nil {
 		return chunk.Hash{}, err
 	}
 	return r.put(ctx, cc)
-}
-
-func (r *Repo) newCommit(ctx context.Context, root chunk.Hash, parents []chunk.Hash, meta CommitMeta) (*Commit, error) {
-	if root.IsZero() {
-		return nil, fmt.Errorf("repo: create commit: zero root hash: %w", ErrInvalidValue)
-	}
-	if ok, err := r.store.Has(ctx, root); err != nil {
-		return nil, fmt.Errorf("repo: create commit: %w", err)
-	} else if !ok {
-		return nil, fmt.Errorf("repo: create commit: root %s: %w", root, chunk.ErrNotFound)
-	}
-	c := &Commit{Root: root, Parents: append([]chunk.Hash(nil), parents...), Height: 1, Message: meta.Message}
-	if len(parents) == 0 {
-		c.Parents = nil
-	}
-	for _, p := range parents {
-		pc, err := r.userCommit(ctx, p)
-		if err != nil {
-			return nil, fmt.Errorf("repo: create commit: parent: %w", err)
-		}
-		c.Height = max(c.Height, pc.Height+1)
-	}
-	c.Author, c.Committer = meta.signatures()
-	return c, nil
 }
 
 // CommitOptions configures Commit.
@@ -283,20 +273,31 @@ func (r *Repo) Commit(ctx context.Context, branch string, opts CommitOptions) (c
 		return chunk.Hash{}, fmt.Errorf("repo: commit: %w", err)
 	}
 	parents := []chunk.Hash{st.head}
+	height := head.Height + 1
 	if m := st.ws.Merge; m != nil {
+		mc, err := r.userCommit(ctx, m.Commit)
+		if err != nil {
+			return chunk.Hash{}, fmt.Errorf("repo: commit: merged commit: %w", err)
+		}
 		parents = append(parents, m.Commit)
+		height = max(height, mc.Height+1)
 	} else if st.ws.Staged == head.Root && !opts.AllowEmpty {
 		return chunk.Hash{}, fmt.Errorf("repo: commit to %s: %w", branch, ErrNothingToCommit)
 	}
-	h, err := r.CreateCommit(ctx, st.ws.Staged, parents, opts.CommitMeta)
+	h, err := r.writeCommit(ctx, st.ws.Staged, parents, height, opts.CommitMeta)
 	if err != nil {
 		return chunk.Hash{}, err
 	}
-	err = r.UpdateBranch(ctx, BranchUpdate{
-		Branch: branch, OldHead: st.head, NewHead: h,
-		OldWorkingSet: st.wsHash, WorkingSet: &WorkingSet{Working: st.ws.Working, Staged: st.ws.Staged},
-	})
+	// The new working set names the roots of the old one: no need to check
+	// they are in the store.
+	ws, err := (&WorkingSet{Working: st.ws.Working, Staged: st.ws.Staged}).Encode()
 	if err != nil {
+		return chunk.Hash{}, err
+	}
+	if _, err := r.put(ctx, ws); err != nil {
+		return chunk.Hash{}, err
+	}
+	if err := r.swapBranch(ctx, branch, st.head, h, st.wsHash, ws.Hash); err != nil {
 		return chunk.Hash{}, fmt.Errorf("repo: commit: %w", err)
 	}
 	return h, nil
@@ -304,7 +305,6 @@ func (r *Repo) Commit(ctx context.Context, branch string, opts CommitOptions) (c
 
 // branchState is a branch's head and working set, read in one atomic step.
 type branchState struct {
-	refs   map[string]chunk.Hash
 	head   chunk.Hash
 	ws     *WorkingSet
 	wsHash chunk.Hash // zero if the branch has no working set yet
@@ -319,7 +319,7 @@ func (r *Repo) branchState(ctx context.Context, branch string) (*branchState, er
 	if !ok {
 		return nil, fmt.Errorf("branch %q: %w", branch, ErrBranchNotFound)
 	}
-	st := &branchState{refs: refs, head: head, wsHash: refs[WorkingSetRef(branch)]}
+	st := &branchState{head: head, wsHash: refs[WorkingSetRef(branch)]}
 	if st.wsHash.IsZero() {
 		// A branch that arrived by fetch or clone has no working set yet:
 		// its working and staged roots are its head's.
@@ -363,18 +363,27 @@ func (r *Repo) UpdateBranch(ctx context.Context, u BranchUpdate) error {
 		return fmt.Errorf("repo: update branch %q: %w", u.Branch, err)
 	}
 	defer r.lease(u.NewHead)()
-	updates := []chunk.RefUpdate{{Name: BranchRef(u.Branch), Old: u.OldHead, New: u.NewHead}}
+	var ws chunk.Hash
 	if u.WorkingSet != nil {
-		h, err := r.putWorkingSet(ctx, u.WorkingSet)
-		if err != nil {
+		var err error
+		if ws, err = r.putWorkingSet(ctx, u.WorkingSet); err != nil {
 			return fmt.Errorf("repo: update branch %q: %w", u.Branch, err)
 		}
-		updates = append(updates, chunk.RefUpdate{Name: WorkingSetRef(u.Branch), Old: u.OldWorkingSet, New: h})
 	}
-	if err := r.store.UpdateRefs(ctx, updates...); err != nil {
+	if err := r.swapBranch(ctx, u.Branch, u.OldHead, u.NewHead, u.OldWorkingSet, ws); err != nil {
 		return fmt.Errorf("repo: update branch %q: %w", u.Branch, err)
 	}
 	return nil
+}
+
+// swapBranch moves branch from head oldHead to newHead and, unless newWS is
+// zero, its working set from oldWS to newWS, in one compare-and-swap.
+func (r *Repo) swapBranch(ctx context.Context, branch string, oldHead, newHead, oldWS, newWS chunk.Hash) error {
+	updates := []chunk.RefUpdate{{Name: BranchRef(branch), Old: oldHead, New: newHead}}
+	if !newWS.IsZero() {
+		updates = append(updates, chunk.RefUpdate{Name: WorkingSetRef(branch), Old: oldWS, New: newWS})
+	}
+	return r.store.UpdateRefs(ctx, updates...)
 }
 
 // putWorkingSet checks that the roots ws names are in the store, puts ws and
@@ -384,11 +393,7 @@ func (r *Repo) putWorkingSet(ctx context.Context, ws *WorkingSet) (chunk.Hash, e
 	if err != nil {
 		return chunk.Hash{}, err
 	}
-	env, err := chunk.Decode(c.Hash, c.Data)
-	if err != nil {
-		return chunk.Hash{}, err
-	}
-	missing, err := r.store.HasMany(ctx, env.Refs())
+	missing, err := r.store.HasMany(ctx, ws.refs())
 	if err != nil {
 		return chunk.Hash{}, err
 	}

@@ -54,15 +54,22 @@ func (w *WorkingSet) Encode() (chunk.Chunk, error) {
 	}
 	e := encoder{}
 	e.byte(workingSetVersion)
-	refs := []chunk.Hash{w.Working, w.Staged}
 	if m := w.Merge; m != nil {
 		e.byte(wsHasMerge)
 		e.str(m.Source)
-		refs = append(refs, m.Commit, m.PreMergeWorking)
 	} else {
 		e.byte(0)
 	}
-	return chunk.New(chunk.Encode(chunk.KindWorkingSet, refs, e.buf)), nil
+	return chunk.New(chunk.Encode(chunk.KindWorkingSet, w.refs(), e.buf)), nil
+}
+
+// refs returns the hashes w names, in the order of its encoding.
+func (w *WorkingSet) refs() []chunk.Hash {
+	refs := []chunk.Hash{w.Working, w.Staged}
+	if m := w.Merge; m != nil {
+		refs = append(refs, m.Commit, m.PreMergeWorking)
+	}
+	return refs
 }
 
 // DecodeWorkingSet decodes chunk h holding data. Malformed data gives an error
