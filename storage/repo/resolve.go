@@ -134,7 +134,7 @@ func (r *Repo) resolveBase(ctx context.Context, refs map[string]chunk.Hash, base
 
 // peel returns the commit that chunk h is or, if it is a tag, names.
 func (r *Repo) peel(ctx context.Context, h chunk.Hash) (chunk.Hash, error) {
-	data, err := r.get(ctx, h)
+	data, err := r.store.Get(ctx, h)
 	if err != nil {
 		return chunk.Hash{}, err
 	}
