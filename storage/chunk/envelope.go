@@ -61,6 +61,12 @@ type Envelope struct {
 	Payload []byte
 }
 
+// EnvelopeOf returns the envelope of a chunk being built, whose references
+// are refs (a multiple of HashSize bytes) and whose payload is payload.
+func EnvelopeOf(kind Kind, refs, payload []byte) Envelope {
+	return Envelope{Kind: kind, refs: refs, Payload: payload}
+}
+
 // NumRefs returns how many hashes the chunk refers to.
 func (e Envelope) NumRefs() int { return len(e.refs) / HashSize }
 

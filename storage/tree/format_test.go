@@ -1,11 +1,13 @@
 package tree
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -182,5 +184,49 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%d", i)), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A node made while encoding is the node a reader decodes from its bytes.
+func TestMakeNodeMatchesDecode(t *testing.T) {
+	ctx := context.Background()
+	ns, cs := newTestNodeStore(t, false)
+	o := oracle{}
+	for i := 0; i < 30_000; i++ {
+		v := string(val(i))
+		if i%1000 == 0 {
+			v = strings.Repeat(v, 200)
+		}
+		o[string(key(i))] = v
+	}
+	m := buildFromOracle(t, ns, o)
+	seen := 0
+	err := chunk.Walk(ctx, cs, []chunk.Hash{m.Hash()}, nil, func(h chunk.Hash, data []byte) error {
+		env, _ := chunk.Decode(h, data)
+		if env.Kind != chunk.KindTreeLeaf && env.Kind != chunk.KindTreeInternal {
+			return nil
+		}
+		d, err := decodeNode(h, data)
+		if err != nil {
+			return err
+		}
+		entries := make([]entry, d.count())
+		for i := range entries {
+			entries[i] = nodeEntry(d, i)
+		}
+		made := makeNode(d.level, entries)
+		if made.hash != h || !bytes.Equal(made.data, data) || made.treeCount() != d.treeCount() ||
+			!slices.Equal(made.keyOff, d.keyOff) || !slices.Equal(made.valOff, d.valOff) ||
+			!slices.Equal(made.cum, d.cum) || made.env.NumRefs() != d.env.NumRefs() {
+			t.Fatalf("node %s: made and decoded nodes differ", h)
+		}
+		seen++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 100 {
+		t.Fatalf("only %d nodes checked", seen)
 	}
 }

@@ -28,6 +28,7 @@ const maxNodeEntries = 1 << 20
 // node is a decoded tree node. It is immutable and shared through the cache.
 type node struct {
 	hash   chunk.Hash
+	data   []byte // the whole chunk
 	level  int
 	keyOff []uint32 // len n+1: key i is keys[keyOff[i]:keyOff[i+1]]
 	keys   []byte
@@ -72,50 +73,79 @@ type entry struct {
 }
 
 // encodeNode returns the chunk of a node at level holding entries.
-func encodeNode(level int, entries []entry) []byte {
+func encodeNode(level int, entries []entry) []byte { return makeNode(level, entries).data }
+
+// makeNode encodes a node at level holding entries and returns it decoded,
+// with its hash, in one pass: the offsets a reader needs are recorded while
+// the lengths are written.
+func makeNode(level int, entries []entry) *node {
 	kind := chunk.KindTreeLeaf
-	var refs []chunk.Hash
+	nrefs := len(entries)
 	if level > 0 {
 		kind = chunk.KindTreeInternal
-		refs = make([]chunk.Hash, len(entries))
-		for i := range entries {
-			refs[i] = entries[i].child
-		}
 	} else {
+		nrefs = 0
 		for i := range entries {
-			if h, ok := blobRef(entries[i].val); ok {
-				refs = append(refs, h)
+			if _, ok := blobRef(entries[i].val); ok {
+				nrefs++
 			}
 		}
 	}
-	size := chunk.HeaderLen(len(refs)) + 2*binary.MaxVarintLen64
+	n := len(entries)
+	size := chunk.HeaderLen(nrefs) + 2*binary.MaxVarintLen64
 	for i := range entries {
 		size += len(entries[i].key) + len(entries[i].val) + 2*binary.MaxVarintLen32
 	}
-	p := chunk.AppendHeader(make([]byte, 0, size), kind, refs)
-	p = binary.AppendUvarint(p, uint64(level))
-	p = binary.AppendUvarint(p, uint64(len(entries)))
-	for i := range entries {
-		p = binary.AppendUvarint(p, uint64(len(entries[i].key)))
-	}
+	p := make([]byte, 0, size)
+	p = append(p, chunk.FormatVersion, byte(kind))
+	p = binary.AppendUvarint(p, uint64(nrefs))
+	refsStart := len(p)
 	for i := range entries {
 		if level > 0 {
-			p = binary.AppendUvarint(p, uint64(uvarintLen(entries[i].count)))
-		} else {
-			p = binary.AppendUvarint(p, uint64(len(entries[i].val)))
+			p = append(p, entries[i].child[:]...)
+		} else if h, ok := blobRef(entries[i].val); ok {
+			p = append(p, h[:]...)
 		}
 	}
+	refsEnd := len(p)
+	p = binary.AppendUvarint(p, uint64(level))
+	p = binary.AppendUvarint(p, uint64(n))
+	offs := make([]uint32, 2*(n+1))
+	nd := &node{level: level, keyOff: offs[:n+1], valOff: offs[n+1:]}
+	for i := range entries {
+		p = binary.AppendUvarint(p, uint64(len(entries[i].key)))
+		nd.keyOff[i+1] = nd.keyOff[i] + uint32(len(entries[i].key))
+	}
+	for i := range entries {
+		l := len(entries[i].val)
+		if level > 0 {
+			l = uvarintLen(entries[i].count)
+		}
+		p = binary.AppendUvarint(p, uint64(l))
+		nd.valOff[i+1] = nd.valOff[i] + uint32(l)
+	}
+	keysStart := len(p)
 	for i := range entries {
 		p = append(p, entries[i].key...)
+	}
+	valsStart := len(p)
+	if level > 0 {
+		nd.cum = make([]uint64, n+1)
 	}
 	for i := range entries {
 		if level > 0 {
 			p = binary.AppendUvarint(p, entries[i].count)
+			nd.cum[i+1] = nd.cum[i] + entries[i].count
 		} else {
 			p = append(p, entries[i].val...)
 		}
 	}
-	return p
+	nd.data = p
+	nd.hash = chunk.Of(p)
+	nd.keys, nd.vals = p[keysStart:valsStart], p[valsStart:]
+	nd.env = chunk.EnvelopeOf(kind, p[refsStart:refsEnd], p[refsEnd:])
+	nd.size = len(p) + len(offs)*4 + len(nd.cum)*8 + 128
+	return nd
 }
 
 func uvarintLen(x uint64) int {
@@ -129,13 +159,7 @@ func uvarintLen(x uint64) int {
 
 // decodeNode parses a node chunk, checking everything a reader relies on:
 // lengths in bounds, keys strictly ascending, child counts consistent.
-func decodeNode(h chunk.Hash, data []byte) (*node, error) { return decode(h, data, false) }
-
-// decodeNodeTrusted decodes a node this process just encoded, skipping the
-// checks of key order and values that encodeNode guarantees.
-func decodeNodeTrusted(h chunk.Hash, data []byte) (*node, error) { return decode(h, data, true) }
-
-func decode(h chunk.Hash, data []byte, trusted bool) (*node, error) {
+func decodeNode(h chunk.Hash, data []byte) (*node, error) {
 	env, err := chunk.Decode(h, data)
 	if err != nil {
 		return nil, err
@@ -161,7 +185,7 @@ func decode(h chunk.Hash, data []byte, trusted bool) (*node, error) {
 	}
 	p = p[w:]
 	n := int(cnt)
-	nd := &node{hash: h, level: int(level)}
+	nd := &node{hash: h, level: int(level), env: env}
 	offs := make([]uint32, 2*(n+1))
 	nd.keyOff, nd.valOff = offs[:n+1], offs[n+1:]
 	var total uint64
@@ -185,7 +209,7 @@ func decode(h chunk.Hash, data []byte, trusted bool) (*node, error) {
 		return bad("payload is %d bytes, entries need %d", len(p), klen+vlen)
 	}
 	nd.keys, nd.vals = p[:klen], p[klen:]
-	for i := 1; i < n && !trusted; i++ {
+	for i := 1; i < n; i++ {
 		if string(nd.key(i-1)) >= string(nd.key(i)) {
 			return bad("keys out of order at %d", i)
 		}
@@ -197,7 +221,6 @@ func decode(h chunk.Hash, data []byte, trusted bool) (*node, error) {
 		if env.NumRefs() != n {
 			return bad("%d children for %d entries", env.NumRefs(), n)
 		}
-		nd.env = env
 		nd.cum = make([]uint64, n+1)
 		for i := 0; i < n; i++ {
 			c, w := binary.Uvarint(nd.val(i))
@@ -206,7 +229,7 @@ func decode(h chunk.Hash, data []byte, trusted bool) (*node, error) {
 			}
 			nd.cum[i+1] = nd.cum[i] + c
 		}
-	} else if !trusted {
+	} else {
 		refs := 0
 		for i := 0; i < n; i++ {
 			v := nd.val(i)
@@ -224,6 +247,7 @@ func decode(h chunk.Hash, data []byte, trusted bool) (*node, error) {
 			return bad("%d refs for %d out-of-line values", env.NumRefs(), refs)
 		}
 	}
+	nd.data = data
 	nd.size = len(data) + len(offs)*4 + len(nd.cum)*8 + 128
 	return nd, nil
 }

@@ -73,16 +73,11 @@ const writerFlushBytes = 4 << 20
 
 // node encodes, caches and buffers a node; it returns the decoded node.
 func (w *writer) node(ctx context.Context, level int, entries []entry) (*node, error) {
-	data := encodeNode(level, entries)
-	c := chunk.New(data)
-	n, err := decodeNodeTrusted(c.Hash, data)
-	if err != nil {
-		panic(fmt.Sprintf("tree: encoded node does not decode: %v", err))
-	}
+	n := makeNode(level, entries)
 	if w.ns.cache != nil {
 		w.ns.cache.put(n)
 	}
-	return n, w.add(ctx, c)
+	return n, w.add(ctx, chunk.Chunk{Hash: n.hash, Data: n.data})
 }
 
 func (w *writer) add(ctx context.Context, c chunk.Chunk) error {
