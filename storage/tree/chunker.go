@@ -87,6 +87,23 @@ func (c *chunker) add(ctx context.Context, e entry) (bool, error) {
 	return true, c.cut(ctx)
 }
 
+// addFrom adds entries [from, to) of node n. Entries below quiet are known
+// not to end a node and are added without the boundary test.
+func (c *chunker) addFrom(ctx context.Context, n *node, from, to, quiet int) error {
+	for x := from; x < to; x++ {
+		e := nodeEntry(n, x)
+		if x < quiet {
+			c.pending = append(c.pending, e)
+			c.size += entrySize(c.level, &e)
+			continue
+		}
+		if _, err := c.add(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // atBoundary reports whether the chunker holds no entries of an unfinished node.
 func (c *chunker) atBoundary() bool { return len(c.pending) == 0 }
 

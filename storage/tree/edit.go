@@ -98,38 +98,41 @@ func editLevel(ctx context.Context, w *writer, root *node, level int, edits []le
 			if n.count() > 0 {
 				up = append(up, levelEdit{e: entry{key: n.lastKey()}, del: true})
 			}
+			// The edits that fall in this node: up to its last key, or all
+			// that are left if it is the last node of the level.
+			lim := len(edits)
+			if !last {
+				lim = i + sort.Search(len(edits)-i, func(x int) bool {
+					return bytes.Compare(edits[i+x].e.key, n.lastKey()) > 0
+				})
+			}
+			// A chunker that starts fresh at this node's start makes the same
+			// decisions the old one did over its unchanged entries: none of
+			// them but the last ended the node. They need no boundary test.
+			quiet := 0
+			if ch.atBoundary() {
+				quiet = n.count() - 1
+			}
 			j := 0
-			for {
-				haveEntry := j < n.count()
-				haveEdit := i < len(edits) && (last || bytes.Compare(edits[i].e.key, n.lastKey()) <= 0)
-				if !haveEntry && !haveEdit {
-					break
+			for ; i < lim; i++ {
+				k := edits[i].e.key
+				j2 := j + sort.Search(n.count()-j, func(x int) bool { return bytes.Compare(n.key(j+x), k) >= 0 })
+				if err := ch.addFrom(ctx, n, j, j2, quiet); err != nil {
+					return nil, nil, err
 				}
-				cmp := -1 // take the edit
-				if !haveEdit {
-					cmp = 1
-				} else if haveEntry {
-					cmp = bytes.Compare(edits[i].e.key, n.key(j))
+				quiet = 0
+				j = j2
+				if j < n.count() && bytes.Equal(n.key(j), k) {
+					j++ // replaced or deleted
 				}
-				var e *entry
-				if cmp <= 0 {
-					if !edits[i].del {
-						e = &edits[i].e
-					}
-					i++
-					if cmp == 0 {
-						j++
-					}
-				} else {
-					old := nodeEntry(n, j)
-					e = &old
-					j++
-				}
-				if e != nil {
-					if _, err := ch.add(ctx, *e); err != nil {
+				if !edits[i].del {
+					if _, err := ch.add(ctx, edits[i].e); err != nil {
 						return nil, nil, err
 					}
 				}
+			}
+			if err := ch.addFrom(ctx, n, j, n.count(), quiet); err != nil {
+				return nil, nil, err
 			}
 			if last {
 				if err := ch.cut(ctx); err != nil {

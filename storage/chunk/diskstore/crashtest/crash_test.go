@@ -323,3 +323,35 @@ func leafPayload(rng *rand.Rand) []byte {
 	}
 	return b
 }
+
+// TestLockedAcrossProcesses ensures that a store another process has open
+// cannot be opened, with an error that says so.
+func TestLockedAcrossProcesses(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envMode+"=put", envDir+"="+dir, envSeed+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "ready" {
+		t.Fatalf("child did not start: %q, %v", sc.Text(), sc.Err())
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	_, err = diskstore.Open(dir, diskstore.Options{})
+	if !errors.Is(err, diskstore.ErrLocked) {
+		t.Fatalf("open while another process has the store = %v, want ErrLocked", err)
+	}
+	t.Logf("error: %v", err)
+}
