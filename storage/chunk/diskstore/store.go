@@ -72,6 +72,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		Lock:         lock,
 		Logger:       quietLogger{},
 		FS:           opts.fs,
+		// Pinned, so that a Pebble upgrade never silently rewrites a store
+		// into a format older cairn binaries cannot open. WAL sync chunks
+		// (since FormatWALSyncChunks) tell a torn log tail from corruption.
+		FormatMajorVersion: pebble.FormatValueSeparation,
 	}
 	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	db, err := pebble.Open(dir, popts)
