@@ -81,6 +81,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		lock.Close()
+		if pebble.IsCorruptionError(err) {
+			// A damaged MANIFEST, log or table file.
+			return nil, &chunk.CorruptionError{File: dir, Detail: err.Error()}
+		}
 		return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, db: db, lock: lock}
@@ -216,6 +220,9 @@ func (s *Store) Get(ctx context.Context, h chunk.Hash) ([]byte, error) {
 		return nil, fmt.Errorf("diskstore: get %s: %w", h, chunk.ErrNotFound)
 	}
 	if err != nil {
+		if pebble.IsCorruptionError(err) {
+			return nil, &chunk.CorruptionError{Hash: h, File: s.dir, Detail: err.Error()}
+		}
 		return nil, fmt.Errorf("diskstore: get %s: %w", h, err)
 	}
 	data, _, err := decodeValue(h, v)

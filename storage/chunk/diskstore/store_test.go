@@ -227,3 +227,71 @@ func TestFormat(t *testing.T) {
 		}
 	})
 }
+
+// TestCorruptMetadata ensures that garbage where the store keeps its own
+// bookkeeping (Pebble's MANIFEST, a ref's value, the generation) makes Open
+// fail with a corruption error naming the store, never a panic or an empty
+// store.
+func TestCorruptMetadata(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) string {
+		dir := t.TempDir()
+		s := open(t, dir)
+		c := chunktest.Opaque("payload")
+		if err := s.Put(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "refs/heads/main", New: c.Hash}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	t.Run("manifest garbage", func(t *testing.T) {
+		dir := setup(t)
+		s, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		manifests, _ := filepath.Glob(filepath.Join(dir, "MANIFEST-*"))
+		if len(manifests) == 0 {
+			t.Fatal("no MANIFEST file")
+		}
+		for _, m := range manifests {
+			if err := os.WriteFile(m, []byte(strings.Repeat("garbage!", 64)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = Open(dir, Options{})
+		if !errors.Is(err, chunk.ErrCorruption) || !strings.Contains(err.Error(), dir) {
+			t.Fatalf("open = %v, want corruption naming %s", err, dir)
+		}
+	})
+	for _, tc := range []struct {
+		name  string
+		key   []byte
+		value []byte
+	}{
+		{"ref value garbage", refKey("refs/heads/main"), []byte("garbage")},
+		{"generation garbage", keyGen, []byte{0xff, 0xff}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := setup(t)
+			s, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.db.Set(tc.key, tc.value, pebble.Sync); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			_, err = Open(dir, Options{})
+			if !errors.Is(err, chunk.ErrCorruption) || !strings.Contains(err.Error(), dir) {
+				t.Fatalf("open = %v, want corruption naming %s", err, dir)
+			}
+		})
+	}
+}
