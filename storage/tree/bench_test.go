@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/chunk/diskstore"
 	"github.com/google/btree"
 )
 
@@ -168,6 +169,39 @@ func BenchmarkUpdate(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(cs.Len()-before)/float64(b.N), "chunks/op")
 	b.ReportMetric(float64(cur.Height()), "depth")
+}
+
+// BenchmarkUpdateDisk is BenchmarkUpdate on the Pebble store that cairn runs
+// on (puts are not synced: a ref update would sync them), where chunks live
+// outside the Go heap.
+func BenchmarkUpdateDisk(b *testing.B) {
+	ctx := context.Background()
+	benchSetup(b)
+	cs, err := diskstore.Open(b.TempDir(), diskstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cs.Close()
+	ns := NewNodeStore(cs, NewNodeCache(64<<20))
+	bl := NewBuilder(ns)
+	for i, k := range benchKeys {
+		if err := bl.Add(ctx, k, benchVal(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m, err := bl.Finish(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(1))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := rng.Intn(benchN)
+		updateSerial++
+		if m, err = m.Edit(ctx, []Edit{{Key: benchKeys[j], Value: benchVal(benchN + updateSerial)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkDiff diffs two 1M-entry maps that differ in 10 keys and reports
