@@ -49,22 +49,26 @@ func sortedBenchKeys() [][]byte {
 
 func benchSetup(b *testing.B) Map {
 	benchOnce.Do(func() {
-		ctx := context.Background()
-		ns := NewNodeStore(chunk.NewMemoryStore(), NewNodeCache(256<<20))
 		benchKeys = sortedBenchKeys()
-		bl := NewBuilder(ns)
-		for i, k := range benchKeys {
-			if err := bl.Add(ctx, k, benchVal(i)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		m, err := bl.Finish(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		benchMap = m
+		benchMap = buildBenchMap(b, NewNodeStore(chunk.NewMemoryStore(), NewNodeCache(256<<20)))
 	})
 	return benchMap
+}
+
+// buildBenchMap builds the 1M-entry benchmark map in ns.
+func buildBenchMap(b *testing.B, ns *NodeStore) Map {
+	ctx := context.Background()
+	bl := NewBuilder(ns)
+	for i, k := range benchKeys {
+		if err := bl.Add(ctx, k, benchVal(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m, err := bl.Finish(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
 }
 
 // BenchmarkGet is a point lookup in a 1M-entry map with a warm cache.
@@ -182,17 +186,7 @@ func BenchmarkUpdateDisk(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cs.Close()
-	ns := NewNodeStore(cs, NewNodeCache(64<<20))
-	bl := NewBuilder(ns)
-	for i, k := range benchKeys {
-		if err := bl.Add(ctx, k, benchVal(i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	m, err := bl.Finish(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := buildBenchMap(b, NewNodeStore(cs, NewNodeCache(64<<20)))
 	rng := rand.New(rand.NewSource(1))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
