@@ -24,6 +24,8 @@ import (
 // a live lease.
 
 // Collectable is a store that GC can sweep. Both stores in cairn implement it.
+// GC calls Refs with the lease registry locked: Refs must not acquire or
+// release a lease.
 type Collectable interface {
 	Store
 	// Leases returns the store's lease registry.
@@ -66,6 +68,11 @@ func NewLeases(gen uint64) *Leases {
 func (l *Leases) Acquire(roots ...Hash) *Lease {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.acquireLocked(roots)
+}
+
+// acquireLocked is Acquire with l.mu held.
+func (l *Leases) acquireLocked(roots []Hash) *Lease {
 	l.next++
 	ls := &Lease{owner: l, id: l.next, gen: l.gen, roots: append([]Hash(nil), roots...)}
 	l.active[ls.id] = ls
@@ -97,11 +104,9 @@ func (l *Leases) SetGeneration(gen uint64) {
 	l.mu.Unlock()
 }
 
-// snapshot returns the roots of every live lease and the oldest generation
-// among them (math.MaxUint64 when there are none).
-func (l *Leases) snapshot() ([]Hash, uint64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// snapshotLocked returns the roots of every live lease and the oldest
+// generation among them (math.MaxUint64 when there are none). l.mu is held.
+func (l *Leases) snapshotLocked() ([]Hash, uint64) {
 	oldest := uint64(math.MaxUint64)
 	var roots []Hash
 	for _, ls := range l.active {
@@ -132,20 +137,30 @@ func GC(ctx context.Context, s Collectable) (GCStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("chunk: gc: advance generation: %w", err)
 	}
-	// Read the lease roots after the refs: a transaction that commits in
-	// between has its new root in the refs, and whatever it leased is still
-	// leased until it has updated them.
+	// Read the refs and the live leases at one instant, holding Acquire and
+	// Release off in between. A transaction releases its lease only once
+	// UpdateRefs has published its result: if it released before this
+	// instant, its new root is in the refs; if after, its lease is in the
+	// snapshot. (Reading one and then the other leaves a window in which a
+	// transaction commits after the refs are read and releases before the
+	// leases are, and its new chunks are deleted.)
+	leases.mu.Lock()
 	refs, err := s.Refs(ctx)
 	if err != nil {
+		leases.mu.Unlock()
 		return st, fmt.Errorf("chunk: gc: read refs: %w", err)
 	}
-	leaseRoots, oldest := leases.snapshot()
-	keepFrom := min(newGen, oldest)
-
-	roots := leaseRoots
+	roots, oldest := leases.snapshotLocked()
 	for _, h := range refs {
 		roots = append(roots, h)
 	}
+	// The collection leases what it marks from, so that another collection
+	// running meanwhile does not delete it under the walk.
+	own := leases.acquireLocked(roots)
+	leases.mu.Unlock()
+	defer own.Release()
+	keepFrom := min(newGen, oldest)
+
 	marked := make(HashSet)
 	err = Walk(ctx, s, roots, nil, func(h Hash, _ []byte) error {
 		marked.Add(h)
