@@ -60,8 +60,10 @@ func (m *MemoryStore) GetMany(ctx context.Context, hashes []Hash, found func(Chu
 		return err
 	}
 	got := make([]Chunk, 0, len(hashes))
+	seen := make(HashSet, len(hashes))
 	for _, h := range hashes {
-		if c, ok := m.chunks[h]; ok {
+		if c, ok := m.chunks[h]; ok && !seen.Has(h) {
+			seen.Add(h)
 			got = append(got, Chunk{Hash: h, Data: c.data})
 		}
 	}

@@ -151,3 +151,24 @@ func TestGCConcurrentCollections(t *testing.T) {
 		}
 	})
 }
+
+// TestGetManyDuplicates ensures that GetMany calls found once for each hash
+// the store holds even when the hash is asked for twice, as the disk store
+// does.
+func TestGetManyDuplicates(t *testing.T) {
+	eachStore(t, func(t *testing.T, s chunk.Collectable) {
+		ctx := context.Background()
+		a := chunktest.Opaque("a")
+		if err := s.Put(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		err := s.GetMany(ctx, []chunk.Hash{a.Hash, a.Hash, chunktest.Opaque("absent").Hash, a.Hash}, func(chunk.Chunk) error {
+			calls++
+			return nil
+		})
+		if err != nil || calls != 1 {
+			t.Fatalf("get many of one chunk asked three times: %d calls, %v; want 1", calls, err)
+		}
+	})
+}
