@@ -71,7 +71,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		MemTableSize: opts.MemTableSize,
 		Lock:         lock,
 		Logger:       quietLogger{},
-		FS:           opts.fs,
+		// Pebble's default for a damaged block it reads is Logger.Fatalf,
+		// which ends the process. The read returns a corruption error too,
+		// which the store passes on: log the event and go on.
+		EventListener: &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
+			quietLogger{}.Errorf("diskstore: on-disk corruption in %s: %v", info.Path, info.Details)
+		}},
+		FS: opts.fs,
 		// Pinned, so that a Pebble upgrade never silently rewrites a store
 		// into a format older cairn binaries cannot open. WAL sync chunks
 		// (since FormatWALSyncChunks) tell a torn log tail from corruption.
@@ -220,10 +226,7 @@ func (s *Store) Get(ctx context.Context, h chunk.Hash) ([]byte, error) {
 		return nil, fmt.Errorf("diskstore: get %s: %w", h, chunk.ErrNotFound)
 	}
 	if err != nil {
-		if pebble.IsCorruptionError(err) {
-			return nil, &chunk.CorruptionError{Hash: h, File: s.dir, Detail: err.Error()}
-		}
-		return nil, fmt.Errorf("diskstore: get %s: %w", h, err)
+		return nil, fmt.Errorf("diskstore: get %s: %w", h, s.readError(h, err))
 	}
 	data, _, err := decodeValue(h, v)
 	closer.Close()
@@ -234,6 +237,15 @@ func (s *Store) Get(ctx context.Context, h chunk.Hash) ([]byte, error) {
 		return nil, fmt.Errorf("diskstore: get: %w", err)
 	}
 	return data, nil
+}
+
+// readError returns err, as a chunk.CorruptionError naming h if Pebble
+// found the stored data damaged.
+func (s *Store) readError(h chunk.Hash, err error) error {
+	if pebble.IsCorruptionError(err) {
+		return &chunk.CorruptionError{Hash: h, File: s.dir, Detail: err.Error()}
+	}
+	return err
 }
 
 // sortedUnique returns hashes sorted and without duplicates, in a new slice.
@@ -262,11 +274,22 @@ func (s *Store) seekEach(ctx context.Context, hashes []chunk.Hash, fn func(h chu
 			}
 		}
 		copy(key[1:], h[:])
-		if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
+		if !it.SeekGE(key) {
+			// The end of the chunks, or an error that the next seek
+			// would clear.
+			if err := it.Error(); err != nil {
+				it.Close()
+				return s.readError(h, err)
+			}
+			continue
+		}
+		if !bytes.Equal(it.Key(), key) {
 			continue
 		}
 		v, err := it.ValueAndErr()
-		if err == nil {
+		if err != nil {
+			err = s.readError(h, err)
+		} else {
 			err = fn(h, v)
 		}
 		if err != nil {
@@ -320,7 +343,7 @@ func (s *Store) has(h chunk.Hash) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, s.readError(h, err)
 	}
 	closer.Close()
 	return true, nil
@@ -434,7 +457,7 @@ func (s *Store) forEachChunk(ctx context.Context, fn func(h chunk.Hash, gen uint
 		h := chunk.Hash(k[1:])
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return err
+			return s.readError(h, err)
 		}
 		_, gen, _, err := decodeHeader(h, v)
 		if err != nil {
@@ -444,7 +467,10 @@ func (s *Store) forEachChunk(ctx context.Context, fn func(h chunk.Hash, gen uint
 			return err
 		}
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return s.readError(chunk.Hash{}, err)
+	}
+	return nil
 }
 
 // DeleteChunks implements chunk.Collectable. It holds Put off while it checks
