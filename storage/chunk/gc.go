@@ -71,6 +71,24 @@ func (l *Leases) Acquire(roots ...Hash) *Lease {
 	return l.acquireLocked(roots)
 }
 
+// AcquireRefs reads the refs of s and takes a lease on every ref's value, in
+// one step that no garbage collection can fall between: whatever the refs
+// named when they were read stays in the store until the lease is released,
+// even if the refs move on. s must be the store l belongs to.
+func (l *Leases) AcquireRefs(ctx context.Context, s Store) (map[string]Hash, *Lease, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	refs, err := s.Refs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	roots := make([]Hash, 0, len(refs))
+	for _, h := range refs {
+		roots = append(roots, h)
+	}
+	return refs, l.acquireLocked(roots), nil
+}
+
 // acquireLocked is Acquire with l.mu held.
 func (l *Leases) acquireLocked(roots []Hash) *Lease {
 	l.next++

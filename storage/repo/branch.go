@@ -85,10 +85,11 @@ func (r *Repo) CreateBranch(ctx context.Context, name string, start chunk.Hash) 
 	if err := CheckBranchName(name); err != nil {
 		return err
 	}
-	refs, err := r.store.Refs(ctx)
+	refs, release, err := r.leasedRefs(ctx)
 	if err != nil {
 		return fmt.Errorf("repo: create branch %q: %w", name, err)
 	}
+	defer release()
 	return r.createBranch(ctx, refs, name, start)
 }
 
@@ -124,10 +125,14 @@ func (r *Repo) CopyBranch(ctx context.Context, from, to string) error {
 	if err := CheckBranchName(to); err != nil {
 		return err
 	}
-	refs, err := r.store.Refs(ctx)
+	// The source's head is leased with the refs: it cannot be collected
+	// between this reading and the new branch naming it, even if the source
+	// moves meanwhile.
+	refs, release, err := r.leasedRefs(ctx)
 	if err != nil {
 		return fmt.Errorf("repo: copy branch %q: %w", from, err)
 	}
+	defer release()
 	head, ok := refs[BranchRef(from)]
 	if !ok {
 		return fmt.Errorf("repo: copy branch %q: %w", from, ErrBranchNotFound)

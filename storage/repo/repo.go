@@ -87,6 +87,22 @@ func Open(store chunk.Store) *Repo { return &Repo{store: store} }
 // Store returns the chunk store the repository is in.
 func (r *Repo) Store() chunk.Store { return r.store }
 
+// leasedRefs reads the refs and leases every chunk they name, in one step no
+// garbage collection can fall between, so that what the refs named stays in
+// the store until release is called even if they move on meanwhile. The lease
+// also covers every chunk put before release, like lease.
+func (r *Repo) leasedRefs(ctx context.Context) (refs map[string]chunk.Hash, release func(), err error) {
+	if c, ok := r.store.(chunk.Collectable); ok {
+		refs, l, err := c.Leases().AcquireRefs(ctx, r.store)
+		if err != nil {
+			return nil, nil, err
+		}
+		return refs, l.Release, nil
+	}
+	refs, err = r.store.Refs(ctx)
+	return refs, func() {}, err
+}
+
 // lease protects roots, and every chunk put until the returned function is
 // called, from a garbage collection running meanwhile, if the store is
 // collectable. Every method that puts chunks and then names them in refs
@@ -263,11 +279,15 @@ type CommitOptions struct {
 // the branch or its working set gives an error matching chunk.ErrRefConflict
 // and changes nothing.
 func (r *Repo) Commit(ctx context.Context, branch string, opts CommitOptions) (chunk.Hash, error) {
-	st, err := r.branchState(ctx, branch)
+	refs, release, err := r.leasedRefs(ctx)
 	if err != nil {
 		return chunk.Hash{}, fmt.Errorf("repo: commit: %w", err)
 	}
-	defer r.lease(st.head, st.wsHash)()
+	defer release()
+	st, err := r.branchState(ctx, refs, branch)
+	if err != nil {
+		return chunk.Hash{}, fmt.Errorf("repo: commit: %w", err)
+	}
 	head, err := r.ReadCommit(ctx, st.head)
 	if err != nil {
 		return chunk.Hash{}, fmt.Errorf("repo: commit: %w", err)
@@ -303,18 +323,14 @@ func (r *Repo) Commit(ctx context.Context, branch string, opts CommitOptions) (c
 	return h, nil
 }
 
-// branchState is a branch's head and working set, read in one atomic step.
+// branchState is a branch's head and working set, from one reading of the refs.
 type branchState struct {
 	head   chunk.Hash
 	ws     *WorkingSet
 	wsHash chunk.Hash // zero if the branch has no working set yet
 }
 
-func (r *Repo) branchState(ctx context.Context, branch string) (*branchState, error) {
-	refs, err := r.store.Refs(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (r *Repo) branchState(ctx context.Context, refs map[string]chunk.Hash, branch string) (*branchState, error) {
 	head, ok := refs[BranchRef(branch)]
 	if !ok {
 		return nil, fmt.Errorf("branch %q: %w", branch, ErrBranchNotFound)
@@ -330,9 +346,11 @@ func (r *Repo) branchState(ctx context.Context, branch string) (*branchState, er
 		st.ws = &WorkingSet{Working: c.Root, Staged: c.Root}
 		return st, nil
 	}
-	if st.ws, err = r.ReadWorkingSet(ctx, st.wsHash); err != nil {
+	ws, err := r.ReadWorkingSet(ctx, st.wsHash)
+	if err != nil {
 		return nil, err
 	}
+	st.ws = ws
 	return st, nil
 }
 
@@ -408,7 +426,11 @@ func (r *Repo) putWorkingSet(ctx context.Context, ws *WorkingSet) (chunk.Hash, e
 // fetch or clone) has its head's root as working and staged root, and the zero
 // hash. A missing branch gives ErrBranchNotFound.
 func (r *Repo) WorkingSet(ctx context.Context, branch string) (*WorkingSet, chunk.Hash, error) {
-	st, err := r.branchState(ctx, branch)
+	refs, err := r.store.Refs(ctx)
+	if err != nil {
+		return nil, chunk.Hash{}, fmt.Errorf("repo: read working set: %w", err)
+	}
+	st, err := r.branchState(ctx, refs, branch)
 	if err != nil {
 		return nil, chunk.Hash{}, fmt.Errorf("repo: read working set: %w", err)
 	}

@@ -31,10 +31,11 @@ func (r *Repo) CreateTag(ctx context.Context, name string, commit chunk.Hash, op
 	if err := CheckTagName(name); err != nil {
 		return chunk.Hash{}, err
 	}
-	refs, err := r.store.Refs(ctx)
+	refs, release, err := r.leasedRefs(ctx)
 	if err != nil {
 		return chunk.Hash{}, fmt.Errorf("repo: create tag %q: %w", name, err)
 	}
+	defer release()
 	if _, ok := refs[TagRef(name)]; ok {
 		return chunk.Hash{}, fmt.Errorf("repo: create tag %q: %w", name, ErrTagExists)
 	}
