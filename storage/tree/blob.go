@@ -95,7 +95,7 @@ func blobCut(data []byte) int {
 // readBlob returns the bytes of the blob rooted at h, which must be size long.
 func readBlob(ctx context.Context, cs chunk.Store, h chunk.Hash, size uint64) ([]byte, error) {
 	out := make([]byte, 0, min(size, 1<<26))
-	out, err := appendBlob(ctx, cs, h, out, 0)
+	out, err := appendBlob(ctx, cs, h, out, size, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,11 @@ func readBlob(ctx context.Context, cs chunk.Store, h chunk.Hash, size uint64) ([
 	return out, nil
 }
 
-func appendBlob(ctx context.Context, cs chunk.Store, h chunk.Hash, out []byte, depth int) ([]byte, error) {
+// appendBlob appends the bytes of the blob tree rooted at h to out, which
+// they must not take beyond limit bytes: a corrupt index whose parts add up
+// to more than the value's length (repeating a child, say) is refused before
+// it is read, so a small value never costs more than its length to read.
+func appendBlob(ctx context.Context, cs chunk.Store, h chunk.Hash, out []byte, limit uint64, depth int) ([]byte, error) {
 	if depth > 16 {
 		return nil, chunk.Corruptf(h, "blob tree too deep")
 	}
@@ -122,6 +126,9 @@ func appendBlob(ctx context.Context, cs chunk.Store, h chunk.Hash, out []byte, d
 		if env.NumRefs() != 0 {
 			return nil, chunk.Corruptf(h, "blob leaf with refs")
 		}
+		if uint64(len(out))+uint64(len(env.Payload)) > limit {
+			return nil, chunk.Corruptf(h, "blob longer than its value")
+		}
 		return append(out, env.Payload...), nil
 	case chunk.KindBlobInternal:
 		p := env.Payload
@@ -132,12 +139,12 @@ func appendBlob(ctx context.Context, cs chunk.Store, h chunk.Hash, out []byte, d
 		p = p[w:]
 		for i := 0; i < int(n); i++ {
 			l, w := binary.Uvarint(p)
-			if w <= 0 {
+			if w <= 0 || l == 0 || l > limit-uint64(len(out)) {
 				return nil, chunk.Corruptf(h, "blob index: bad length")
 			}
 			p = p[w:]
 			before := len(out)
-			out, err = appendBlob(ctx, cs, env.Ref(i), out, depth+1)
+			out, err = appendBlob(ctx, cs, env.Ref(i), out, uint64(before)+l, depth+1)
 			if err != nil {
 				return nil, err
 			}

@@ -23,6 +23,14 @@ const (
 	MaxNodeSize    = 16384
 )
 
+// MaxKeySize is the longest key a map takes. An entry whose key alone is
+// large enough to end a node for certain (about 4850 bytes, well below
+// MaxNodeSize) ends a node at every level above the leaves, so a level
+// holding it never shrinks to one node and building would never reach a
+// root. A key of at most MaxKeySize ends a node on its own with a chance of
+// about one half, drawn afresh at each level.
+const MaxKeySize = TargetNodeSize
+
 // entrySize is the size an entry contributes to its node for chunking.
 func entrySize(level int, e *entry) int {
 	if level > 0 {

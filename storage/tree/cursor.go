@@ -41,7 +41,7 @@ func (c *cursor) seek(ctx context.Context, key []byte, level int) error {
 		}
 		c.idx[l] = i
 		if l > level {
-			child, err := c.ns.read(ctx, n.child(i))
+			child, err := c.ns.readChild(ctx, n, i)
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ func (c *cursor) seekFirst(ctx context.Context, level int) error {
 	for l := c.top(); l >= level; l-- {
 		c.idx[l] = 0
 		if l > level {
-			child, err := c.ns.read(ctx, c.nodes[l].child(0))
+			child, err := c.ns.readChild(ctx, c.nodes[l], 0)
 			if err != nil {
 				return err
 			}
@@ -81,7 +81,7 @@ func (c *cursor) seekLast(ctx context.Context) error {
 	for l := c.top(); l >= 0; l-- {
 		c.idx[l] = c.nodes[l].count() - 1
 		if l > 0 {
-			child, err := c.ns.read(ctx, c.nodes[l].child(c.idx[l]))
+			child, err := c.ns.readChild(ctx, c.nodes[l], c.idx[l])
 			if err != nil {
 				return err
 			}
@@ -107,24 +107,25 @@ func (c *cursor) seekOrdinal(ctx context.Context, i uint64) error {
 		}
 		i -= n.cum[j]
 		c.idx[l] = j
-		child, err := c.ns.read(ctx, n.child(j))
+		child, err := c.ns.readChild(ctx, n, j)
 		if err != nil {
 			return err
 		}
 		c.nodes[l-1] = child
 	}
 	c.valid = 0
-	c.idx[0] = int(i)
-	if c.idx[0] >= c.nodes[0].count() {
-		c.done = true
+	if i >= uint64(c.nodes[0].count()) {
+		c.done = true // and int(i) might be negative
+		return nil
 	}
+	c.idx[0] = int(i)
 	return nil
 }
 
 // load loads the nodes below valid down to level, each at its first entry.
 func (c *cursor) load(ctx context.Context, level int) error {
 	for l := c.valid; l > level; l-- {
-		child, err := c.ns.read(ctx, c.nodes[l].child(c.idx[l]))
+		child, err := c.ns.readChild(ctx, c.nodes[l], c.idx[l])
 		if err != nil {
 			return err
 		}
@@ -172,7 +173,7 @@ func (c *cursor) retreat(ctx context.Context) error {
 		return nil
 	}
 	for ; l > 0; l-- {
-		child, err := c.ns.read(ctx, c.nodes[l].child(c.idx[l]))
+		child, err := c.ns.readChild(ctx, c.nodes[l], c.idx[l])
 		if err != nil {
 			return err
 		}

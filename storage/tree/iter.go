@@ -130,7 +130,7 @@ func (it *Iter) next(ctx context.Context) ([]byte, []byte, error) {
 		}
 		k, sv := c.entry()
 		if !it.r.Reverse {
-			if it.r.StartExclusive && bytes.Equal(k, it.r.Start) {
+			if it.r.Start != nil && it.r.StartExclusive && bytes.Equal(k, it.r.Start) {
 				continue
 			}
 			if it.r.End != nil {

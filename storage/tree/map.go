@@ -71,7 +71,7 @@ func (m Map) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 			v, err := m.loadValue(ctx, n.val(i))
 			return v, err == nil, err
 		}
-		child, err := m.ns.read(ctx, n.child(i))
+		child, err := m.ns.readChild(ctx, n, i)
 		if err != nil {
 			return nil, false, err
 		}
@@ -157,9 +157,16 @@ func NewBuilder(ns *NodeStore) *Builder {
 // ErrUnsorted is returned by Builder.Add for a key not above the previous one.
 var ErrUnsorted = fmt.Errorf("tree: keys not in ascending order")
 
+// ErrKeyTooLong is returned by Builder.Add and Map.Edit for a key longer than
+// MaxKeySize.
+var ErrKeyTooLong = fmt.Errorf("tree: key longer than %d bytes", MaxKeySize)
+
 // Add appends an entry. Keys must be strictly ascending. Add copies nothing
 // the caller keeps: key and value may be reused after the call.
 func (b *Builder) Add(ctx context.Context, key, value []byte) error {
+	if len(key) > MaxKeySize {
+		return fmt.Errorf("%w: %d", ErrKeyTooLong, len(key))
+	}
 	if b.started && bytes.Compare(key, b.last) <= 0 {
 		return fmt.Errorf("%w: %q after %q", ErrUnsorted, key, b.last)
 	}
@@ -232,10 +239,14 @@ func (b *Builder) Finish(ctx context.Context) (Map, error) {
 }
 
 // collapse descends from a root with a single child to the highest node with
-// more than one entry (or a leaf): a level of one node is the root.
+// more than one entry (or a leaf): a level of one node is the root. The
+// nodes below may be old ones, so they are checked like any child.
 func collapse(ctx context.Context, w *writer, root *node) (*node, error) {
 	for root.level > 0 && root.count() == 1 {
-		child, err := w.read(ctx, root.child(0))
+		if err := w.flush(ctx); err != nil {
+			return nil, err
+		}
+		child, err := w.ns.readChild(ctx, root, 0)
 		if err != nil {
 			return nil, err
 		}

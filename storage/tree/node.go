@@ -228,6 +228,9 @@ func decodeNode(h chunk.Hash, data []byte) (*node, error) {
 				return bad("bad child count %d", i)
 			}
 			nd.cum[i+1] = nd.cum[i] + c
+			if nd.cum[i+1] < c {
+				return bad("child counts overflow")
+			}
 		}
 	} else {
 		refs := 0

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync/atomic"
@@ -48,6 +49,27 @@ func (ns *NodeStore) read(ctx context.Context, h chunk.Hash) (*node, error) {
 		ns.cache.put(n)
 	}
 	return n, nil
+}
+
+// readChild reads child i of internal node n and checks that it fits there:
+// one level below n, holding the entries n counts under it, its keys above
+// key i-1 of n and its last key key i. A corrupt store that breaks these
+// (a node naming itself or skipping a level, an empty child) is reported as
+// corruption instead of making readers loop or index out of range.
+func (ns *NodeStore) readChild(ctx context.Context, n *node, i int) (*node, error) {
+	child, err := ns.read(ctx, n.child(i))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case child.level != n.level-1:
+		return nil, chunk.Corruptf(n.hash, "tree node: child %d is at level %d under level %d", i, child.level, n.level)
+	case child.treeCount() != n.childCount(i):
+		return nil, chunk.Corruptf(n.hash, "tree node: child %d holds %d entries, parent counts %d", i, child.treeCount(), n.childCount(i))
+	case !bytes.Equal(child.lastKey(), n.key(i)) || i > 0 && bytes.Compare(child.key(0), n.key(i-1)) <= 0:
+		return nil, chunk.Corruptf(n.hash, "tree node: child %d keys out of range", i)
+	}
+	return child, nil
 }
 
 // writer collects the chunks of one operation and puts them in one batch.
