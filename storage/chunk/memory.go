@@ -7,7 +7,8 @@ import (
 )
 
 // MemoryStore is a Store in memory, for tests. Put copies nothing: callers
-// must not modify slices they have put.
+// must not modify slices they have put. Like every store, it checks bytes
+// against their hash when it returns them, so tests can put damaged chunks.
 type MemoryStore struct {
 	mu     sync.RWMutex
 	chunks map[Hash]memChunk
@@ -51,6 +52,9 @@ func (m *MemoryStore) Get(ctx context.Context, h Hash) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("chunk: get %s: %w", h, ErrNotFound)
 	}
+	if err := Verify(h, c.data); err != nil {
+		return nil, err
+	}
 	return c.data, nil
 }
 
@@ -69,6 +73,9 @@ func (m *MemoryStore) GetMany(ctx context.Context, hashes []Hash, found func(Chu
 	}
 	m.mu.RUnlock()
 	for _, c := range got {
+		if err := Verify(c.Hash, c.Data); err != nil {
+			return err
+		}
 		if err := found(c); err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ type levelEdit struct {
 // nodes: only the nodes on the paths to the edited keys (and, where node
 // boundaries move, their neighbours) are rewritten. When several edits name
 // one key the last wins. Deleting an absent key does nothing. The result is
-// the map BuildMap would make from the same entries, to the hash. Setting a
+// the map a Builder would make from the same entries, to the hash. Setting a
 // key longer than MaxKeySize fails with ErrKeyTooLong and changes nothing.
 func (m Map) Edit(ctx context.Context, edits []Edit) (Map, error) {
 	if len(edits) == 0 {

@@ -11,7 +11,7 @@ import (
 
 // Map is an immutable ordered map from byte keys to byte values, stored as a
 // prolly tree in a NodeStore. The zero Map is not usable; make one with
-// NewEmptyMap, LoadMap, BuildMap or Edit. A Map is safe for concurrent use.
+// NewEmptyMap, LoadMap, a Builder or Edit. A Map is safe for concurrent use.
 type Map struct {
 	ns   *NodeStore
 	root *node

@@ -141,6 +141,9 @@ func TestReviewCorruptChildLevels(t *testing.T) {
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
 			m, err := LoadMap(ctx, ns, h)
+			if errors.Is(err, chunk.ErrCorruption) {
+				return // a store that checks hashes refuses a chunk naming itself at once
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
