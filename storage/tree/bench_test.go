@@ -175,6 +175,24 @@ func BenchmarkUpdate(b *testing.B) {
 	b.ReportMetric(float64(cur.Height()), "depth")
 }
 
+// BenchmarkUpdateResize is BenchmarkUpdate with values that change length,
+// which moves entries within their nodes: no node is patched in place.
+func BenchmarkUpdateResize(b *testing.B) {
+	ctx := context.Background()
+	m := benchSetup(b)
+	rng := rand.New(rand.NewSource(1))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := rng.Intn(benchN)
+		updateSerial++
+		v := append(benchVal(benchN+updateSerial), byte(updateSerial))
+		var err error
+		if m, err = m.Edit(ctx, []Edit{{Key: benchKeys[j], Value: v}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkUpdateDisk is BenchmarkUpdate on the Pebble store that cairn runs
 // on (puts are not synced: a ref update would sync them), where chunks live
 // outside the Go heap.

@@ -98,6 +98,16 @@ func editLevel(ctx context.Context, w *writer, root *node, level int, edits []le
 		if err := c.seek(ctx, edits[i].e.key, level); err != nil {
 			return nil, nil, err
 		}
+		if patched, next := patchNode(c.nodes[level], edits, i, c.lastAtLevel(level)); patched != nil {
+			if err := w.put(ctx, patched); err != nil {
+				return nil, nil, err
+			}
+			e := entry{key: patched.lastKey(), child: patched.hash, count: patched.treeCount()}
+			up = append(up, levelEdit{e: e}) // same last key: it replaces the old node
+			out = append(out, e)
+			i = next
+			continue
+		}
 		ch := newChunker(w, level)
 		for {
 			n := c.nodes[level]

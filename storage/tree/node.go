@@ -1,8 +1,10 @@
 package tree
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"sort"
 
 	"github.com/cairndb/cairn/storage/chunk"
 )
@@ -146,6 +148,63 @@ func makeNode(level int, entries []entry) *node {
 	nd.env = chunk.EnvelopeOf(kind, p[refsStart:refsEnd], p[refsEnd:])
 	nd.size = len(p) + len(offs)*4 + len(nd.cum)*8 + 128
 	return nd
+}
+
+// patchNode handles the most common edit cheaply: values replaced by values
+// of the same length (at the leaves, both inline) or, above them, children
+// replaced under unchanged counts. Keys and sizes stay as they were, so the
+// chunker would end the node where it ended before, and the new node is n's
+// bytes with those values overwritten in place. It applies the edits from i
+// on that fall in n (all that are left if n is the last node of its level)
+// and returns the new node and the index of the first edit it did not
+// apply, or nil if any of them is not such a replacement.
+func patchNode(n *node, edits []levelEdit, i int, last bool) (*node, int) {
+	type patch struct {
+		at int // entry index
+		e  *entry
+	}
+	var patches []patch
+	j := 0
+	for ; i < len(edits); i++ {
+		e := &edits[i]
+		if !last && bytes.Compare(e.e.key, n.lastKey()) > 0 {
+			break
+		}
+		j += sort.Search(n.count()-j, func(x int) bool { return bytes.Compare(n.key(j+x), e.e.key) >= 0 })
+		if e.del || j == n.count() || !bytes.Equal(n.key(j), e.e.key) {
+			return nil, 0
+		}
+		if n.leaf() {
+			old := n.val(j)
+			if old[0] != tagInline || e.e.val[0] != tagInline || len(old) != len(e.e.val) {
+				return nil, 0
+			}
+		} else if n.childCount(j) != e.e.count {
+			return nil, 0
+		}
+		patches = append(patches, patch{j, &e.e})
+	}
+	if len(patches) == 0 {
+		return nil, 0
+	}
+	data := bytes.Clone(n.data)
+	valsStart := len(data) - len(n.vals)
+	refsStart := 2 + uvarintLen(uint64(n.env.NumRefs()))
+	for _, p := range patches {
+		if n.leaf() {
+			copy(data[valsStart+int(n.valOff[p.at]):], p.e.val)
+		} else {
+			copy(data[refsStart+p.at*chunk.HashSize:], p.e.child[:])
+		}
+	}
+	keysStart := valsStart - len(n.keys)
+	refsEnd := refsStart + n.env.NumRefs()*chunk.HashSize
+	nd := *n // offsets and counts are unchanged and shared: nodes are immutable
+	nd.data = data
+	nd.hash = chunk.Of(data)
+	nd.keys, nd.vals = data[keysStart:valsStart], data[valsStart:]
+	nd.env = chunk.EnvelopeOf(n.env.Kind, data[refsStart:refsEnd], data[refsEnd:])
+	return &nd, i
 }
 
 func uvarintLen(x uint64) int {

@@ -96,10 +96,15 @@ const writerFlushBytes = 4 << 20
 // node encodes, caches and buffers a node; it returns the decoded node.
 func (w *writer) node(ctx context.Context, level int, entries []entry) (*node, error) {
 	n := makeNode(level, entries)
+	return n, w.put(ctx, n)
+}
+
+// put caches and buffers a node made by this writer.
+func (w *writer) put(ctx context.Context, n *node) error {
 	if w.ns.cache != nil {
 		w.ns.cache.put(n)
 	}
-	return n, w.add(ctx, chunk.Chunk{Hash: n.hash, Data: n.data})
+	return w.add(ctx, chunk.Chunk{Hash: n.hash, Data: n.data})
 }
 
 func (w *writer) add(ctx context.Context, c chunk.Chunk) error {
