@@ -150,54 +150,49 @@ func BenchmarkBTreeBuild(b *testing.B) {
 
 var updateSerial int
 
-// BenchmarkUpdate changes the value of one random key of a 1M-entry map
-// (in a memory store: no sync) and reports the chunks each update writes.
-func BenchmarkUpdate(b *testing.B) {
+// runUpdates sets b.N random keys of m, one Edit each, to values made by
+// value from a serial number no earlier run used (so no chunk is a
+// duplicate), and returns the last map.
+func runUpdates(b *testing.B, m Map, value func(serial int) []byte) Map {
 	ctx := context.Background()
-	m := benchSetup(b)
-	cs := m.ns.cs.(*chunk.MemoryStore)
-	rng := rand.New(rand.NewSource(1))
-	before := cs.Len()
-	b.ResetTimer()
-	cur := m
-	for i := 0; i < b.N; i++ {
-		j := rng.Intn(benchN)
-		updateSerial++ // a value no earlier run wrote, so no chunk is a duplicate
-		v := benchVal(benchN + updateSerial)
-		next, err := cur.Edit(ctx, []Edit{{Key: benchKeys[j], Value: v}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		cur = next
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(cs.Len()-before)/float64(b.N), "chunks/op")
-	b.ReportMetric(float64(cur.Height()), "depth")
-}
-
-// BenchmarkUpdateResize is BenchmarkUpdate with values that change length,
-// which moves entries within their nodes: no node is patched in place.
-func BenchmarkUpdateResize(b *testing.B) {
-	ctx := context.Background()
-	m := benchSetup(b)
 	rng := rand.New(rand.NewSource(1))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		j := rng.Intn(benchN)
 		updateSerial++
-		v := append(benchVal(benchN+updateSerial), byte(updateSerial))
 		var err error
-		if m, err = m.Edit(ctx, []Edit{{Key: benchKeys[j], Value: v}}); err != nil {
+		if m, err = m.Edit(ctx, []Edit{{Key: benchKeys[j], Value: value(updateSerial)}}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	return m
+}
+
+// BenchmarkUpdate changes the value of one random key of a 1M-entry map to
+// one of the same length (in a memory store: no sync) and reports the chunks
+// each update writes.
+func BenchmarkUpdate(b *testing.B) {
+	m := benchSetup(b)
+	cs := m.ns.cs.(*chunk.MemoryStore)
+	before := cs.Len()
+	m = runUpdates(b, m, func(serial int) []byte { return benchVal(benchN + serial) })
+	b.ReportMetric(float64(cs.Len()-before)/float64(b.N), "chunks/op")
+	b.ReportMetric(float64(m.Height()), "depth")
+}
+
+// BenchmarkUpdateResize is BenchmarkUpdate with values one byte longer,
+// which moves entries within their nodes, and may move node boundaries.
+func BenchmarkUpdateResize(b *testing.B) {
+	runUpdates(b, benchSetup(b), func(serial int) []byte {
+		return append(benchVal(benchN+serial), byte(serial))
+	})
 }
 
 // BenchmarkUpdateDisk is BenchmarkUpdate on the Pebble store that cairn runs
 // on (puts are not synced: a ref update would sync them), where chunks live
 // outside the Go heap.
 func BenchmarkUpdateDisk(b *testing.B) {
-	ctx := context.Background()
 	benchSetup(b)
 	cs, err := diskstore.Open(b.TempDir(), diskstore.Options{})
 	if err != nil {
@@ -205,15 +200,7 @@ func BenchmarkUpdateDisk(b *testing.B) {
 	}
 	defer cs.Close()
 	m := buildBenchMap(b, NewNodeStore(cs, NewNodeCache(64<<20)))
-	rng := rand.New(rand.NewSource(1))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		j := rng.Intn(benchN)
-		updateSerial++
-		if m, err = m.Edit(ctx, []Edit{{Key: benchKeys[j], Value: benchVal(benchN + updateSerial)}}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	runUpdates(b, m, func(serial int) []byte { return benchVal(benchN + serial) })
 }
 
 // BenchmarkDiff diffs two 1M-entry maps that differ in 10 keys and reports
