@@ -20,5 +20,8 @@
 // NodeCache are safe for concurrent use; an Iter or DiffIter is not.
 // Edit and Builder put the nodes they make into the chunk store before they
 // return, and do not update any ref: the caller does, after (put before
-// reference).
+// reference). Until a ref names the result, only a lease protects it from a
+// concurrent garbage collection: a caller of Edit on a collectable store
+// holds a chunk.Lease, taken before Edit (on the map it edits, unless a ref
+// names that map anyway), until the ref is updated. See docs/gc.md.
 package tree
