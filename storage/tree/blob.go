@@ -132,13 +132,13 @@ func appendBlob(ctx context.Context, cs chunk.Store, h chunk.Hash, out []byte, l
 		return append(out, env.Payload...), nil
 	case chunk.KindBlobInternal:
 		p := env.Payload
-		n, w := binary.Uvarint(p)
+		n, w := uvarint(p)
 		if w <= 0 || n != uint64(env.NumRefs()) || n == 0 {
 			return nil, chunk.Corruptf(h, "blob index: bad child count")
 		}
 		p = p[w:]
 		for i := 0; i < int(n); i++ {
-			l, w := binary.Uvarint(p)
+			l, w := uvarint(p)
 			if w <= 0 || l == 0 || l > limit-uint64(len(out)) {
 				return nil, chunk.Corruptf(h, "blob index: bad length")
 			}

@@ -230,7 +230,7 @@ func decodeNode(h chunk.Hash, data []byte) (*node, error) {
 	bad := func(format string, args ...any) (*node, error) {
 		return nil, chunk.Corruptf(h, "tree node: "+format, args...)
 	}
-	level, w := binary.Uvarint(p)
+	level, w := uvarint(p)
 	if w <= 0 || level > 64 {
 		return bad("bad level")
 	}
@@ -238,7 +238,7 @@ func decodeNode(h chunk.Hash, data []byte) (*node, error) {
 	if (level == 0) != (env.Kind == chunk.KindTreeLeaf) {
 		return bad("level %d in a %s chunk", level, env.Kind)
 	}
-	cnt, w := binary.Uvarint(p)
+	cnt, w := uvarint(p)
 	if w <= 0 || cnt > maxNodeEntries || cnt > uint64(len(p)) {
 		return bad("bad entry count")
 	}
@@ -251,7 +251,7 @@ func decodeNode(h chunk.Hash, data []byte) (*node, error) {
 	for _, off := range [][]uint32{nd.keyOff, nd.valOff} {
 		total = 0
 		for i := 0; i < n; i++ {
-			l, w := binary.Uvarint(p)
+			l, w := uvarint(p)
 			if w <= 0 || l > uint64(len(data)) {
 				return bad("bad length %d", i)
 			}
@@ -282,7 +282,7 @@ func decodeNode(h chunk.Hash, data []byte) (*node, error) {
 		}
 		nd.cum = make([]uint64, n+1)
 		for i := 0; i < n; i++ {
-			c, w := binary.Uvarint(nd.val(i))
+			c, w := uvarint(nd.val(i))
 			if w <= 0 || w != len(nd.val(i)) || c == 0 {
 				return bad("bad child count %d", i)
 			}

@@ -62,7 +62,7 @@ func checkStoredValue(sv []byte) error {
 		if len(sv) < 1+chunk.HashSize+1 {
 			return errBadValue
 		}
-		l, w := binary.Uvarint(sv[1+chunk.HashSize:])
+		l, w := uvarint(sv[1+chunk.HashSize:])
 		if w <= 0 || 1+chunk.HashSize+w != len(sv) || l <= InlineLimit {
 			return errBadValue
 		}
@@ -73,6 +73,16 @@ func checkStoredValue(sv []byte) error {
 
 // blobLen returns the length of an out-of-line stored value.
 func blobLen(sv []byte) uint64 {
-	l, _ := binary.Uvarint(sv[1+chunk.HashSize:])
+	l, _ := uvarint(sv[1+chunk.HashSize:])
 	return l
+}
+
+// uvarint is binary.Uvarint that also refuses encodings longer than the
+// shortest (w <= 0), so that every node has exactly one byte form.
+func uvarint(p []byte) (uint64, int) {
+	v, w := binary.Uvarint(p)
+	if w > 0 && w != uvarintLen(v) {
+		return 0, -1
+	}
+	return v, w
 }
