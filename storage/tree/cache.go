@@ -16,7 +16,9 @@ const cacheShards = 16
 
 // NodeCache holds recently used decoded nodes, bounded by their approximate
 // size in bytes. It is safe for concurrent use and may be shared by the node
-// stores of several databases.
+// stores of several databases. Entries are kept per node store: a store is
+// never served a node it does not hold because another store holds it, which
+// would hide a chunk missing from it (after an incomplete copy, say).
 type NodeCache struct {
 	shards       [cacheShards]cacheShard
 	hits, misses atomic.Uint64
@@ -26,8 +28,8 @@ type cacheShard struct {
 	mu    sync.Mutex
 	max   int
 	used  int
-	items map[chunk.Hash]*list.Element
-	lru   list.List // front: most recently used; values are *node
+	items map[cacheKey]*list.Element
+	lru   list.List // front: most recently used; values are *cacheEntry
 }
 
 // NewNodeCache returns a cache holding about maxBytes of decoded nodes.
@@ -38,17 +40,28 @@ func NewNodeCache(maxBytes int) *NodeCache {
 	c := &NodeCache{}
 	for i := range c.shards {
 		c.shards[i].max = maxBytes / cacheShards
-		c.shards[i].items = make(map[chunk.Hash]*list.Element)
+		c.shards[i].items = make(map[cacheKey]*list.Element)
 	}
 	return c
 }
 
+// cacheKey names a node of one node store.
+type cacheKey struct {
+	owner *NodeStore
+	h     chunk.Hash
+}
+
+type cacheEntry struct {
+	key cacheKey
+	n   *node
+}
+
 func (c *NodeCache) shard(h chunk.Hash) *cacheShard { return &c.shards[h[0]%cacheShards] }
 
-func (c *NodeCache) get(h chunk.Hash) *node {
+func (c *NodeCache) get(owner *NodeStore, h chunk.Hash) *node {
 	s := c.shard(h)
 	s.mu.Lock()
-	e, ok := s.items[h]
+	e, ok := s.items[cacheKey{owner, h}]
 	if ok {
 		s.lru.MoveToFront(e)
 	}
@@ -58,28 +71,29 @@ func (c *NodeCache) get(h chunk.Hash) *node {
 		return nil
 	}
 	c.hits.Add(1)
-	return e.Value.(*node)
+	return e.Value.(*cacheEntry).n
 }
 
-func (c *NodeCache) put(n *node) {
+func (c *NodeCache) put(owner *NodeStore, n *node) {
 	s := c.shard(n.hash)
+	key := cacheKey{owner, n.hash}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.items[n.hash]; ok {
+	if e, ok := s.items[key]; ok {
 		s.lru.MoveToFront(e)
 		return
 	}
 	if n.size > s.max {
 		return
 	}
-	s.items[n.hash] = s.lru.PushFront(n)
+	s.items[key] = s.lru.PushFront(&cacheEntry{key, n})
 	s.used += n.size
 	for s.used > s.max {
 		e := s.lru.Back()
-		old := e.Value.(*node)
+		old := e.Value.(*cacheEntry)
 		s.lru.Remove(e)
-		delete(s.items, old.hash)
-		s.used -= old.size
+		delete(s.items, old.key)
+		s.used -= old.n.size
 	}
 }
 

@@ -2,10 +2,13 @@ package tree
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"testing"
+
+	"github.com/cairndb/cairn/storage/chunk"
 )
 
 // Maps, node stores and a small shared cache (so that nodes are evicted and
@@ -69,5 +72,18 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 	}
 	if st := ns.cache.Stats(); st.Bytes > 256<<10 {
 		t.Errorf("cache holds %d bytes, bound is %d", st.Bytes, 256<<10)
+	}
+}
+
+// A cache shared by two stores never serves one store a node only the other
+// holds: a chunk missing from a store is reported missing.
+func TestSharedCacheKeepsStoresApart(t *testing.T) {
+	ctx := context.Background()
+	cache := NewNodeCache(1 << 20)
+	a := NewNodeStore(chunk.NewMemoryStore(), cache)
+	b := NewNodeStore(chunk.NewMemoryStore(), cache)
+	m := buildFromOracle(t, a, oracle{"k": "v"})
+	if _, err := LoadMap(ctx, b, m.Hash()); !errors.Is(err, chunk.ErrNotFound) {
+		t.Fatalf("store b loaded a map only store a holds: %v", err)
 	}
 }

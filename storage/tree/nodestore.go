@@ -18,7 +18,8 @@ type NodeStore struct {
 }
 
 // NewNodeStore returns a node store over cs. cache may be shared between node
-// stores; nil means no caching.
+// stores; nil means no caching. Make one node store per chunk store: cached
+// nodes are kept per node store.
 func NewNodeStore(cs chunk.Store, cache *NodeCache) *NodeStore {
 	return &NodeStore{cs: cs, cache: cache}
 }
@@ -33,7 +34,7 @@ func (ns *NodeStore) Reads() uint64 { return ns.reads.Load() }
 func (ns *NodeStore) read(ctx context.Context, h chunk.Hash) (*node, error) {
 	ns.reads.Add(1)
 	if ns.cache != nil {
-		if n := ns.cache.get(h); n != nil {
+		if n := ns.cache.get(ns, h); n != nil {
 			return n, nil
 		}
 	}
@@ -46,7 +47,7 @@ func (ns *NodeStore) read(ctx context.Context, h chunk.Hash) (*node, error) {
 		return nil, err
 	}
 	if ns.cache != nil {
-		ns.cache.put(n)
+		ns.cache.put(ns, n)
 	}
 	return n, nil
 }
@@ -102,7 +103,7 @@ func (w *writer) node(ctx context.Context, level int, entries []entry) (*node, e
 // put caches and buffers a node made by this writer.
 func (w *writer) put(ctx context.Context, n *node) error {
 	if w.ns.cache != nil {
-		w.ns.cache.put(n)
+		w.ns.cache.put(w.ns, n)
 	}
 	return w.add(ctx, chunk.Chunk{Hash: n.hash, Data: n.data})
 }
