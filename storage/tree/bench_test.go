@@ -189,6 +189,21 @@ func BenchmarkUpdateResize(b *testing.B) {
 	})
 }
 
+// BenchmarkInsert adds one new key to a 1M-entry map per op.
+func BenchmarkInsert(b *testing.B) {
+	ctx := context.Background()
+	m := benchSetup(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		updateSerial++
+		k := benchKey(benchN + updateSerial) // not among the map's keys
+		var err error
+		if m, err = m.Edit(ctx, []Edit{{Key: k, Value: benchVal(updateSerial)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkUpdateDisk is BenchmarkUpdate on the Pebble store that cairn runs
 // on (puts are not synced: a ref update would sync them), where chunks live
 // outside the Go heap.

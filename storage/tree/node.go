@@ -150,9 +150,10 @@ func makeNode(level int, entries []entry) *node {
 	return nd
 }
 
-// patchNode handles the most common edit cheaply: values replaced by values
+// patchNode handles the most common edits cheaply: values replaced by values
 // of the same length (at the leaves, both inline) or, above them, children
-// replaced under unchanged counts. Keys and sizes stay as they were, so the
+// replaced, with counts whose encodings keep their length (an insert below
+// adds one to a count). Keys and sizes stay as they were, so the
 // chunker would end the node where it ended before, and the new node is n's
 // bytes with those values overwritten in place. It applies the edits from i
 // on that fall in n (all that are left if n is the last node of its level)
@@ -179,7 +180,7 @@ func patchNode(n *node, edits []levelEdit, i int, last bool) (*node, int) {
 			if old[0] != tagInline || e.e.val[0] != tagInline || len(old) != len(e.e.val) {
 				return nil, 0
 			}
-		} else if n.childCount(j) != e.e.count {
+		} else if uvarintLen(n.childCount(j)) != uvarintLen(e.e.count) {
 			return nil, 0
 		}
 		patches = append(patches, patch{j, &e.e})
@@ -190,16 +191,28 @@ func patchNode(n *node, edits []levelEdit, i int, last bool) (*node, int) {
 	data := bytes.Clone(n.data)
 	valsStart := len(data) - len(n.vals)
 	refsStart := 2 + uvarintLen(uint64(n.env.NumRefs()))
+	countsChanged := false
 	for _, p := range patches {
 		if n.leaf() {
 			copy(data[valsStart+int(n.valOff[p.at]):], p.e.val)
-		} else {
-			copy(data[refsStart+p.at*chunk.HashSize:], p.e.child[:])
+			continue
+		}
+		copy(data[refsStart+p.at*chunk.HashSize:], p.e.child[:])
+		if p.e.count != n.childCount(p.at) {
+			binary.PutUvarint(data[valsStart+int(n.valOff[p.at]):], p.e.count)
+			countsChanged = true
 		}
 	}
 	keysStart := valsStart - len(n.keys)
 	refsEnd := refsStart + n.env.NumRefs()*chunk.HashSize
-	nd := *n // offsets and counts are unchanged and shared: nodes are immutable
+	nd := *n // offsets are unchanged and shared: nodes are immutable
+	if countsChanged {
+		nd.cum = make([]uint64, len(n.cum))
+		for i := 0; i < n.count(); i++ {
+			c, _ := binary.Uvarint(data[valsStart+int(n.valOff[i]):])
+			nd.cum[i+1] = nd.cum[i] + c
+		}
+	}
 	nd.data = data
 	nd.hash = chunk.Of(data)
 	nd.keys, nd.vals = data[keysStart:valsStart], data[valsStart:]
