@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -33,7 +34,6 @@ func benchVal(i int) []byte {
 
 var (
 	benchOnce sync.Once
-	benchMap  Map
 	benchKeys [][]byte
 )
 
@@ -47,13 +47,19 @@ func sortedBenchKeys() [][]byte {
 	return keys
 }
 
+// benchSetup returns the 1M-entry benchmark map in a fresh memory store, so
+// that versions written by earlier benchmarks (which a memory store keeps in
+// the Go heap) do not slow the garbage collector down for later ones.
 func benchSetup(b *testing.B) Map {
-	benchOnce.Do(func() {
-		benchKeys = sortedBenchKeys()
-		benchMap = buildBenchMap(b, NewNodeStore(chunk.NewMemoryStore(), NewNodeCache(256<<20)))
-	})
-	return benchMap
+	setupKeys()
+	b.StopTimer()
+	defer b.StartTimer()
+	runtime.GC()
+	return buildBenchMap(b, NewNodeStore(chunk.NewMemoryStore(), NewNodeCache(256<<20)))
 }
+
+// setupKeys makes the sorted benchmark keys once.
+func setupKeys() { benchOnce.Do(func() { benchKeys = sortedBenchKeys() }) }
 
 // buildBenchMap builds the 1M-entry benchmark map in ns.
 func buildBenchMap(b *testing.B, ns *NodeStore) Map {
@@ -93,7 +99,7 @@ func btreeLess(a, b btreeItem) bool { return bytes.Compare(a.k, b.k) < 0 }
 
 // BenchmarkBTreeGet is the same lookup in github.com/google/btree, in memory.
 func BenchmarkBTreeGet(b *testing.B) {
-	benchSetup(b)
+	setupKeys()
 	bt := btree.NewG(32, btreeLess)
 	for i, k := range benchKeys {
 		bt.ReplaceOrInsert(btreeItem{k, benchVal(i)})
@@ -110,7 +116,7 @@ func BenchmarkBTreeGet(b *testing.B) {
 // BenchmarkBuild builds a 1M-entry map from sorted input; one op is one map.
 func BenchmarkBuild(b *testing.B) {
 	ctx := context.Background()
-	benchSetup(b)
+	setupKeys()
 	vals := make([][]byte, benchN)
 	for i := range vals {
 		vals[i] = benchVal(i)
@@ -133,7 +139,7 @@ func BenchmarkBuild(b *testing.B) {
 
 // BenchmarkBTreeBuild loads the same sorted entries into google/btree.
 func BenchmarkBTreeBuild(b *testing.B) {
-	benchSetup(b)
+	setupKeys()
 	vals := make([][]byte, benchN)
 	for i := range vals {
 		vals[i] = benchVal(i)
@@ -208,7 +214,7 @@ func BenchmarkInsert(b *testing.B) {
 // on (puts are not synced: a ref update would sync them), where chunks live
 // outside the Go heap.
 func BenchmarkUpdateDisk(b *testing.B) {
-	benchSetup(b)
+	setupKeys()
 	cs, err := diskstore.Open(b.TempDir(), diskstore.Options{})
 	if err != nil {
 		b.Fatal(err)
