@@ -58,6 +58,16 @@ func benchSetup(b *testing.B) Map {
 	return buildBenchMap(b, NewNodeStore(chunk.NewMemoryStore(), NewNodeCache(256<<20)))
 }
 
+// benchVals returns the benchmark values, made up front so that building
+// them is not timed.
+func benchVals() [][]byte {
+	vals := make([][]byte, benchN)
+	for i := range vals {
+		vals[i] = benchVal(i)
+	}
+	return vals
+}
+
 // setupKeys makes the sorted benchmark keys once.
 func setupKeys() { benchOnce.Do(func() { benchKeys = sortedBenchKeys() }) }
 
@@ -117,10 +127,7 @@ func BenchmarkBTreeGet(b *testing.B) {
 func BenchmarkBuild(b *testing.B) {
 	ctx := context.Background()
 	setupKeys()
-	vals := make([][]byte, benchN)
-	for i := range vals {
-		vals[i] = benchVal(i)
-	}
+	vals := benchVals()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ns := NewNodeStore(chunk.NewMemoryStore(), NewNodeCache(64<<20))
@@ -140,10 +147,7 @@ func BenchmarkBuild(b *testing.B) {
 // BenchmarkBTreeBuild loads the same sorted entries into google/btree.
 func BenchmarkBTreeBuild(b *testing.B) {
 	setupKeys()
-	vals := make([][]byte, benchN)
-	for i := range vals {
-		vals[i] = benchVal(i)
-	}
+	vals := benchVals()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		bt := btree.NewG(32, btreeLess)
