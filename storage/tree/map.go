@@ -154,13 +154,6 @@ func NewBuilder(ns *NodeStore) *Builder {
 	return &Builder{ns: ns, w: w, levels: []*chunker{newChunker(w, 0)}}
 }
 
-// ErrUnsorted is returned by Builder.Add for a key not above the previous one.
-var ErrUnsorted = fmt.Errorf("tree: keys not in ascending order")
-
-// ErrKeyTooLong is returned by Builder.Add and Map.Edit for a key longer than
-// MaxKeySize.
-var ErrKeyTooLong = fmt.Errorf("tree: key longer than %d bytes", MaxKeySize)
-
 // Add appends an entry. Keys must be strictly ascending. Add copies nothing
 // the caller keeps: key and value may be reused after the call.
 func (b *Builder) Add(ctx context.Context, key, value []byte) error {

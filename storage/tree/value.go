@@ -2,7 +2,6 @@ package tree
 
 import (
 	"encoding/binary"
-	"errors"
 
 	"github.com/cairndb/cairn/storage/chunk"
 )
@@ -21,8 +20,6 @@ const (
 	tagInline = 0x00
 	tagBlob   = 0x01
 )
-
-var errBadValue = errors.New("bad stored value")
 
 func inlineValue(v []byte) []byte {
 	out := make([]byte, 1+len(v))
