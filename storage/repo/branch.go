@@ -160,14 +160,14 @@ func (r *Repo) RenameBranch(ctx context.Context, from, to string) error {
 	if _, ok := refs[BranchRef(to)]; ok {
 		return fmt.Errorf("repo: rename branch %q to %q: %w", from, to, ErrBranchExists)
 	}
+	// The old working set ref is checked even when absent (Old zero): one
+	// created meanwhile would otherwise be left without its branch.
 	ws := refs[WorkingSetRef(from)]
 	updates := []chunk.RefUpdate{
 		{Name: BranchRef(from), Old: head},
+		{Name: WorkingSetRef(from), Old: ws},
 		{Name: BranchRef(to), New: head},
 		{Name: WorkingSetRef(to), Old: refs[WorkingSetRef(to)], New: ws},
-	}
-	if !ws.IsZero() {
-		updates = append(updates, chunk.RefUpdate{Name: WorkingSetRef(from), Old: ws})
 	}
 	if err := r.store.UpdateRefs(ctx, updates...); err != nil {
 		return fmt.Errorf("repo: rename branch %q to %q: %w", from, to, err)
@@ -187,9 +187,11 @@ func (r *Repo) DeleteBranch(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("repo: delete branch %q: %w", name, ErrBranchNotFound)
 	}
-	updates := []chunk.RefUpdate{{Name: BranchRef(name), Old: head}}
-	if ws, ok := refs[WorkingSetRef(name)]; ok {
-		updates = append(updates, chunk.RefUpdate{Name: WorkingSetRef(name), Old: ws})
+	// The working set ref is checked even when absent (Old zero): one
+	// created meanwhile would otherwise outlive the branch.
+	updates := []chunk.RefUpdate{
+		{Name: BranchRef(name), Old: head},
+		{Name: WorkingSetRef(name), Old: refs[WorkingSetRef(name)]},
 	}
 	if err := r.store.UpdateRefs(ctx, updates...); err != nil {
 		return fmt.Errorf("repo: delete branch %q: %w", name, err)
