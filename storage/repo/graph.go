@@ -52,10 +52,20 @@ func (r *Repo) readParent(ctx context.Context, h chunk.Hash, child *Commit, p ch
 	if err != nil {
 		return nil, err
 	}
-	if pc.Height >= child.Height {
-		return nil, chunk.Corruptf(h, "commit of height %d has parent %s of height %d", child.Height, p, pc.Height)
+	if err := checkEdge(h, child, p, pc.Height); err != nil {
+		return nil, err
 	}
 	return pc, nil
+}
+
+// checkEdge checks that parent p, of height height, of commit child (hash h)
+// is lower than it. The walks check every edge they follow, also to a parent
+// already read through another child, whose height they remember.
+func checkEdge(h chunk.Hash, child *Commit, p chunk.Hash, height uint64) error {
+	if height >= child.Height {
+		return chunk.Corruptf(h, "commit of height %d has parent %s of height %d", child.Height, p, height)
+	}
+	return nil
 }
 
 // Log calls fn for start and each of its ancestors, once each, newest first:
@@ -69,7 +79,7 @@ func (r *Repo) Log(ctx context.Context, start chunk.Hash, fn func(h chunk.Hash, 
 		return fmt.Errorf("repo: log: %w", err)
 	}
 	q := commitQueue{{start, c}}
-	seen := chunk.NewHashSet(start)
+	seen := map[chunk.Hash]uint64{start: c.Height} // height of each commit read
 	for q.Len() > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -82,14 +92,17 @@ func (r *Repo) Log(ctx context.Context, start chunk.Hash, fn func(h chunk.Hash, 
 			return err
 		}
 		for _, p := range e.c.Parents {
-			if seen.Has(p) {
+			if height, ok := seen[p]; ok {
+				if err := checkEdge(e.h, e.c, p, height); err != nil {
+					return fmt.Errorf("repo: log: %w", err)
+				}
 				continue
 			}
-			seen.Add(p)
 			pc, err := r.readParent(ctx, e.h, e.c, p)
 			if err != nil {
 				return fmt.Errorf("repo: log: %w", err)
 			}
+			seen[p] = pc.Height
 			heap.Push(&q, queued{p, pc})
 		}
 	}
@@ -112,7 +125,7 @@ func (r *Repo) IsAncestor(ctx context.Context, a, b chunk.Hash) (bool, error) {
 		return true, nil
 	}
 	stack := []queued{{b, cb}}
-	seen := chunk.NewHashSet(b)
+	seen := map[chunk.Hash]uint64{b: cb.Height} // height of each commit read
 	for len(stack) > 0 {
 		if err := ctx.Err(); err != nil {
 			return false, err
@@ -124,16 +137,19 @@ func (r *Repo) IsAncestor(ctx context.Context, a, b chunk.Hash) (bool, error) {
 		}
 		for _, p := range e.c.Parents {
 			if p == a {
-				return true, nil
+				return true, nil // e is higher than a: the edge is sound
 			}
-			if seen.Has(p) {
+			if height, ok := seen[p]; ok {
+				if err := checkEdge(e.h, e.c, p, height); err != nil {
+					return false, fmt.Errorf("repo: is ancestor: %w", err)
+				}
 				continue
 			}
-			seen.Add(p)
 			pc, err := r.readParent(ctx, e.h, e.c, p)
 			if err != nil {
 				return false, fmt.Errorf("repo: is ancestor: %w", err)
 			}
+			seen[p] = pc.Height
 			stack = append(stack, queued{p, pc})
 		}
 	}
@@ -184,7 +200,11 @@ func (r *Repo) mergeBases(ctx context.Context, a, b chunk.Hash, all bool) ([]chu
 	if a == b {
 		return []chunk.Hash{a}, nil
 	}
-	flags := map[chunk.Hash]uint8{a: fromA, b: fromB}
+	type mark struct {
+		flags  uint8
+		height uint64
+	}
+	marks := map[chunk.Hash]mark{a: {fromA, ca.Height}, b: {fromB, cb.Height}}
 	q := commitQueue{{a, ca}, {b, cb}}
 	heap.Init(&q)
 	live := 2 // waiting commits that are not stale
@@ -194,7 +214,7 @@ func (r *Repo) mergeBases(ctx context.Context, a, b chunk.Hash, all bool) ([]chu
 			return nil, err
 		}
 		e := heap.Pop(&q).(queued)
-		f := flags[e.h]
+		f := marks[e.h].flags
 		if f&stale == 0 {
 			live--
 			if f&(fromA|fromB) == fromA|fromB {
@@ -206,21 +226,31 @@ func (r *Repo) mergeBases(ctx context.Context, a, b chunk.Hash, all bool) ([]chu
 			}
 		}
 		for _, p := range e.c.Parents {
-			old, seen := flags[p]
+			m, seen := marks[p]
+			old := m.flags
 			nf := old | f
 			if !seen {
 				pc, err := r.readParent(ctx, e.h, e.c, p)
 				if err != nil {
 					return nil, fmt.Errorf("repo: merge base: %w", err)
 				}
+				m.height = pc.Height
 				heap.Push(&q, queued{p, pc})
 				if nf&stale == 0 {
 					live++
 				}
-			} else if old&stale == 0 && nf&stale != 0 {
-				live--
+			} else {
+				// A parent read through another child may already have been
+				// taken: its flags are final only if it is lower than e.
+				if err := checkEdge(e.h, e.c, p, m.height); err != nil {
+					return nil, fmt.Errorf("repo: merge base: %w", err)
+				}
+				if old&stale == 0 && nf&stale != 0 {
+					live--
+				}
 			}
-			flags[p] = nf
+			m.flags = nf
+			marks[p] = m
 		}
 	}
 	if len(bases) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
 )
@@ -97,5 +98,50 @@ func TestReviewRenameBranchChecksAbsentWorkingSet(t *testing.T) {
 		if *got != *ws {
 			t.Errorf("renamed branch lost its working set: %+v, want %+v", got, ws)
 		}
+	}
+}
+
+// putCommit stores c as is, heights unchecked, and returns its hash.
+func putCommit(t *testing.T, r *testRepo, c *Commit) chunk.Hash {
+	t.Helper()
+	cc, err := c.Encode()
+	check(t, err)
+	check(t, r.store.Put(context.Background(), cc))
+	return cc.Hash
+}
+
+// An edge to a parent the walk has already read is checked too: a parent
+// not lower than its child is corruption even when another child led to it
+// first.
+func TestReviewCorruptEdgeToSeenParent(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	sig := func(sec int) Signature { return Signature{Time: initTime.Add(time.Duration(sec) * time.Second)} }
+	mk := func(msg string, height uint64, sec int, parents ...chunk.Hash) chunk.Hash {
+		return putCommit(t, r, &Commit{Root: emptyRootHash, Parents: parents, Height: height,
+			Author: sig(sec), Committer: sig(sec), Message: msg})
+	}
+	root := mk("root", 1, 0)
+	p := mk("p", 2, 100, root) // later than y, so taken first among height 2
+	y := mk("y", 2, 50, p)     // corrupt: its parent p is as high as it
+	x := mk("x", 3, 200, p)
+	m := mk("m", 3, 300, p, y)
+
+	if _, err := r.MergeBase(ctx, x, y); !errors.Is(err, chunk.ErrCorruption) {
+		t.Errorf("MergeBase: %v, want corruption", err)
+	}
+	if _, err := r.MergeBases(ctx, x, y); !errors.Is(err, chunk.ErrCorruption) {
+		t.Errorf("MergeBases: %v, want corruption", err)
+	}
+	var order []string
+	err := r.Log(ctx, m, func(_ chunk.Hash, c *Commit) error {
+		order = append(order, c.Message)
+		return nil
+	})
+	if !errors.Is(err, chunk.ErrCorruption) {
+		t.Errorf("Log: %v (order %v), want corruption", err, order)
+	}
+	if _, err := r.IsAncestor(ctx, root, m); !errors.Is(err, chunk.ErrCorruption) {
+		t.Errorf("IsAncestor: %v, want corruption", err)
 	}
 }
