@@ -49,15 +49,17 @@ func (c *Commit) validate() error {
 	if c.Root.IsZero() {
 		return errors.New("zero root hash")
 	}
+	// A set, not a comparison of every pair: a corrupt chunk may hold up to
+	// a million parents.
+	seen := make(chunk.HashSet, len(c.Parents))
 	for i, p := range c.Parents {
 		if p.IsZero() {
 			return fmt.Errorf("parent %d: zero hash", i)
 		}
-		for _, q := range c.Parents[:i] {
-			if p == q {
-				return fmt.Errorf("parent %s repeated", p)
-			}
+		if seen.Has(p) {
+			return fmt.Errorf("parent %s repeated", p)
 		}
+		seen.Add(p)
 	}
 	switch {
 	case c.Height == 0:

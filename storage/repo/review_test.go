@@ -145,3 +145,33 @@ func TestReviewCorruptEdgeToSeenParent(t *testing.T) {
 		t.Errorf("IsAncestor: %v, want corruption", err)
 	}
 }
+
+// Decoding a commit with many parents takes time linear in their number,
+// not quadratic (a corrupt chunk of a few megabytes must not stall a reader).
+func TestReviewDecodeManyParentsIsFast(t *testing.T) {
+	const n = 1 << 17
+	refs := make([]chunk.Hash, n+1)
+	refs[0] = fakeHash("root")
+	for i := 1; i <= n; i++ {
+		refs[i][0], refs[i][1], refs[i][2], refs[i][19] = byte(i>>16), byte(i>>8), byte(i), 1
+	}
+	e := encoder{}
+	e.byte(commitVersion)
+	e.uvarint(2)
+	e.signature(sampleSig)
+	e.signature(sampleSig)
+	e.str("")
+	data := chunk.Encode(chunk.KindCommit, refs, e.buf)
+	start := time.Now()
+	c, err := DecodeCommit(chunk.Of(data), data)
+	check(t, err)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("decoding a commit of %d parents took %v", len(c.Parents), d)
+	}
+	// Repeats are still found.
+	refs[n] = refs[1]
+	data = chunk.Encode(chunk.KindCommit, refs, e.buf)
+	if _, err := DecodeCommit(chunk.Of(data), data); !errors.Is(err, chunk.ErrCorruption) {
+		t.Errorf("repeated parent among many: %v, want corruption", err)
+	}
+}
