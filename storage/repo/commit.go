@@ -3,6 +3,7 @@ package repo
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
@@ -13,15 +14,33 @@ const commitVersion = 1
 
 // Signature says who did something and when. Time is stored in UTC to the
 // millisecond (milliseconds since the Unix epoch, as Dolt stores it); finer
-// precision and the time zone are dropped when it is encoded.
+// precision and the time zone are dropped when it is encoded. A time more
+// than some 292 million years from 1970, whose milliseconds do not fit an
+// int64, cannot be encoded (ErrInvalidValue).
 type Signature struct {
 	Name  string
 	Email string
 	Time  time.Time
 }
 
+// The times an encoding can hold: those whose milliseconds since the epoch fit
+// an int64, some 292 million years either side of 1970. UnixMilli wraps
+// others silently into another time.
+var (
+	minTime = time.UnixMilli(math.MinInt64)
+	maxTime = time.UnixMilli(math.MaxInt64).Add(time.Millisecond - time.Nanosecond)
+)
+
+// validate refuses a signature whose time an encoding cannot hold.
+func (s Signature) validate() error {
+	if s.Time.Before(minTime) || s.Time.After(maxTime) {
+		return fmt.Errorf("time %v out of range", s.Time)
+	}
+	return nil
+}
+
 // normalize returns s with its time in UTC truncated to the millisecond, the
-// form it has after a round trip through an encoding.
+// form it has after a round trip through an encoding. s must be valid.
 func (s Signature) normalize() Signature {
 	s.Time = time.UnixMilli(s.Time.UnixMilli()).UTC()
 	return s
@@ -68,6 +87,12 @@ func (c *Commit) validate() error {
 		return fmt.Errorf("height %d without parents", c.Height)
 	case len(c.Parents) > 0 && c.Height == 1:
 		return errors.New("height 1 with parents")
+	}
+	if err := c.Author.validate(); err != nil {
+		return fmt.Errorf("author: %w", err)
+	}
+	if err := c.Committer.validate(); err != nil {
+		return fmt.Errorf("committer: %w", err)
 	}
 	return nil
 }

@@ -210,7 +210,7 @@ type CommitMeta struct {
 }
 
 // signatures returns the author and committer meta describes, normalized.
-func (m CommitMeta) signatures() (Signature, Signature) {
+func (m CommitMeta) signatures() (Signature, Signature, error) {
 	a, c := m.Author, m.Committer
 	if a.Time.IsZero() {
 		a.Time = time.Now()
@@ -220,7 +220,14 @@ func (m CommitMeta) signatures() (Signature, Signature) {
 	} else if c.Time.IsZero() {
 		c.Time = a.Time
 	}
-	return a.normalize(), c.normalize()
+	// Checked before normalizing, which would wrap a time out of range.
+	if err := a.validate(); err != nil {
+		return a, c, invalid("commit", fmt.Errorf("author: %w", err))
+	}
+	if err := c.validate(); err != nil {
+		return a, c, invalid("commit", fmt.Errorf("committer: %w", err))
+	}
+	return a.normalize(), c.normalize(), nil
 }
 
 // CreateCommit writes a commit of root value root with parents (first parent
@@ -255,7 +262,10 @@ func (r *Repo) writeCommit(ctx context.Context, root chunk.Hash, parents []chunk
 	if len(parents) > 0 {
 		c.Parents = append([]chunk.Hash(nil), parents...)
 	}
-	c.Author, c.Committer = meta.signatures()
+	var err error
+	if c.Author, c.Committer, err = meta.signatures(); err != nil {
+		return chunk.Hash{}, err
+	}
 	cc, err := c.Encode()
 	if err != nil {
 		return chunk.Hash{}, err

@@ -175,3 +175,43 @@ func TestReviewDecodeManyParentsIsFast(t *testing.T) {
 		t.Errorf("repeated parent among many: %v, want corruption", err)
 	}
 }
+
+// A time whose milliseconds since the epoch do not fit the encoding's int64
+// is refused, not silently wrapped into another time (year 300,000,000 was
+// stored as year -284,554,050).
+func TestReviewTimeOutOfRange(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	far := time.Date(300_000_000, 1, 1, 0, 0, 0, 0, time.UTC)
+	farPast := time.Date(-300_000_000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tm := range []time.Time{far, farPast} {
+		_, err := r.Commit(ctx, "main", CommitOptions{AllowEmpty: true, CommitMeta: CommitMeta{Author: Signature{Time: tm}}})
+		if !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("commit at %v: %v, want ErrInvalidValue", tm, err)
+		}
+		_, err = r.Commit(ctx, "main", CommitOptions{AllowEmpty: true, CommitMeta: CommitMeta{
+			Author: Signature{Time: initTime}, Committer: Signature{Name: "c", Time: tm}}})
+		if !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("commit with committer at %v: %v, want ErrInvalidValue", tm, err)
+		}
+		if _, err := r.CreateTag(ctx, "t"+tm.Format("2006"), r.head("main"), TagOptions{Tagger: Signature{Time: tm}}); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("tag at %v: %v, want ErrInvalidValue", tm, err)
+		}
+		if _, err := (&Tag{Commit: fakeHash("c"), Tagger: Signature{Time: tm}}).Encode(); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("Tag.Encode at %v: %v, want ErrInvalidValue", tm, err)
+		}
+		if _, err := (&Commit{Root: fakeHash("r"), Height: 1, Author: Signature{Time: tm}}).Encode(); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("Commit.Encode at %v: %v, want ErrInvalidValue", tm, err)
+		}
+	}
+	// The extremes that fit still round-trip.
+	for _, tm := range []time.Time{time.UnixMilli(1<<63 - 1).UTC(), time.UnixMilli(-1 << 63).UTC()} {
+		c, err := (&Tag{Commit: fakeHash("c"), Tagger: Signature{Time: tm}}).Encode()
+		check(t, err)
+		tag, err := DecodeTag(c.Hash, c.Data)
+		check(t, err)
+		if !tag.Tagger.Time.Equal(tm) {
+			t.Errorf("time %v decoded as %v", tm, tag.Tagger.Time)
+		}
+	}
+}

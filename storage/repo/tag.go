@@ -2,6 +2,7 @@ package repo
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/cairndb/cairn/storage/chunk"
 )
@@ -21,6 +22,9 @@ type Tag struct {
 func (t *Tag) Encode() (chunk.Chunk, error) {
 	if t.Commit.IsZero() {
 		return chunk.Chunk{}, invalid("tag", errors.New("zero commit hash"))
+	}
+	if err := t.Tagger.validate(); err != nil {
+		return chunk.Chunk{}, invalid("tag", fmt.Errorf("tagger: %w", err))
 	}
 	e := encoder{}
 	e.byte(tagVersion)

@@ -47,6 +47,9 @@ func (r *Repo) CreateTag(ctx context.Context, name string, commit chunk.Hash, op
 	if tagger.Time.IsZero() {
 		tagger.Time = time.Now()
 	}
+	if err := tagger.validate(); err != nil { // before normalize wraps it
+		return chunk.Hash{}, invalid("tag", fmt.Errorf("tagger: %w", err))
+	}
 	t := &Tag{Commit: commit, Tagger: tagger.normalize(), Message: opts.Message}
 	c, err := t.Encode()
 	if err != nil {
