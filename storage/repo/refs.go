@@ -32,14 +32,18 @@ func RemoteRef(remote, name string) string { return RemotesPrefix + remote + "/"
 // WorkingSetRef returns the ref name of the working set of branch name.
 func WorkingSetRef(branch string) string { return WorkingSetsPrefix + branch }
 
-// maxNameLen bounds branch, tag and remote names so that every ref built from
-// them fits in chunk.MaxRefNameLen (a test checks it).
-const maxNameLen = 1000
+// maxNameLen bounds branch and tag names, and maxRemoteNameLen remote names,
+// so that every ref built from them, remote-tracking refs included, fits in
+// chunk.MaxRefNameLen (a test checks it).
+const (
+	maxNameLen       = 900
+	maxRemoteNameLen = 100
+)
 
 // CheckBranchName returns an error matching ErrInvalidName, saying what is
 // wrong, if name cannot be a branch name. The rules are git's
 // (git check-ref-format --branch), made stricter: a name is valid UTF-8 of at
-// most 1000 bytes; does not start with '-' or '/', or end with '/', '.' or
+// most 900 bytes; does not start with '-' or '/', or end with '/', '.' or
 // ".lock"; holds no "..", "//", "@{", no component starting with '.', no
 // space, control character or any of : ? [ \ ^ ~ *; and is not "@" or HEAD
 // in any case.
@@ -59,11 +63,15 @@ func CheckTagName(name string) error {
 }
 
 // CheckRemoteName is CheckBranchName for remotes, which also may not hold
-// '/' (it separates the remote from the branch in a remote-tracking ref).
+// '/' (it separates the remote from the branch in a remote-tracking ref) and
+// are at most 100 bytes long.
 func CheckRemoteName(name string) error {
 	err := checkName(name)
 	if err == nil && strings.Contains(name, "/") {
 		err = nameError("contains '/'")
+	}
+	if err == nil && len(name) > maxRemoteNameLen {
+		err = nameError(fmt.Sprintf("longer than %d bytes", maxRemoteNameLen))
 	}
 	if err != nil {
 		return fmt.Errorf("repo: invalid remote name %q: %s: %w", name, err, ErrInvalidName)

@@ -70,6 +70,16 @@ func TestCheckBranchName(t *testing.T) {
 	if err := chunk.CheckRefName(WorkingSetRef(long)); err != nil {
 		t.Errorf("the longest branch name makes a ref name too long: %v", err)
 	}
+	longRemote := strings.Repeat("r", maxRemoteNameLen)
+	if err := CheckRemoteName(longRemote); err != nil {
+		t.Errorf("a %d-byte remote name: %v", maxRemoteNameLen, err)
+	}
+	if err := CheckRemoteName(longRemote + "r"); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("a %d-byte remote name: %v, want ErrInvalidName", maxRemoteNameLen+1, err)
+	}
+	if err := chunk.CheckRefName(RemoteRef(longRemote, long)); err != nil {
+		t.Errorf("the longest remote and branch names make a ref name too long: %v", err)
+	}
 }
 
 func TestCheckRemoteName(t *testing.T) {
