@@ -34,7 +34,11 @@
 //
 // An operation of Repo that puts chunks and then names them in refs holds a
 // chunk lease (chunk.Collectable) in between, so a concurrent garbage
-// collection keeps them. CreateCommit, WriteRoot and WriteTable put chunks
+// collection keeps them. A hash a caller passes in (the start of
+// CreateBranch, the commit of CreateTag, the new head of UpdateBranch) is the
+// caller's to protect: it must come from the refs or a lease the caller
+// still holds. Init must not race another Init of the same store: the
+// callers (cairn init, CREATE DATABASE) serialize it. CreateCommit, WriteRoot and WriteTable put chunks
 // that no ref names yet: a caller that uses them must hold a lease of its own
 // from before the first put until a ref names the result.
 //
