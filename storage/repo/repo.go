@@ -114,49 +114,39 @@ func (r *Repo) lease(roots ...chunk.Hash) func() {
 	return func() {}
 }
 
-// ReadCommit reads and decodes commit h.
-func (r *Repo) ReadCommit(ctx context.Context, h chunk.Hash) (*Commit, error) {
+// read reads chunk h and decodes it with decode; what names it in errors.
+func read[T any](ctx context.Context, r *Repo, h chunk.Hash, what string, decode func(chunk.Hash, []byte) (T, error)) (T, error) {
 	data, err := r.store.Get(ctx, h)
 	if err != nil {
-		return nil, fmt.Errorf("repo: read commit: %w", err)
+		var zero T
+		return zero, fmt.Errorf("repo: read %s: %w", what, err)
 	}
-	return DecodeCommit(h, data)
+	return decode(h, data)
+}
+
+// ReadCommit reads and decodes commit h.
+func (r *Repo) ReadCommit(ctx context.Context, h chunk.Hash) (*Commit, error) {
+	return read(ctx, r, h, "commit", DecodeCommit)
 }
 
 // ReadRoot reads and decodes root value h.
 func (r *Repo) ReadRoot(ctx context.Context, h chunk.Hash) (*RootValue, error) {
-	data, err := r.store.Get(ctx, h)
-	if err != nil {
-		return nil, fmt.Errorf("repo: read root value: %w", err)
-	}
-	return DecodeRootValue(h, data)
+	return read(ctx, r, h, "root value", DecodeRootValue)
 }
 
 // ReadTable reads and decodes table record h.
 func (r *Repo) ReadTable(ctx context.Context, h chunk.Hash) (*TableRecord, error) {
-	data, err := r.store.Get(ctx, h)
-	if err != nil {
-		return nil, fmt.Errorf("repo: read table: %w", err)
-	}
-	return DecodeTableRecord(h, data)
+	return read(ctx, r, h, "table", DecodeTableRecord)
 }
 
 // ReadTag reads and decodes tag h.
 func (r *Repo) ReadTag(ctx context.Context, h chunk.Hash) (*Tag, error) {
-	data, err := r.store.Get(ctx, h)
-	if err != nil {
-		return nil, fmt.Errorf("repo: read tag: %w", err)
-	}
-	return DecodeTag(h, data)
+	return read(ctx, r, h, "tag", DecodeTag)
 }
 
 // ReadWorkingSet reads and decodes working set h.
 func (r *Repo) ReadWorkingSet(ctx context.Context, h chunk.Hash) (*WorkingSet, error) {
-	data, err := r.store.Get(ctx, h)
-	if err != nil {
-		return nil, fmt.Errorf("repo: read working set: %w", err)
-	}
-	return DecodeWorkingSet(h, data)
+	return read(ctx, r, h, "working set", DecodeWorkingSet)
 }
 
 // WriteRoot puts the chunk of root value v and returns its hash. The caller
