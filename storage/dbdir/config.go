@@ -1,0 +1,89 @@
+package dbdir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ConfigVersion is the version of config.json this cairn writes and reads.
+const ConfigVersion = 1
+
+// Config is a database's own settings, kept in DIR/.cairn/config.json. Later
+// versions add remotes and backups; a change that older versions would
+// misread raises Version.
+type Config struct {
+	// Version is ConfigVersion.
+	Version int `json:"version"`
+}
+
+// ReadConfig reads the config of the database in dir. A database without a
+// config file has the default config (a store restored by copying files may
+// lack one); a config of a version this cairn does not know gives an error
+// matching ErrUnknownConfigVersion.
+func ReadConfig(dir string) (*Config, error) {
+	path := configPath(dir)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{Version: ConfigVersion}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dbdir: read config: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("dbdir: read config %s: %w", path, err)
+	}
+	if c.Version != ConfigVersion {
+		return nil, fmt.Errorf("dbdir: read config %s: %w %d", path, ErrUnknownConfigVersion, c.Version)
+	}
+	return &c, nil
+}
+
+// WriteConfig replaces the config of the database in dir, durably: when it
+// returns nil the new config survives a crash, and a crash before that leaves
+// the old one whole.
+func WriteConfig(dir string, c *Config) error {
+	if c.Version != ConfigVersion {
+		return fmt.Errorf("dbdir: write config: %w %d", ErrUnknownConfigVersion, c.Version)
+	}
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("dbdir: write config: %w", err)
+	}
+	if err := writeFileDurably(configPath(dir), append(data, '\n')); err != nil {
+		return fmt.Errorf("dbdir: write config: %w", err)
+	}
+	return nil
+}
+
+// writeFileDurably writes data to a temporary file beside path, syncs it,
+// renames it to path and syncs the directory.
+func writeFileDurably(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
