@@ -3,57 +3,59 @@ package main
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cairndb/cairn/storage/chunk/diskstore"
+	"github.com/cairndb/cairn/storage/dbdir"
 	"github.com/cairndb/cairn/storage/repo"
 	"github.com/cairndb/cairn/storage/tree"
+	"github.com/spf13/cobra"
 )
 
 const demoTable = "demo_rows"
 
-// runDemo makes (or reopens) the database DATA_DIR/demo, writes rows into a
-// table map through the storage core, commits them on main, and prints the
-// history: the whole path a SQL write will take, without SQL.
-func runDemo(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	dataDir := fs.String("data-dir", ".", "directory holding the demo database")
-	rows := fs.Int("rows", 100_000, "rows to write on the first run")
-	if err := fs.Parse(args); err != nil {
-		return err
+func newDemoCmd() *cobra.Command {
+	cmd := newCmd("demo [--data-dir DIR] [--rows N]", "write and commit rows in a demonstration database")
+	cmd.Long = `Demo makes (or reopens) the database DIR/demo, writes rows into a table map
+through the storage core, commits them on main, and prints the history: the
+whole path a SQL write will take, without SQL. Run again, it changes ten rows
+and commits again.`
+	cmd.Example = "  cairn demo --data-dir /tmp/cairn"
+	dataDir := cmd.Flags().String("data-dir", ".", "directory holding the demo database")
+	rows := cmd.Flags().Int("rows", 100_000, "rows to write on the first run")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if *rows < 1 {
+			return usageError(fmt.Sprintf("--rows must be at least 1, not %d", *rows))
+		}
+		return runDemo(cmd.Context(), cmd.OutOrStdout(), filepath.Join(*dataDir, "demo"), *rows)
 	}
-	if fs.NArg() > 0 || *rows < 1 {
-		return usageError("usage: cairn demo [--data-dir DIR] [--rows N] (e.g. cairn demo --data-dir /tmp/cairn)")
-	}
-	storeDir := filepath.Join(*dataDir, "demo", ".cairn", "store")
-	if err := os.MkdirAll(storeDir, 0o755); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
+	return cmd
+}
+
+// runDemo makes or opens the database in dir, commits rows (or a change to
+// them) and prints the latest history.
+func runDemo(ctx context.Context, w io.Writer, dir string, rows int) error {
 	start := time.Now()
-	cs, err := diskstore.Open(storeDir, diskstore.Options{})
+	if !dbdir.IsDatabase(dir) {
+		err := dbdir.Init(ctx, dir, repo.InitOptions{Name: "cairn", Email: "cairn@localhost"})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		fmt.Fprintf(w, "created database %s\n", dir)
+	}
+	db, err := dbdir.Open(ctx, dir, diskstore.Options{})
 	if err != nil {
-		return fmt.Errorf("demo: open store: %w", err)
-	}
-	defer cs.Close()
-
-	r, err := repo.Init(ctx, cs, repo.InitOptions{Name: "cairn", Email: "cairn@localhost"})
-	switch {
-	case errors.Is(err, repo.ErrAlreadyInitialized):
-		r = repo.Open(cs)
-	case err != nil:
 		return fmt.Errorf("demo: %w", err)
-	default:
-		fmt.Printf("created database %s\n", filepath.Dir(filepath.Dir(storeDir)))
 	}
+	defer db.Close()
+	r := db.Repo
 
-	msg, err := writeRows(ctx, r, cs, *rows)
+	msg, err := writeRows(ctx, r, db.Store, rows)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -64,11 +66,11 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Printf("committed %s in %v\n\n", h, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "committed %s in %v\n\n", h, time.Since(start).Round(time.Millisecond))
 
 	n := 0
 	err = r.Log(ctx, h, func(h chunk.Hash, c *repo.Commit) error {
-		fmt.Printf("commit %s\nDate:   %s\n\n    %s\n\n", h, c.Author.Time.Format(time.RFC1123Z), c.Message)
+		fmt.Fprintf(w, "commit %s\nDate:   %s\n\n    %s\n\n", h, c.Author.Time.Format(time.RFC1123Z), c.Message)
 		if n++; n == 5 {
 			return repo.ErrStop
 		}
@@ -77,11 +79,11 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("demo: log: %w", err)
 	}
-	if err := cs.Check(ctx); err != nil {
+	if err := db.Store.Check(ctx); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Println("store check: every chunk reachable from every ref is present and intact")
-	return nil
+	fmt.Fprintln(w, "store check: every chunk reachable from every ref is present and intact")
+	return db.Close()
 }
 
 // writeRows creates the demo table with rows entries, or changes ten rows of

@@ -1,79 +1,135 @@
 // Command cairn is the cairn database: for now a demonstration of its
-// versioned storage core; the SQL server and the version-control and backup
-// commands arrive with later issues.
+// versioned storage core and the making of databases; the SQL server and the
+// version-control and backup commands arrive with later issues.
+//
+// Each command group is a file here, thin: it parses its arguments, calls
+// the storage packages, and prints.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // Version is the cairn release; builds may override it with -ldflags.
 var Version = "0.1.0-dev"
 
-// command is one subcommand: it parses its own flags and does its work.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, args []string) error
-}
-
-var commands = []command{
-	{"demo", "write and commit rows in a demonstration database", runDemo},
-	{"version", "print the version", runVersion},
-}
-
-// usageError is an error in how a command was called; its message says how
-// to call it.
+// usageError is an error in how a command was called, found by the command
+// itself: it prints with the command's usage hint, as cobra's own errors in
+// flags and arguments do.
 type usageError string
 
 func (e usageError) Error() string { return string(e) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:])
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "cairn:", err)
-		}
-		os.Exit(1)
-	}
+	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage()
-		if len(args) == 0 {
-			return usageError("no command given")
-		}
-		return nil
+// run runs the command line args and returns the process's exit code: 0, or
+// 1 after printing "error: …" on stderr, followed by a usage hint if the
+// command was called wrongly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	// Errors before a command's RunE starts (unknown commands and flags,
+	// wrong argument counts) are cobra's, and all usage errors.
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "error: no command given")
+		printUsageHint(stderr, root)
+		return 1
 	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:])
-		}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
 	}
-	usage()
-	return fmt.Errorf("unknown command %q (try: cairn demo)", args[0])
+	fmt.Fprintln(stderr, "error:", err)
+	var ue usageError
+	if !started || errors.As(err, &ue) {
+		printUsageHint(stderr, cmd)
+	}
+	return 1
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: cairn COMMAND [ARGS]\n\ncommands:")
-	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
+// newRootCmd returns the cairn command with every subcommand.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cairn",
+		Short: "cairn is a MySQL-compatible database with git-style history",
+		Long: "cairn is a MySQL-compatible database over a content-addressed, versioned store.\n" +
+			"Each command works in a database directory, like git.",
+		Version:       Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
 	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	// Defined here so that cobra gives it no -v, which subcommands use.
+	root.Flags().Bool("version", false, "print the version")
+	root.SetVersionTemplate("cairn version {{.Version}}\n")
+	root.AddCommand(
+		newDemoCmd(),
+		newInitCmd(),
+		newVersionCmd(),
+	)
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			c.Short = "print help about a command"
+		}
+	}
+	return root
 }
 
-func runVersion(ctx context.Context, args []string) error {
+// printUsageHint prints how to call cmd: its usage line and first example,
+// or for cairn itself the list of commands.
+func printUsageHint(w io.Writer, cmd *cobra.Command) {
+	if cmd == nil {
+		return
+	}
+	if !cmd.HasParent() {
+		fmt.Fprintln(w, "usage: cairn COMMAND [ARGS]\n\ncommands:")
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				fmt.Fprintf(w, "  %-10s %s\n", c.Name(), c.Short)
+			}
+		}
+		fmt.Fprintln(w, "\nRun 'cairn COMMAND --help' for more about a command.")
+		return
+	}
+	fmt.Fprintln(w, "usage:", cmd.UseLine())
+	if ex, _, _ := strings.Cut(strings.TrimSpace(cmd.Example), "\n"); ex != "" {
+		fmt.Fprintln(w, "  e.g.", ex)
+	}
+	fmt.Fprintf(w, "Run '%s --help' for more.\n", cmd.CommandPath())
+}
+
+// noArgs is cobra.NoArgs, with a message that does not call the argument a
+// command.
+func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError("usage: cairn version")
+		return fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
 	}
-	fmt.Println("cairn version", Version)
 	return nil
+}
+
+// newCmd returns a command with the settings every cairn command shares: its
+// usage line is Use as written, flags included, and it takes no arguments
+// unless it sets Args.
+func newCmd(use, short string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: noArgs, DisableFlagsInUseLine: true}
 }

@@ -51,8 +51,12 @@ func TestDemoThroughTheBinary(t *testing.T) {
 		if err == nil {
 			t.Errorf("cairn %v succeeded:\n%s", args, out)
 		}
-		if !strings.Contains(out, "cairn") {
+		if !strings.HasPrefix(out, "error: ") || !strings.Contains(out, "usage: cairn") {
 			t.Errorf("cairn %v gave no hint:\n%s", args, out)
 		}
+	}
+	out, err = run("version")
+	if err != nil || out != "cairn version "+Version+"\n" {
+		t.Fatalf("cairn version: %v\n%s", err, out)
 	}
 }
