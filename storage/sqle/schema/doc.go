@@ -1,0 +1,2 @@
+// Package schema is the stored schema of a SQL table.
+package schema
