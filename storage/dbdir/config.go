@@ -73,6 +73,10 @@ func writeFileDurably(path string, data []byte) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
+	// CreateTemp makes the file private; the config is no secret.
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
 	if _, err := f.Write(data); err != nil {
 		return err
 	}

@@ -72,6 +72,10 @@ func Init(ctx context.Context, dir string, opts repo.InitOptions) (err error) {
 		return err
 	}
 	undo = append(undo, func() { os.RemoveAll(tmp) })
+	// MkdirTemp makes the directory private; diskstore makes its own 0755.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	if err := initStore(ctx, tmp, opts); err != nil {
 		return err
 	}
