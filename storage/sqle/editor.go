@@ -1,0 +1,514 @@
+package sqle
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/cairndb/cairn/storage/tree"
+)
+
+// A statement's changes to a table collect in a tableWriter shared by every
+// editor of that table in the session (an INSERT … ON DUPLICATE KEY UPDATE
+// uses an inserter and an updater; foreign-key checks read through another
+// editor), and reach the table's tree maps in one batch when the statement
+// completes. StatementBegin remembers the table's version; DiscardChanges
+// returns to it, so a failing statement changes nothing.
+
+// rowEdit is a pending change of one row-map entry: a new value, or a
+// deletion.
+type rowEdit struct {
+	val []byte
+	del bool
+}
+
+type tableWriter struct {
+	t     *Table
+	start *tableData // the version at statement begin
+	base  *tableData // the version pending edits apply to
+
+	rows map[string]rowEdit
+	idx  []map[string]bool // per index: key → added (true) or deleted (false)
+	// uniq maps, per unique index, the index-column prefix of each pending
+	// addition to the primary key it belongs to.
+	uniq []map[string]string
+
+	undo *undoLog // while an update runs
+}
+
+// writerKey identifies a table in a session's writer registry.
+type writerKey struct {
+	db, table string
+	temp      bool
+}
+
+// writer returns the session's writer for t, making one if the table has
+// none open.
+func (t *Table) writer(ctx *sql.Context) (*tableWriter, error) {
+	s, err := sessionOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k := t.writerKey()
+	if w, ok := s.writers[k]; ok {
+		return w, nil
+	}
+	if err := t.db.checkWritable(ctx); err != nil && t.temp == nil {
+		return nil, err
+	}
+	td, err := t.data(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &tableWriter{t: t, start: td}
+	w.reset(td)
+	if s.writers == nil {
+		s.writers = map[writerKey]*tableWriter{}
+	}
+	s.writers[k] = w
+	return w, nil
+}
+
+func (t *Table) dropWriter(ctx *sql.Context) {
+	if s, err := sessionOf(ctx); err == nil {
+		delete(s.writers, t.writerKey())
+	}
+}
+
+func (t *Table) writerKey() writerKey {
+	return writerKey{strings.ToLower(t.db.Name()), strings.ToLower(t.name), t.temp != nil}
+}
+
+// reset drops pending edits; td becomes the base.
+func (w *tableWriter) reset(td *tableData) {
+	w.base = td
+	w.rows = map[string]rowEdit{}
+	w.idx = make([]map[string]bool, len(td.lay.indexes))
+	w.uniq = make([]map[string]string, len(td.lay.indexes))
+	for i := range w.idx {
+		w.idx[i] = map[string]bool{}
+		if td.lay.indexes[i].def.Unique {
+			w.uniq[i] = map[string]string{}
+		}
+	}
+}
+
+func (w *tableWriter) pending() bool {
+	if len(w.rows) > 0 {
+		return true
+	}
+	for _, m := range w.idx {
+		if len(m) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// flush applies the pending edits to the table's maps and makes the result
+// the table's version in the session.
+func (w *tableWriter) flush(ctx *sql.Context) error {
+	td := w.base
+	if !w.pending() && td.autoInc == w.autoIncToStore(td) {
+		return nil
+	}
+	out := *td
+	out.hash = [20]byte{}
+	var err error
+	if out.rows, err = applyEdits(ctx, td.rows, w.rows); err != nil {
+		return err
+	}
+	out.indexes = make([]tree.Map, len(td.indexes))
+	for i := range td.indexes {
+		edits := make(map[string]rowEdit, len(w.idx[i]))
+		for k, add := range w.idx[i] {
+			edits[k] = rowEdit{del: !add}
+		}
+		if out.indexes[i], err = applyEdits(ctx, td.indexes[i], edits); err != nil {
+			return err
+		}
+	}
+	out.autoInc = w.autoIncToStore(td)
+	if err := w.t.setData(ctx, &out); err != nil {
+		return err
+	}
+	nd, err := w.t.data(ctx)
+	if err != nil {
+		return err
+	}
+	w.reset(nd)
+	return nil
+}
+
+// autoIncToStore is the counter to record in the table: the next value the
+// global counter would give.
+func (w *tableWriter) autoIncToStore(td *tableData) uint64 {
+	if td.lay.autoIncCol < 0 {
+		return 0
+	}
+	return w.t.db.st.peekAutoIncrement(w.t.name, td.autoInc)
+}
+
+func applyEdits(ctx *sql.Context, m tree.Map, edits map[string]rowEdit) (tree.Map, error) {
+	if len(edits) == 0 {
+		return m, nil
+	}
+	list := make([]tree.Edit, 0, len(edits))
+	for k, e := range edits {
+		list = append(list, tree.Edit{Key: []byte(k), Value: e.val, Delete: e.del})
+	}
+	sort.Slice(list, func(i, j int) bool { return bytes.Compare(list[i].Key, list[j].Key) < 0 })
+	return m.Edit(ctx, list)
+}
+
+// rowKey returns the row-map key of row (full schema) and its encoded
+// stored columns.
+func (w *tableWriter) rowKey(row sql.Row) (key, val []byte, err error) {
+	lay := w.base.lay
+	stored := make([]any, len(lay.stored))
+	for i, pos := range lay.stored {
+		stored[i] = row[pos]
+	}
+	if val, err = lay.rowEnc.Encode(nil, stored); err != nil {
+		return nil, nil, err
+	}
+	if lay.keyless {
+		sum := sha256.Sum256(val)
+		return sum[:keylessKeyLen], val, nil
+	}
+	pk := make([]any, len(lay.pk))
+	for i, pos := range lay.pk {
+		pk[i] = row[pos]
+	}
+	if key, err = lay.pkEnc.Encode(nil, pk); err != nil {
+		return nil, nil, err
+	}
+	if len(key) > tree.MaxKeySize {
+		return nil, nil, sql.ErrKeyTooLong.New()
+	}
+	return key, val, nil
+}
+
+// indexKey returns the key of row in index i, and the length of its
+// index-column prefix.
+func (w *tableWriter) indexKey(i int, row sql.Row, rowKey []byte) ([]byte, int, bool, error) {
+	il := &w.base.lay.indexes[i]
+	vals := make([]any, len(il.cols))
+	hasNull := false
+	for j, pos := range il.cols {
+		vals[j] = row[pos]
+		hasNull = hasNull || row[pos] == nil
+	}
+	key, err := il.enc.Encode(nil, vals)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	n := len(key)
+	key = append(key, rowKey...)
+	if len(key) > tree.MaxKeySize {
+		return nil, 0, false, sql.ErrKeyTooLong.New()
+	}
+	return key, n, hasNull, nil
+}
+
+// current returns the value of row-map key k including pending edits.
+func (w *tableWriter) current(ctx *sql.Context, k []byte) ([]byte, bool, error) {
+	if e, ok := w.rows[string(k)]; ok {
+		if e.del {
+			return nil, false, nil
+		}
+		return e.val, true, nil
+	}
+	return w.base.rows.Get(ctx, k)
+}
+
+// existingRow decodes a row-map value into a full row.
+func (w *tableWriter) existingRow(v []byte) (sql.Row, error) {
+	row, _, err := w.base.decodeRow(v, nil)
+	return row, err
+}
+
+func formatKey(row sql.Row, cols []int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%v", row[c])
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// insert adds row, refusing duplicate keys; on error nothing changed.
+func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
+	lay := w.base.lay
+	key, val, err := w.rowKey(row)
+	if err != nil {
+		return err
+	}
+	if lay.keyless {
+		var count uint64
+		if cur, ok, err := w.current(ctx, key); err != nil {
+			return err
+		} else if ok {
+			count, _ = binary.Uvarint(cur)
+		}
+		w.setRow(string(key), rowEdit{val: keylessValue(count+1, val)})
+		if count == 0 {
+			return w.addIndexEntries(row, key)
+		}
+		return nil
+	}
+	if cur, ok, err := w.current(ctx, key); err != nil {
+		return err
+	} else if ok {
+		existing, err := w.existingRow(cur)
+		if err != nil {
+			return err
+		}
+		return sql.NewUniqueKeyErr(formatKey(row, lay.pk), true, existing)
+	}
+	// Unique secondary indexes.
+	keys := make([][]byte, len(lay.indexes))
+	prefixes := make([]struct {
+		n       int
+		hasNull bool
+	}, len(lay.indexes))
+	for i := range lay.indexes {
+		ik, n, hasNull, err := w.indexKey(i, row, key)
+		if err != nil {
+			return err
+		}
+		keys[i] = ik
+		prefixes[i].n, prefixes[i].hasNull = n, hasNull
+		if !lay.indexes[i].def.Unique || hasNull {
+			continue
+		}
+		if other, found, err := w.uniqueHolder(ctx, i, ik[:n]); err != nil {
+			return err
+		} else if found {
+			v, ok, err := w.current(ctx, other)
+			if err != nil {
+				return err
+			}
+			var existing sql.Row
+			if ok {
+				if existing, err = w.existingRow(v); err != nil {
+					return err
+				}
+			}
+			return sql.NewUniqueKeyErr(formatKey(row, lay.indexes[i].cols), false, existing)
+		}
+	}
+	w.setRow(string(key), rowEdit{val: val})
+	for i, ik := range keys {
+		w.setIdx(i, string(ik), true)
+		if w.uniq[i] != nil && !prefixes[i].hasNull {
+			w.setUniq(i, string(ik[:prefixes[i].n]), string(key))
+		}
+	}
+	w.noteAutoIncrement(row)
+	return nil
+}
+
+func (w *tableWriter) addIndexEntries(row sql.Row, key []byte) error {
+	for i := range w.base.lay.indexes {
+		ik, _, _, err := w.indexKey(i, row, key)
+		if err != nil {
+			return err
+		}
+		w.setIdx(i, string(ik), true)
+	}
+	w.noteAutoIncrement(row)
+	return nil
+}
+
+// noteAutoIncrement advances the table's counter past an inserted value.
+func (w *tableWriter) noteAutoIncrement(row sql.Row) {
+	ai := w.base.lay.autoIncCol
+	if ai < 0 || row[ai] == nil {
+		return
+	}
+	v, ok := toUint64(row[ai])
+	if !ok || v == 0 {
+		return
+	}
+	w.t.db.st.nextAutoIncrement(w.t.name, w.base.autoInc, v)
+}
+
+func keylessValue(count uint64, val []byte) []byte {
+	out := binary.AppendUvarint(make([]byte, 0, len(val)+2), count)
+	return append(out, val...)
+}
+
+// uniqueHolder returns the primary key of the row holding index-column
+// prefix p in unique index i, counting pending edits.
+func (w *tableWriter) uniqueHolder(ctx *sql.Context, i int, p []byte) ([]byte, bool, error) {
+	if pk, ok := w.uniq[i][string(p)]; ok {
+		return []byte(pk), true, nil
+	}
+	it, err := w.base.indexes[i].Iter(ctx, tree.Range{Prefix: p})
+	if err != nil {
+		return nil, false, err
+	}
+	for {
+		k, _, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if added, ok := w.idx[i][string(k)]; ok && !added {
+			continue // deleted in this statement
+		}
+		return append([]byte(nil), k[len(p):]...), true, nil
+	}
+}
+
+// delete removes one instance of row; a missing row is an error.
+func (w *tableWriter) delete(ctx *sql.Context, row sql.Row) error {
+	lay := w.base.lay
+	key, val, err := w.rowKey(row)
+	if err != nil {
+		return err
+	}
+	cur, ok, err := w.current(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return sql.ErrDeleteRowNotFound.New()
+	}
+	if lay.keyless {
+		count, _ := binary.Uvarint(cur)
+		if count > 1 {
+			w.setRow(string(key), rowEdit{val: keylessValue(count-1, val)})
+			return nil
+		}
+	} else {
+		// Index entries come from the stored row: the row given may differ
+		// in columns the key does not cover (or in case, under a
+		// case-insensitive key).
+		stored, err := w.existingRow(cur)
+		if err != nil {
+			return err
+		}
+		for i, si := range lay.storedIndex {
+			if si < 0 && i < len(row) {
+				stored[i] = row[i] // virtual: as the engine computed it
+			}
+		}
+		row = stored
+	}
+	w.setRow(string(key), rowEdit{del: true})
+	for i := range lay.indexes {
+		ik, n, hasNull, err := w.indexKey(i, row, key)
+		if err != nil {
+			return err
+		}
+		w.setIdx(i, string(ik), false)
+		if w.uniq[i] != nil && !hasNull {
+			if pk, ok := w.uniq[i][string(ik[:n])]; ok && pk == string(key) {
+				w.setUniq(i, string(ik[:n]), "")
+			}
+		}
+	}
+	return nil
+}
+
+// update replaces old by new; if it fails, neither changed.
+func (w *tableWriter) update(ctx *sql.Context, old, new sql.Row) error {
+	w.undo = &undoLog{}
+	defer func() { w.undo = nil }()
+	if err := w.delete(ctx, old); err != nil {
+		w.rollbackUndo()
+		return err
+	}
+	if err := w.insert(ctx, new); err != nil {
+		w.rollbackUndo()
+		return err
+	}
+	return nil
+}
+
+// undoLog records the previous pending state of every entry a row
+// operation changes, so the operation can be taken back.
+type undoLog struct {
+	rows []undoEntry[rowEdit]
+	idx  []undoIdx[bool]
+	uniq []undoIdx[string]
+}
+
+type undoEntry[T any] struct {
+	key string
+	old T
+	had bool
+}
+
+type undoIdx[T any] struct {
+	i int
+	undoEntry[T]
+}
+
+func (w *tableWriter) setRow(k string, e rowEdit) {
+	if w.undo != nil {
+		old, had := w.rows[k]
+		w.undo.rows = append(w.undo.rows, undoEntry[rowEdit]{k, old, had})
+	}
+	w.rows[k] = e
+}
+
+func (w *tableWriter) setIdx(i int, k string, added bool) {
+	if w.undo != nil {
+		old, had := w.idx[i][k]
+		w.undo.idx = append(w.undo.idx, undoIdx[bool]{i, undoEntry[bool]{k, old, had}})
+	}
+	w.idx[i][k] = added
+}
+
+// setUniq sets (pk != "") or deletes (pk == "") a pending unique prefix.
+func (w *tableWriter) setUniq(i int, p, pk string) {
+	if w.undo != nil {
+		old, had := w.uniq[i][p]
+		w.undo.uniq = append(w.undo.uniq, undoIdx[string]{i, undoEntry[string]{p, old, had}})
+	}
+	if pk == "" {
+		delete(w.uniq[i], p)
+	} else {
+		w.uniq[i][p] = pk
+	}
+}
+
+func (w *tableWriter) rollbackUndo() {
+	u := w.undo
+	for j := len(u.rows) - 1; j >= 0; j-- {
+		if e := u.rows[j]; e.had {
+			w.rows[e.key] = e.old
+		} else {
+			delete(w.rows, e.key)
+		}
+	}
+	for j := len(u.idx) - 1; j >= 0; j-- {
+		if e := u.idx[j]; e.had {
+			w.idx[e.i][e.key] = e.old
+		} else {
+			delete(w.idx[e.i], e.key)
+		}
+	}
+	for j := len(u.uniq) - 1; j >= 0; j-- {
+		if e := u.uniq[j]; e.had {
+			w.uniq[e.i][e.key] = e.old
+		} else {
+			delete(w.uniq[e.i], e.key)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package sqle
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	gms "github.com/dolthub/go-mysql-server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/sqltypes"
+)
+
+// Engine is a go-mysql-server engine over a Provider: what `cairn sql` and
+// the server run queries with.
+type Engine struct {
+	Provider *Provider
+	SQL      *gms.Engine
+}
+
+// NewEngine opens the databases of opts.Dir and an engine over them.
+func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
+	p, err := NewProvider(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	a := analyzer.NewDefault(p)
+	e := gms.New(a, &gms.Config{})
+	return &Engine{Provider: p, SQL: e}, nil
+}
+
+// Close closes the engine and its databases.
+func (e *Engine) Close() error {
+	return errors.Join(e.SQL.Close(), e.Provider.Close())
+}
+
+// NewContext returns a context with a new session, its current database
+// set to db (may be empty).
+func (e *Engine) NewContext(ctx context.Context, db string) *sql.Context {
+	s := e.Provider.NewSession(sql.NewBaseSession())
+	sctx := sql.NewContext(ctx, sql.WithSession(s))
+	if db != "" {
+		sctx.SetCurrentDatabase(db)
+	}
+	return sctx
+}
+
+// ResultColumn is a column of a Result.
+type ResultColumn struct {
+	Name string
+	// Numeric is true for columns of numeric types (printed unquoted in
+	// JSON and right-aligned in tables).
+	Numeric bool
+}
+
+// Result is the outcome of one statement, its values as MySQL's text
+// protocol would send them (nil for NULL).
+type Result struct {
+	Columns []ResultColumn
+	Rows    [][]*string
+	// OK is true for statements that return no rows, only a count.
+	OK           bool
+	RowsAffected uint64
+}
+
+// Query runs one statement in ctx's session and returns its result.
+func (e *Engine) Query(ctx *sql.Context, query string) (*Result, error) {
+	sch, iter, _, err := e.SQL.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if types.IsOkResultSchema(sch) {
+		res.OK = true
+		for {
+			row, err := iter.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				iter.Close(ctx)
+				return nil, err
+			}
+			if ok, isOK := row[0].(types.OkResult); isOK {
+				res.RowsAffected += ok.RowsAffected
+			}
+		}
+		return res, iter.Close(ctx)
+	}
+	for _, c := range sch {
+		res.Columns = append(res.Columns, ResultColumn{Name: c.Name, Numeric: types.IsNumber(c.Type) || sqltypes.IsIntegral(c.Type.Type())})
+	}
+	for {
+		row, err := iter.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			iter.Close(ctx)
+			return nil, err
+		}
+		out := make([]*string, len(sch))
+		for i, c := range sch {
+			if i >= len(row) || row[i] == nil {
+				continue
+			}
+			v, err := c.Type.SQL(ctx, nil, row[i])
+			if err != nil {
+				iter.Close(ctx)
+				return nil, err
+			}
+			if v.IsNull() {
+				continue
+			}
+			s := v.ToString()
+			out[i] = &s
+		}
+		res.Rows = append(res.Rows, out)
+	}
+	if err := iter.Close(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

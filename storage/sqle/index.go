@@ -1,0 +1,470 @@
+package sqle
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/sqle/codec"
+	"github.com/cairndb/cairn/storage/tree"
+)
+
+// primaryIndexName is the name go-mysql-server expects for the primary key
+// when it is offered as an index.
+const primaryIndexName = "PRIMARY"
+
+// Index is a primary key or secondary index of a table, as the engine sees
+// it. Lookups go through Table.IndexedAccess.
+type Index struct {
+	db, table string
+	name      string
+	exprs     []string // "table.column", in key order
+	types     []sql.Type
+	prefixes  []uint16
+	primary   bool
+	unique    bool
+	comment   string
+}
+
+var (
+	_ sql.Index        = (*Index)(nil)
+	_ sql.OrderedIndex = (*Index)(nil)
+)
+
+// ID implements sql.Index.
+func (i *Index) ID() string { return i.name }
+
+// Database implements sql.Index.
+func (i *Index) Database() string { return i.db }
+
+// Table implements sql.Index.
+func (i *Index) Table() string { return i.table }
+
+// Expressions implements sql.Index.
+func (i *Index) Expressions() []string { return append([]string(nil), i.exprs...) }
+
+// IsUnique implements sql.Index.
+func (i *Index) IsUnique() bool { return i.unique }
+
+// IsSpatial implements sql.Index.
+func (i *Index) IsSpatial() bool { return false }
+
+// IsFullText implements sql.Index.
+func (i *Index) IsFullText() bool { return false }
+
+// IsVector implements sql.Index.
+func (i *Index) IsVector() bool { return false }
+
+// Comment implements sql.Index.
+func (i *Index) Comment() string { return i.comment }
+
+// IndexType implements sql.Index.
+func (i *Index) IndexType() string { return "BTREE" }
+
+// IsGenerated implements sql.Index.
+func (i *Index) IsGenerated() bool { return false }
+
+// ColumnExpressionTypes implements sql.Index.
+func (i *Index) ColumnExpressionTypes() []sql.ColumnExpressionType {
+	out := make([]sql.ColumnExpressionType, len(i.exprs))
+	for j := range i.exprs {
+		out[j] = sql.ColumnExpressionType{Expression: i.exprs[j], Type: i.types[j]}
+	}
+	return out
+}
+
+// CanSupport implements sql.Index: any ranges over the index columns.
+func (i *Index) CanSupport(*sql.Context, ...sql.Range) bool { return true }
+
+// CanSupportOrderBy implements sql.Index (vector ordering only).
+func (i *Index) CanSupportOrderBy(sql.Expression) bool { return false }
+
+// PrefixLengths implements sql.Index.
+func (i *Index) PrefixLengths() []uint16 {
+	for _, p := range i.prefixes {
+		if p > 0 {
+			return append([]uint16(nil), i.prefixes...)
+		}
+	}
+	return nil
+}
+
+// Order implements sql.OrderedIndex: rows come in key order, unless a
+// column is indexed by a prefix only.
+func (i *Index) Order() sql.IndexOrder {
+	if i.PrefixLengths() != nil {
+		return sql.IndexOrderNone
+	}
+	return sql.IndexOrderAsc
+}
+
+// Reversible implements sql.OrderedIndex.
+func (i *Index) Reversible() bool { return i.Order() != sql.IndexOrderNone }
+
+// indexesOf returns the primary key (if any) then the secondary indexes.
+func indexesOf(db string, td *tableData) []sql.Index {
+	lay := td.lay
+	tbl := lay.sch.Name
+	var out []sql.Index
+	if !lay.keyless {
+		idx := &Index{db: db, table: tbl, name: primaryIndexName, primary: true, unique: true}
+		for j, pos := range lay.pk {
+			c := lay.sch.Columns[pos]
+			idx.exprs = append(idx.exprs, strings.ToLower(tbl)+"."+strings.ToLower(c.Name))
+			idx.types = append(idx.types, c.Type)
+			var p uint16
+			if j < len(lay.sch.PKPrefixLengths) {
+				p = lay.sch.PKPrefixLengths[j]
+			}
+			idx.prefixes = append(idx.prefixes, p)
+		}
+		out = append(out, idx)
+	}
+	for _, il := range lay.indexes {
+		idx := &Index{db: db, table: tbl, name: il.def.Name, unique: il.def.Unique, comment: il.def.Comment}
+		for j, pos := range il.cols {
+			c := lay.sch.Columns[pos]
+			idx.exprs = append(idx.exprs, strings.ToLower(tbl)+"."+strings.ToLower(c.Name))
+			idx.types = append(idx.types, c.Type)
+			var p uint16
+			if j < len(il.def.PrefixLengths) {
+				p = il.def.PrefixLengths[j]
+			}
+			idx.prefixes = append(idx.prefixes, p)
+		}
+		out = append(out, idx)
+	}
+	return out
+}
+
+// GetIndexes implements sql.IndexAddressable.
+func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
+	td, err := t.data(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return indexesOf(t.db.Name(), td), nil
+}
+
+// PreciseMatch implements sql.IndexAddressable. Lookups may return rows
+// outside the ranges (prefix indexes, values that convert lossily), so the
+// engine keeps its filters.
+func (t *Table) PreciseMatch() bool { return false }
+
+// IndexedAccess implements sql.IndexAddressable.
+func (t *Table) IndexedAccess(ctx *sql.Context, lookup sql.IndexLookup) sql.IndexedTable {
+	if _, ok := lookup.Index.(*Index); !ok {
+		return nil
+	}
+	if _, ok := lookup.Ranges.(sql.MySQLRangeCollection); !ok && !lookup.IsEmptyRange {
+		return nil
+	}
+	nt := *t
+	return &IndexedTable{Table: &nt}
+}
+
+// IndexedTable is a table read through an index lookup.
+type IndexedTable struct {
+	*Table
+}
+
+var _ sql.IndexedTable = (*IndexedTable)(nil)
+
+// LookupPartitions implements sql.IndexedTable.
+func (it *IndexedTable) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
+	return sql.PartitionsToPartitionIter(&indexPartition{lookup: copyLookup(lookup)}), nil
+}
+
+// copyLookup copies the ranges, which the engine reuses between calls.
+func copyLookup(l sql.IndexLookup) sql.IndexLookup {
+	if rc, ok := l.Ranges.(sql.MySQLRangeCollection); ok {
+		out := make(sql.MySQLRangeCollection, len(rc))
+		for i, r := range rc {
+			out[i] = append(sql.MySQLRange(nil), r...)
+		}
+		l.Ranges = out
+	}
+	return l
+}
+
+type indexPartition struct {
+	lookup sql.IndexLookup
+}
+
+func (p *indexPartition) Key() []byte { return []byte("lookup") }
+
+// keyRange is one range of a lookup in encoded form: the tree range that
+// holds it, and per index column the bounds [lo, hi) each key's column
+// segment must be within (hi nil: unbounded).
+type keyRange struct {
+	r      tree.Range
+	lo, hi [][]byte
+	whole  []bool // lo[j] is one whole encoded value
+}
+
+// encodeRange turns a lookup range into a keyRange for keys encoded by enc
+// whose first len(rng) columns are the index columns; ok is false for an
+// empty range.
+func encodeRange(enc *codec.KeyCodec, rng sql.MySQLRange, prefixes []uint16, reverse bool) (keyRange, bool, error) {
+	kr := keyRange{lo: make([][]byte, len(rng)), hi: make([][]byte, len(rng)), whole: make([]bool, len(rng))}
+	for j, ce := range rng {
+		prefixed := j < len(prefixes) && prefixes[j] > 0
+		lo, hi, whole, ok, err := columnBounds(enc, j, ce, prefixed)
+		if err != nil || !ok {
+			return kr, false, err
+		}
+		kr.lo[j], kr.hi[j], kr.whole[j] = lo, hi, whole
+	}
+	// The tree range: the leading columns whose bounds pin one segment
+	// form a common prefix; the first other column bounds it.
+	var prefix []byte
+	j := 0
+	for ; j < len(rng); j++ {
+		if !kr.whole[j] || kr.hi[j] == nil || !bytes.Equal(codec.PrefixEnd(kr.lo[j]), kr.hi[j]) {
+			break
+		}
+		prefix = append(prefix, kr.lo[j]...)
+	}
+	if j == len(rng) {
+		kr.r = tree.Range{Prefix: prefix, Reverse: reverse}
+		return kr, true, nil
+	}
+	start := append(append([]byte(nil), prefix...), kr.lo[j]...)
+	var end []byte
+	if kr.hi[j] != nil {
+		end = append(append([]byte(nil), prefix...), kr.hi[j]...)
+	} else if len(prefix) > 0 {
+		end = codec.PrefixEnd(prefix)
+	}
+	kr.r = tree.Range{Start: start, End: end, Reverse: reverse}
+	return kr, true, nil
+}
+
+// columnBounds returns the segment bounds of column j for ce: every value v
+// with lo <= enc(v) < hi is in the range (hi nil: no upper bound); whole
+// says lo is itself the encoding of a value. For a column indexed by a
+// prefix, bounds widen to whole truncated values. ok is false for an empty
+// range.
+func columnBounds(enc *codec.KeyCodec, j int, ce sql.MySQLRangeColumnExpr, prefixed bool) (lo, hi []byte, whole, ok bool, err error) {
+	null, err := columnSegment(enc, j, nil)
+	if err != nil {
+		return nil, nil, false, false, err
+	}
+	switch c := ce.LowerBound.(type) {
+	case sql.BelowNull:
+		lo, whole = null, true // NULL is the lowest value
+	case sql.AboveNull:
+		lo = codec.PrefixEnd(null)
+	case sql.Below:
+		if lo, err = columnSegment(enc, j, c.Key); err != nil {
+			return nil, nil, false, false, err
+		}
+		whole = true
+	case sql.Above:
+		s, err := columnSegment(enc, j, c.Key)
+		if err != nil {
+			return nil, nil, false, false, err
+		}
+		if prefixed {
+			lo, whole = s, true
+		} else {
+			lo = codec.PrefixEnd(s)
+		}
+	case sql.AboveAll:
+		return nil, nil, false, false, nil
+	default:
+		return nil, nil, false, false, fmt.Errorf("cairn: unknown range cut %T", c)
+	}
+	switch c := ce.UpperBound.(type) {
+	case sql.AboveAll:
+		hi = nil
+	case sql.AboveNull:
+		hi = codec.PrefixEnd(null)
+	case sql.BelowNull:
+		return nil, nil, false, false, nil
+	case sql.Below:
+		s, err := columnSegment(enc, j, c.Key)
+		if err != nil {
+			return nil, nil, false, false, err
+		}
+		if prefixed {
+			hi = codec.PrefixEnd(s)
+		} else {
+			hi = s
+		}
+	case sql.Above:
+		s, err := columnSegment(enc, j, c.Key)
+		if err != nil {
+			return nil, nil, false, false, err
+		}
+		hi = codec.PrefixEnd(s)
+	default:
+		return nil, nil, false, false, fmt.Errorf("cairn: unknown range cut %T", c)
+	}
+	if hi != nil && bytes.Compare(lo, hi) >= 0 {
+		return nil, nil, false, false, nil
+	}
+	return lo, hi, whole, true, nil
+}
+
+// columnSegment returns the encoding of v as column j of enc's keys.
+func columnSegment(enc *codec.KeyCodec, j int, v any) ([]byte, error) {
+	vals := make([]any, j+1)
+	vals[j] = v
+	full, err := enc.Encode(nil, vals)
+	if err != nil {
+		return nil, err
+	}
+	if j == 0 {
+		return full, nil
+	}
+	before, err := enc.Encode(nil, vals[:j])
+	if err != nil {
+		return nil, err
+	}
+	return full[len(before):], nil
+}
+
+// inRange reports whether key's first len(kr.lo) column segments are within
+// the bounds.
+func (kr *keyRange) inRange(enc *codec.KeyCodec, key []byte) (bool, int, error) {
+	segs, err := enc.Split(key, len(kr.lo))
+	if err != nil {
+		return false, 0, err
+	}
+	n := 0
+	for j, s := range segs {
+		n += len(s)
+		if bytes.Compare(s, kr.lo[j]) < 0 || (kr.hi[j] != nil && bytes.Compare(s, kr.hi[j]) >= 0) {
+			return false, n, nil
+		}
+	}
+	return true, n, nil
+}
+
+// lookupRows returns the rows of td in the lookup's ranges, in index order
+// (descending if the lookup is reverse).
+func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLookup) (sql.RowIter, error) {
+	if lookup.IsEmptyRange {
+		return sql.RowsToRowIter(), nil
+	}
+	idx, ok := lookup.Index.(*Index)
+	if !ok {
+		return nil, fmt.Errorf("cairn: lookup on foreign index %T", lookup.Index)
+	}
+	src := &lookupSource{td: td, primary: idx.primary}
+	if idx.primary {
+		src.m, src.enc = td.rows, td.lay.pkEnc
+	} else {
+		m, il, ok := td.indexMap(idx.name)
+		if !ok {
+			return nil, sql.ErrIndexNotFound.New(idx.name)
+		}
+		src.m, src.enc = m, il.enc
+	}
+	rc, _ := lookup.Ranges.(sql.MySQLRangeCollection)
+	var krs []keyRange
+	for _, rng := range rc {
+		kr, ok, err := encodeRange(src.enc, rng, idx.prefixes, lookup.IsReverse)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			krs = append(krs, kr)
+		}
+	}
+	sort.SliceStable(krs, func(a, b int) bool {
+		c := bytes.Compare(rangeStart(krs[a].r), rangeStart(krs[b].r))
+		if lookup.IsReverse {
+			return c > 0
+		}
+		return c < 0
+	})
+	return &lookupIter{src: src, proj: t.projection, ranges: krs}, nil
+}
+
+func rangeStart(r tree.Range) []byte {
+	if r.Prefix != nil {
+		return r.Prefix
+	}
+	return r.Start
+}
+
+type lookupSource struct {
+	td      *tableData
+	primary bool
+	m       tree.Map
+	enc     *codec.KeyCodec
+}
+
+type lookupIter struct {
+	src     *lookupSource
+	proj    []int
+	ranges  []keyRange
+	cur     *tree.Iter
+	kr      *keyRange
+	pending int
+	last    sql.Row
+}
+
+func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
+	if it.pending > 0 {
+		it.pending--
+		return copyRow(it.last), nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if it.cur == nil {
+			if len(it.ranges) == 0 {
+				return nil, io.EOF
+			}
+			it.kr = &it.ranges[0]
+			it.ranges = it.ranges[1:]
+			var err error
+			if it.cur, err = it.src.m.Iter(ctx, it.kr.r); err != nil {
+				return nil, err
+			}
+		}
+		k, v, err := it.cur.Next(ctx)
+		if err == io.EOF {
+			it.cur = nil
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ok, n, err := it.kr.inRange(it.src.enc, k)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if !it.src.primary {
+			pk := k[n:]
+			var found bool
+			if v, found, err = it.src.td.rows.Get(ctx, pk); err != nil {
+				return nil, err
+			} else if !found {
+				return nil, fmt.Errorf("%w: index of %s names a missing row", chunk.ErrCorruption, it.src.td.lay.sch.Name)
+			}
+		}
+		row, count, err := it.src.td.decodeRow(v, it.proj)
+		if err != nil {
+			return nil, err
+		}
+		if count > 1 {
+			it.pending, it.last = int(count-1), row
+		}
+		return row, nil
+	}
+}
+
+func (it *lookupIter) Close(*sql.Context) error { return nil }

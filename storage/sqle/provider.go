@@ -1,0 +1,269 @@
+package sqle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/chunk/diskstore"
+	"github.com/cairndb/cairn/storage/dbdir"
+	"github.com/cairndb/cairn/storage/repo"
+	"github.com/cairndb/cairn/storage/tree"
+)
+
+// DefaultCacheBytes is the default size of the node cache shared by every
+// database of a Provider.
+const DefaultCacheBytes = 256 << 20
+
+// Options configures a Provider. The zero value serves the databases under
+// the current directory.
+type Options struct {
+	// Dir is the data directory: every subdirectory that is a cairn database
+	// (see storage/dbdir) is a database. If Dir is itself a database, it is
+	// served too, under its directory's name. Empty means ".".
+	Dir string
+	// InMemory keeps every database in memory (chunk.MemoryStore) and never
+	// touches the file system: for tests.
+	InMemory bool
+	// CacheBytes bounds the decoded-node cache shared by all databases;
+	// 0 means DefaultCacheBytes.
+	CacheBytes int
+	// Author signs the initial commit of databases made by CREATE DATABASE.
+	// Empty means "cairn" and "cairn@localhost".
+	AuthorName, AuthorEmail string
+}
+
+// Provider is cairn's sql.DatabaseProvider: the databases of one data
+// directory. It is safe for concurrent use.
+type Provider struct {
+	opts  Options
+	cache *tree.NodeCache
+
+	mu  sync.RWMutex
+	dbs map[string]*dbState // by lower-case name
+
+	procs *sql.ExternalStoredProcedureRegistry
+}
+
+var (
+	_ sql.DatabaseProvider          = (*Provider)(nil)
+	_ sql.MutableDatabaseProvider   = (*Provider)(nil)
+	_ sql.CollatedDatabaseProvider  = (*Provider)(nil)
+	_ sql.ExternalStoredProcedureProvider = (*Provider)(nil)
+)
+
+// NewProvider opens every database of opts.Dir. Databases stay open until
+// Close.
+func NewProvider(ctx context.Context, opts Options) (*Provider, error) {
+	if opts.Dir == "" {
+		opts.Dir = "."
+	}
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
+	if opts.AuthorName == "" {
+		opts.AuthorName = "cairn"
+	}
+	if opts.AuthorEmail == "" {
+		opts.AuthorEmail = "cairn@localhost"
+	}
+	p := &Provider{opts: opts, cache: tree.NewNodeCache(opts.CacheBytes), dbs: map[string]*dbState{}}
+	reg := sql.NewExternalStoredProcedureRegistry()
+	p.procs = &reg
+	if opts.InMemory {
+		return p, nil
+	}
+	abs, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	p.opts.Dir = abs
+	var dirs []string
+	if dbdir.IsDatabase(abs) {
+		dirs = append(dirs, abs)
+	}
+	names, err := dbdir.List(abs)
+	if err != nil {
+		return nil, fmt.Errorf("list databases in %s: %w", abs, err)
+	}
+	for _, n := range names {
+		dirs = append(dirs, filepath.Join(abs, n))
+	}
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		if _, dup := p.dbs[strings.ToLower(name)]; dup {
+			p.Close()
+			return nil, fmt.Errorf("two databases named %q (case-insensitively) in %s", name, abs)
+		}
+		st, err := p.openDir(ctx, name, dir)
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("open database %s: %w", name, err)
+		}
+		p.dbs[strings.ToLower(name)] = st
+	}
+	return p, nil
+}
+
+func (p *Provider) openDir(ctx context.Context, name, dir string) (*dbState, error) {
+	db, err := dbdir.Open(ctx, dir, diskstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return newDBState(name, dir, db.Store, db.Close, p.cache), nil
+}
+
+// Close closes every database. The Provider must not be used afterwards.
+func (p *Provider) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for k, st := range p.dbs {
+		errs = append(errs, st.close())
+		delete(p.dbs, k)
+	}
+	return errors.Join(errs...)
+}
+
+// Dir returns the data directory (absolute), or "" in memory.
+func (p *Provider) Dir() string {
+	if p.opts.InMemory {
+		return ""
+	}
+	return p.opts.Dir
+}
+
+func (p *Provider) state(name string) (*dbState, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	st, ok := p.dbs[strings.ToLower(name)]
+	return st, ok
+}
+
+// Database implements sql.DatabaseProvider.
+func (p *Provider) Database(ctx *sql.Context, name string) (sql.Database, error) {
+	st, ok := p.state(name)
+	if !ok {
+		return nil, sql.ErrDatabaseNotFound.New(name)
+	}
+	return &Database{st: st, prov: p}, nil
+}
+
+// HasDatabase implements sql.DatabaseProvider.
+func (p *Provider) HasDatabase(ctx *sql.Context, name string) bool {
+	_, ok := p.state(name)
+	return ok
+}
+
+// AllDatabases implements sql.DatabaseProvider, in order of name.
+func (p *Provider) AllDatabases(ctx *sql.Context) []sql.Database {
+	p.mu.RLock()
+	all := make([]sql.Database, 0, len(p.dbs))
+	for _, st := range p.dbs {
+		all = append(all, &Database{st: st, prov: p})
+	}
+	p.mu.RUnlock()
+	sort.Slice(all, func(i, j int) bool {
+		return strings.ToLower(all[i].Name()) < strings.ToLower(all[j].Name())
+	})
+	return all
+}
+
+// CreateDatabase implements sql.MutableDatabaseProvider.
+func (p *Provider) CreateDatabase(ctx *sql.Context, name string) error {
+	return p.CreateCollatedDatabase(ctx, name, sql.Collation_Default)
+}
+
+// CreateCollatedDatabase implements sql.CollatedDatabaseProvider: it makes a
+// database with branch main and an initial commit, whose default collation
+// is collation.
+func (p *Provider) CreateCollatedDatabase(ctx *sql.Context, name string, collation sql.CollationID) error {
+	if err := dbdir.CheckName(name); err != nil {
+		return sql.ErrInvalidSyntax.New(err.Error())
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.dbs[strings.ToLower(name)]; ok {
+		return sql.ErrDatabaseExists.New(name)
+	}
+	opts := repo.InitOptions{Name: p.opts.AuthorName, Email: p.opts.AuthorEmail}
+	var st *dbState
+	if p.opts.InMemory {
+		store := chunk.NewMemoryStore()
+		if _, err := repo.Init(ctx, store, opts); err != nil {
+			return err
+		}
+		st = newDBState(name, "", store, store.Close, p.cache)
+	} else {
+		dir := filepath.Join(p.opts.Dir, name)
+		if _, err := os.Lstat(dir); err == nil {
+			return sql.ErrDatabaseExists.New(name)
+		}
+		if err := dbdir.Init(ctx, dir, opts); err != nil {
+			return fmt.Errorf("create database %s: %w", name, err)
+		}
+		var err error
+		if st, err = p.openDir(ctx, name, dir); err != nil {
+			return fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	if collation != sql.Collation_Default {
+		if err := st.setCollation(ctx, collation); err != nil {
+			st.close()
+			return err
+		}
+	}
+	p.dbs[strings.ToLower(name)] = st
+	return nil
+}
+
+// DropDatabase implements sql.MutableDatabaseProvider: it closes the
+// database and removes its directory.
+func (p *Provider) DropDatabase(ctx *sql.Context, name string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st, ok := p.dbs[strings.ToLower(name)]
+	if !ok {
+		return sql.ErrDatabaseNotFound.New(name)
+	}
+	if st.dir != "" && st.dir == p.opts.Dir {
+		return fmt.Errorf("cannot drop database %s: it is the data directory itself", st.name)
+	}
+	delete(p.dbs, strings.ToLower(name))
+	st.dropped.Store(true)
+	if err := st.close(); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	if st.dir != "" {
+		if err := dbdir.Remove(st.dir); err != nil {
+			return fmt.Errorf("drop database %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// RegisterProcedure makes an external stored procedure (a Go function)
+// callable with CALL in every database. Names are lower-cased: the engine
+// looks them up that way.
+func (p *Provider) RegisterProcedure(d sql.ExternalStoredProcedureDetails) {
+	d.Name = strings.ToLower(d.Name)
+	p.procs.Register(d)
+}
+
+// ExternalStoredProcedure implements sql.ExternalStoredProcedureProvider.
+func (p *Provider) ExternalStoredProcedure(ctx *sql.Context, name string, numOfParams int) (*sql.ExternalStoredProcedureDetails, error) {
+	return p.procs.LookupByNameAndParamCount(name, numOfParams)
+}
+
+// ExternalStoredProcedures implements sql.ExternalStoredProcedureProvider.
+func (p *Provider) ExternalStoredProcedures(ctx *sql.Context, name string) ([]sql.ExternalStoredProcedureDetails, error) {
+	return p.procs.LookupByName(name)
+}

@@ -1,0 +1,395 @@
+package sqle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/repo"
+)
+
+// Session is a connection's state: go-mysql-server's base session plus the
+// open transaction's view of each database and the connection's temporary
+// tables. A session is used by one query at a time.
+type Session struct {
+	*sql.BaseSession
+	prov *Provider
+	// temp holds temporary tables by lower-case database then table name.
+	temp map[string]map[string]*tempTable
+	// writers holds the pending edits of the running statement by table.
+	writers map[writerKey]*tableWriter
+}
+
+var (
+	_ sql.Session            = (*Session)(nil)
+	_ sql.TransactionSession = (*Session)(nil)
+)
+
+// NewSession returns a session of prov over base.
+func (p *Provider) NewSession(base *sql.BaseSession) *Session {
+	return &Session{BaseSession: base, prov: p, temp: map[string]map[string]*tempTable{}}
+}
+
+// SessionBuilder returns the function go-mysql-server's server calls for
+// each new connection (server.SessionBuilder).
+func (p *Provider) SessionBuilder() func(ctx context.Context, conn *mysql.Conn, addr string) (sql.Session, error) {
+	return func(ctx context.Context, conn *mysql.Conn, addr string) (sql.Session, error) {
+		var host, user string
+		if u, ok := conn.UserData.(sql.MysqlConnectionUser); ok {
+			host, user = u.Host, u.User
+		}
+		client := sql.Client{Address: host, User: user, Capabilities: conn.Capabilities}
+		return p.NewSession(sql.NewBaseSessionWithClientServer(addr, client, conn.ConnectionID)), nil
+	}
+}
+
+func sessionOf(ctx *sql.Context) (*Session, error) {
+	s, ok := ctx.Session.(*Session)
+	if !ok {
+		return nil, fmt.Errorf("cairn: session of type %T is not a cairn session", ctx.Session)
+	}
+	return s, nil
+}
+
+// Transaction is an SQL transaction: for each database it has touched, the
+// working root it read at its first access and the root it has made since.
+type Transaction struct {
+	readOnly   bool
+	dbs        map[string]*txDB // by lower-case database name
+	savepoints []savepoint
+}
+
+var _ sql.Transaction = (*Transaction)(nil)
+
+// String implements sql.Transaction.
+func (t *Transaction) String() string { return "cairn transaction" }
+
+// IsReadOnly implements sql.Transaction.
+func (t *Transaction) IsReadOnly() bool { return t.readOnly }
+
+type savepoint struct {
+	name  string
+	roots map[string]*repo.RootValue
+}
+
+// txDB is a transaction's view of one database on one branch.
+type txDB struct {
+	st      *dbState
+	branch  string
+	base    *wsState       // the working set when the transaction first read the database
+	root    *repo.RootValue // the transaction's working root
+	release func()         // ends the lease that keeps base and new chunks
+}
+
+// StartTransaction implements sql.TransactionSession. Databases are read
+// lazily: a transaction's snapshot of a database is the working root at its
+// first access to it.
+func (s *Session) StartTransaction(ctx *sql.Context, tc sql.TransactionCharacteristic) (sql.Transaction, error) {
+	return &Transaction{readOnly: tc == sql.ReadOnly, dbs: map[string]*txDB{}}, nil
+}
+
+// ValidateSession implements sql.Session. It runs before every query. The
+// server leaves the transaction of an autocommit statement that failed
+// while sending rows open (it never closes the iterator); such a
+// transaction is rolled back here so the next statement reads fresh data.
+func (s *Session) ValidateSession(ctx *sql.Context) error {
+	tx, ok := ctx.GetTransaction().(*Transaction)
+	if !ok || tx == nil || ctx.GetIgnoreAutoCommit() {
+		return nil
+	}
+	auto, err := s.GetSessionVariable(ctx, "autocommit")
+	if err != nil {
+		return nil
+	}
+	if on, _ := sql.ConvertToBool(ctx, auto); on {
+		s.endTransaction(tx)
+		ctx.SetTransaction(nil)
+	}
+	return nil
+}
+
+// txOf returns the session's transaction, starting one if there is none
+// (as the engine does before each query).
+func (s *Session) txOf(ctx *sql.Context) (*Transaction, error) {
+	if tx, ok := ctx.GetTransaction().(*Transaction); ok && tx != nil {
+		return tx, nil
+	}
+	t, err := s.StartTransaction(ctx, sql.ReadWrite)
+	if err != nil {
+		return nil, err
+	}
+	ctx.SetTransaction(t)
+	return t.(*Transaction), nil
+}
+
+// dbTx returns the transaction's view of database st, reading its working
+// set on first access.
+func (s *Session) dbTx(ctx *sql.Context, st *dbState) (*txDB, error) {
+	if st.dropped.Load() {
+		return nil, sql.ErrDatabaseNotFound.New(st.name)
+	}
+	tx, err := s.txOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k := strings.ToLower(st.name)
+	if d, ok := tx.dbs[k]; ok && d.st == st {
+		return d, nil
+	}
+	branch := repo.DefaultBranch
+	cur, release, err := st.snapshot(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	d := &txDB{st: st, branch: branch, base: cur, root: cur.root, release: release}
+	tx.dbs[k] = d
+	return d, nil
+}
+
+// CommitTransaction implements sql.TransactionSession: it publishes the
+// working root of every database the transaction changed, merging with
+// commits made since it began. Two transactions that changed the same row
+// (or the same schema object) differently cannot both commit: the later one
+// fails with ER_LOCK_DEADLOCK and nothing of it is applied. When it returns
+// nil, the changes are durable.
+func (s *Session) CommitTransaction(ctx *sql.Context, t sql.Transaction) error {
+	tx, ok := t.(*Transaction)
+	if !ok || tx == nil {
+		return nil
+	}
+	defer s.endTransaction(tx)
+	var changed []*txDB
+	for _, d := range tx.dbs {
+		if d.root != d.base.root {
+			changed = append(changed, d)
+		}
+	}
+	if len(changed) > 1 {
+		// Each database publishes on its own: a crash between two of them
+		// keeps the first. Name it rather than pretend to be atomic.
+		sortTxDBs(changed)
+	}
+	for _, d := range changed {
+		if err := d.st.publishRoot(ctx, d.branch, d.base, d.root); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Rollback implements sql.TransactionSession.
+func (s *Session) Rollback(ctx *sql.Context, t sql.Transaction) error {
+	if tx, ok := t.(*Transaction); ok && tx != nil {
+		s.endTransaction(tx)
+	}
+	return nil
+}
+
+func (s *Session) endTransaction(tx *Transaction) {
+	s.writers = nil
+	for k, d := range tx.dbs {
+		if d.release != nil {
+			d.release()
+		}
+		delete(tx.dbs, k)
+	}
+	tx.savepoints = nil
+}
+
+// CreateSavepoint implements sql.TransactionSession; a savepoint of the same
+// name is replaced.
+func (s *Session) CreateSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
+	tx, ok := t.(*Transaction)
+	if !ok {
+		return fmt.Errorf("cairn: no transaction")
+	}
+	s.dropSavepoint(tx, name)
+	sp := savepoint{name: name, roots: map[string]*repo.RootValue{}}
+	for k, d := range tx.dbs {
+		sp.roots[k] = d.root
+	}
+	tx.savepoints = append(tx.savepoints, sp)
+	return nil
+}
+
+func (s *Session) findSavepoint(tx *Transaction, name string) int {
+	for i := len(tx.savepoints) - 1; i >= 0; i-- {
+		if strings.EqualFold(tx.savepoints[i].name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *Session) dropSavepoint(tx *Transaction, name string) bool {
+	i := s.findSavepoint(tx, name)
+	if i < 0 {
+		return false
+	}
+	tx.savepoints = append(tx.savepoints[:i], tx.savepoints[i+1:]...)
+	return true
+}
+
+// RollbackToSavepoint implements sql.TransactionSession: every database
+// returns to its root at the savepoint; later savepoints are dropped, the
+// savepoint itself stays.
+func (s *Session) RollbackToSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
+	tx, ok := t.(*Transaction)
+	if !ok {
+		return sql.ErrSavepointDoesNotExist.New(name)
+	}
+	i := s.findSavepoint(tx, name)
+	if i < 0 {
+		return sql.ErrSavepointDoesNotExist.New(name)
+	}
+	sp := tx.savepoints[i]
+	for k, d := range tx.dbs {
+		if r, ok := sp.roots[k]; ok {
+			d.root = r
+		} else {
+			// First read after the savepoint: nothing changed before it.
+			d.root = d.base.root
+		}
+	}
+	tx.savepoints = tx.savepoints[:i+1]
+	return nil
+}
+
+// ReleaseSavepoint implements sql.TransactionSession.
+func (s *Session) ReleaseSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
+	tx, ok := t.(*Transaction)
+	if !ok || !s.dropSavepoint(tx, name) {
+		return sql.ErrSavepointDoesNotExist.New(name)
+	}
+	return nil
+}
+
+func sortTxDBs(ds []*txDB) {
+	for i := 1; i < len(ds); i++ {
+		for j := i; j > 0 && ds[j].st.name < ds[j-1].st.name; j-- {
+			ds[j], ds[j-1] = ds[j-1], ds[j]
+		}
+	}
+}
+
+// errConflict reports a transaction that cannot be merged with what
+// committed since it began.
+func errConflict(what string) error {
+	return sql.ErrLockDeadlock.New(what)
+}
+
+var errNoWorkingSet = errors.New("no working set")
+
+// wsState is a branch's working set as last published, decoded.
+type wsState struct {
+	hash chunk.Hash // of the working set chunk (zero if none is stored)
+	ws   *repo.WorkingSet
+	root *repo.RootValue // ws.Working, decoded
+}
+
+// current returns the branch's working set as this process last saw it,
+// loading it the first time.
+func (st *dbState) current(ctx context.Context, branch string) (*wsState, error) {
+	st.curMu.RLock()
+	cur := st.cur[branch]
+	st.curMu.RUnlock()
+	if cur != nil {
+		return cur, nil
+	}
+	return st.reload(ctx, branch)
+}
+
+// reload reads the branch's working set from the store.
+func (st *dbState) reload(ctx context.Context, branch string) (*wsState, error) {
+	ws, h, err := st.repo.WorkingSet(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	root, err := st.repo.ReadRoot(ctx, ws.Working)
+	if err != nil {
+		return nil, err
+	}
+	cur := &wsState{hash: h, ws: ws, root: root}
+	st.curMu.Lock()
+	st.setCurLocked(branch, cur)
+	st.curMu.Unlock()
+	return cur, nil
+}
+
+// setCurLocked records cur as the branch's working set and moves the
+// database's own lease to it, so the published root is always leased while
+// it is the cached one. Callers hold curMu.
+func (st *dbState) setCurLocked(branch string, cur *wsState) {
+	if old := st.curRelease[branch]; old != nil {
+		defer old()
+	}
+	st.cur[branch] = cur
+	st.curRelease[branch] = st.lease(cur.ws.Working, cur.ws.Staged)
+}
+
+// snapshot returns the branch's current working set with a lease on it: the
+// start of a transaction.
+func (st *dbState) snapshot(ctx context.Context, branch string) (*wsState, func(), error) {
+	for {
+		st.curMu.RLock()
+		cur := st.cur[branch]
+		var release func()
+		if cur != nil {
+			release = st.lease(cur.ws.Working)
+		}
+		st.curMu.RUnlock()
+		if cur != nil {
+			return cur, release, nil
+		}
+		if _, err := st.reload(ctx, branch); err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// publishRoot makes root the branch's working root, merging it with what was
+// published since base was read.
+func (st *dbState) publishRoot(ctx *sql.Context, branch string, base *wsState, root *repo.RootValue) error {
+	st.publish.Lock()
+	defer st.publish.Unlock()
+	for attempt := 0; ; attempt++ {
+		cur, err := st.current(ctx, branch)
+		if err != nil {
+			return err
+		}
+		next := root
+		if cur.ws.Working != base.ws.Working {
+			if next, err = st.mergeRoots(ctx, base.root, root, cur.root); err != nil {
+				return err
+			}
+		}
+		h, err := st.repo.WriteRoot(ctx, next)
+		if err != nil {
+			return err
+		}
+		if h == cur.ws.Working {
+			return nil
+		}
+		ws := &repo.WorkingSet{Working: h, Staged: cur.ws.Staged, Merge: cur.ws.Merge}
+		wsHash, err := st.repo.UpdateWorkingSet(ctx, branch, cur.hash, ws)
+		if errors.Is(err, chunk.ErrRefConflict) && attempt < 100 {
+			// Changed outside this process's cache: read it again.
+			if _, err := st.reload(ctx, branch); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		st.curMu.Lock()
+		st.setCurLocked(branch, &wsState{hash: wsHash, ws: ws, root: next})
+		st.curMu.Unlock()
+		return nil
+	}
+}

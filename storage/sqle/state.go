@@ -1,0 +1,201 @@
+package sqle
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/repo"
+	"github.com/cairndb/cairn/storage/tree"
+)
+
+// dbState is one open database, shared by every session: its store, and the
+// few things that must be global rather than per transaction (the publish
+// lock of working sets, auto-increment counters).
+type dbState struct {
+	name    string
+	dir     string // "" in memory
+	store   chunk.Store
+	repo    *repo.Repo
+	ns      *tree.NodeStore
+	leases  *chunk.Leases // nil if the store is not collectable
+	closeFn func() error
+	dropped atomic.Bool
+
+	// publish serializes the publication of working sets by this process,
+	// so that concurrent commits merge one after another instead of
+	// retrying against each other.
+	publish sync.Mutex
+
+	tables tableCache
+
+	// curMu guards cur and curRelease: each branch's working set as this
+	// process last published or read it, and the lease that keeps it.
+	curMu      sync.RWMutex
+	cur        map[string]*wsState
+	curRelease map[string]func()
+
+	autoMu  sync.Mutex
+	autoInc map[string]uint64 // next value by lower-case table name
+}
+
+func newDBState(name, dir string, store chunk.Store, closeFn func() error, cache *tree.NodeCache) *dbState {
+	st := &dbState{
+		name:    name,
+		dir:     dir,
+		store:   store,
+		repo:    repo.Open(store),
+		ns:      tree.NewNodeStore(store, cache),
+		closeFn: closeFn,
+		autoInc: map[string]uint64{},
+		cur:     map[string]*wsState{},
+
+		curRelease: map[string]func(){},
+	}
+	if c, ok := store.(chunk.Collectable); ok {
+		st.leases = c.Leases()
+	}
+	st.tables.init(1024)
+	return st
+}
+
+func (st *dbState) close() error {
+	if st.closeFn == nil {
+		return nil
+	}
+	st.curMu.Lock()
+	for b, release := range st.curRelease {
+		release()
+		delete(st.curRelease, b)
+		delete(st.cur, b)
+	}
+	st.curMu.Unlock()
+	err := st.closeFn()
+	st.closeFn = nil
+	return err
+}
+
+// lease keeps hashes (and every chunk put from now on) in the store until it
+// is released; a no-op on stores without garbage collection.
+func (st *dbState) lease(roots ...chunk.Hash) func() {
+	if st.leases == nil {
+		return func() {}
+	}
+	l := st.leases.Acquire(roots...)
+	return l.Release
+}
+
+// nextAutoIncrement allocates an auto-increment value for table, whose
+// stored counter is stored. Counters are global and not transactional, as in
+// InnoDB: a value handed out is never handed out again by this process, even
+// if the transaction that took it rolls back.
+func (st *dbState) nextAutoIncrement(table string, stored uint64, given uint64) uint64 {
+	st.autoMu.Lock()
+	defer st.autoMu.Unlock()
+	k := strings.ToLower(table)
+	cur := st.autoInc[k]
+	if cur < stored {
+		cur = stored
+	}
+	if cur == 0 {
+		cur = 1
+	}
+	if given == 0 {
+		st.autoInc[k] = cur + 1
+		return cur
+	}
+	if given >= cur {
+		st.autoInc[k] = given + 1
+	} else {
+		st.autoInc[k] = cur
+	}
+	return given
+}
+
+// peekAutoIncrement returns the value the next allocation would give.
+func (st *dbState) peekAutoIncrement(table string, stored uint64) uint64 {
+	st.autoMu.Lock()
+	defer st.autoMu.Unlock()
+	cur := st.autoInc[strings.ToLower(table)]
+	if cur < stored {
+		cur = stored
+	}
+	if cur == 0 {
+		cur = 1
+	}
+	return cur
+}
+
+// setAutoIncrement sets the counter of table (ALTER TABLE … AUTO_INCREMENT,
+// TRUNCATE): exactly v, even if lower than before.
+func (st *dbState) setAutoIncrement(table string, v uint64) {
+	st.autoMu.Lock()
+	defer st.autoMu.Unlock()
+	st.autoInc[strings.ToLower(table)] = v
+}
+
+func (st *dbState) forgetAutoIncrement(table string) {
+	st.autoMu.Lock()
+	defer st.autoMu.Unlock()
+	delete(st.autoInc, strings.ToLower(table))
+}
+
+// dbSettings are a database's settings kept in its root value, so they
+// version with it.
+type dbSettings struct {
+	Version   int    `json:"v"`
+	Collation string `json:"collation,omitempty"`
+}
+
+func decodeSettings(b []byte) (dbSettings, error) {
+	var s dbSettings
+	if len(b) == 0 {
+		return s, nil
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("%w: database settings: %v", chunk.ErrCorruption, err)
+	}
+	if s.Version != 1 {
+		return s, fmt.Errorf("database settings of version %d: this cairn reads version 1", s.Version)
+	}
+	return s, nil
+}
+
+func encodeSettings(s dbSettings) []byte {
+	s.Version = 1
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// setCollation records collation as the database default, in a commit-less
+// update of the working set of the default branch (used right after CREATE
+// DATABASE, before any session can see the database).
+func (st *dbState) setCollation(ctx context.Context, collation sql.CollationID) error {
+	ws, wsHash, err := st.repo.WorkingSet(ctx, repo.DefaultBranch)
+	if err != nil {
+		return err
+	}
+	root, err := st.repo.ReadRoot(ctx, ws.Working)
+	if err != nil {
+		return err
+	}
+	s, err := decodeSettings(root.Settings())
+	if err != nil {
+		return err
+	}
+	s.Collation = collation.Name()
+	release := st.lease(ws.Working)
+	defer release()
+	h, err := st.repo.WriteRoot(ctx, root.WithSettings(encodeSettings(s)))
+	if err != nil {
+		return err
+	}
+	_, err = st.repo.UpdateWorkingSet(ctx, repo.DefaultBranch, wsHash, &repo.WorkingSet{Working: h, Staged: ws.Staged})
+	return err
+}

@@ -1,0 +1,359 @@
+package sqle
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/tree"
+)
+
+// Table is a handle on a table of the session's view of a database. Like
+// Database it holds no data: every call reads the table's current version
+// in the calling session's transaction, so a handle obtained before a DDL
+// statement sees the new schema after it (the engine relies on that).
+type Table struct {
+	db   *Database
+	name string     // the stored name
+	temp *tempTable // non-nil for a temporary table
+
+	// projection, if not nil, is the schema positions of the columns rows
+	// carry, in order (sql.ProjectedTable).
+	projection []int
+	projNames  []string
+
+	// cur is the version of the table this handle last saw.
+	cur *tableData
+}
+
+var (
+	_ sql.Table                    = (*Table)(nil)
+	_ sql.Databaseable             = (*Table)(nil)
+	_ sql.CommentedTable           = (*Table)(nil)
+	_ sql.ProjectedTable           = (*Table)(nil)
+	_ sql.PrimaryKeyTable          = (*Table)(nil)
+	_ sql.TemporaryTable           = (*Table)(nil)
+	_ sql.StatisticsTable          = (*Table)(nil)
+	_ sql.IndexAddressableTable    = (*Table)(nil)
+	_ sql.InsertableTable          = (*Table)(nil)
+	_ sql.UpdatableTable           = (*Table)(nil)
+	_ sql.DeletableTable           = (*Table)(nil)
+	_ sql.ReplaceableTable         = (*Table)(nil)
+	_ sql.TruncateableTable        = (*Table)(nil)
+	_ sql.AutoIncrementTable       = (*Table)(nil)
+	_ sql.ForeignKeyTable          = (*Table)(nil)
+	_ sql.CheckAlterableTable      = (*Table)(nil)
+	_ sql.IndexAlterableTable      = (*Table)(nil)
+	_ sql.IndexBuildingTable       = (*Table)(nil)
+	_ sql.AlterableTable           = (*Table)(nil)
+	_ sql.RewritableTable          = (*Table)(nil)
+	_ sql.PrimaryKeyAlterableTable = (*Table)(nil)
+	_ sql.CollationAlterableTable  = (*Table)(nil)
+)
+
+func newTable(db *Database, name string, temp *tempTable, td *tableData) *Table {
+	return &Table{db: db, name: name, temp: temp, cur: td}
+}
+
+// data returns the table's current version in the session's view.
+func (t *Table) data(ctx *sql.Context) (*tableData, error) {
+	if t.temp != nil {
+		return t.temp.td, nil
+	}
+	td, ok, err := t.db.tableData(ctx, t.name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, sql.ErrTableNotFound.New(t.name)
+	}
+	t.cur = td
+	return td, nil
+}
+
+// setData makes td the table's current version in the session's view.
+func (t *Table) setData(ctx *sql.Context, td *tableData) error {
+	if t.temp != nil {
+		t.temp.td = td
+		return nil
+	}
+	td, err := t.db.putTableData(ctx, t.name, td)
+	if err == nil {
+		t.cur = td
+	}
+	return err
+}
+
+// Name implements sql.Table.
+func (t *Table) Name() string { return t.name }
+
+// String implements sql.Table.
+func (t *Table) String() string { return t.name }
+
+// Database implements sql.Databaseable.
+func (t *Table) Database() string { return t.db.Name() }
+
+// Schema implements sql.Table: the current schema, projected if the table
+// is. It never fails; a table dropped meanwhile has an empty schema.
+func (t *Table) Schema() sql.Schema {
+	sch := t.fullSchema()
+	if t.projection == nil || sch == nil {
+		return sch
+	}
+	out := make(sql.Schema, 0, len(t.projection))
+	for _, i := range t.projection {
+		if i < len(sch) {
+			out = append(out, sch[i])
+		}
+	}
+	return out
+}
+
+// fullSchema is the schema without projection. It needs a context but
+// sql.Table.Schema has none; the handle keeps the last version it saw.
+func (t *Table) fullSchema() sql.Schema {
+	td := t.lastSeen()
+	if td == nil {
+		return nil
+	}
+	return td.lay.sqlSchema(t.db.Name())
+}
+
+// Collation implements sql.Table.
+func (t *Table) Collation() sql.CollationID {
+	if td := t.lastSeen(); td != nil {
+		return td.lay.sch.Collation
+	}
+	return sql.Collation_Default
+}
+
+// Comment implements sql.CommentedTable.
+func (t *Table) Comment() string {
+	if td := t.lastSeen(); td != nil {
+		return td.lay.sch.Comment
+	}
+	return ""
+}
+
+// IsTemporary implements sql.TemporaryTable.
+func (t *Table) IsTemporary() bool { return t.temp != nil }
+
+// PrimaryKeySchema implements sql.PrimaryKeyTable.
+func (t *Table) PrimaryKeySchema() sql.PrimaryKeySchema {
+	td := t.lastSeen()
+	if td == nil {
+		return sql.PrimaryKeySchema{}
+	}
+	return td.lay.pkSchema(t.db.Name())
+}
+
+// WithProjections implements sql.ProjectedTable.
+func (t *Table) WithProjections(colNames []string) sql.Table {
+	sch := t.fullSchema()
+	nt := *t
+	nt.projection = make([]int, 0, len(colNames))
+	nt.projNames = colNames
+	for _, n := range colNames {
+		for i, c := range sch {
+			if strings.EqualFold(c.Name, n) {
+				nt.projection = append(nt.projection, i)
+				break
+			}
+		}
+	}
+	return &nt
+}
+
+// Projections implements sql.ProjectedTable.
+func (t *Table) Projections() []string { return t.projNames }
+
+// DataLength implements sql.StatisticsTable: an estimate of the bytes the
+// rows take.
+func (t *Table) DataLength(ctx *sql.Context) (uint64, error) {
+	td, err := t.data(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var perRow uint64
+	for _, c := range td.lay.sch.Columns {
+		perRow += uint64(estimateColumnBytes(c.Type))
+	}
+	return perRow * td.rows.Count(), nil
+}
+
+func estimateColumnBytes(typ sql.Type) int {
+	if st, ok := typ.(sql.StringType); ok {
+		n := st.MaxByteLength()
+		if n > 256 {
+			n = 256
+		}
+		return int(n)
+	}
+	return 8
+}
+
+// RowCount implements sql.StatisticsTable: exact for tables with a primary
+// key.
+func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
+	td, err := t.data(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	if td.lay.keyless {
+		n, err := keylessCount(ctx, td)
+		return n, err == nil, err
+	}
+	return td.rows.Count(), true, nil
+}
+
+func keylessCount(ctx *sql.Context, td *tableData) (uint64, error) {
+	it, err := td.rows.Iter(ctx, tree.Range{})
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for {
+		_, v, err := it.Next(ctx)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		c, _ := binary.Uvarint(v)
+		n += c
+	}
+}
+
+// Partitions implements sql.Table: a table is one partition.
+func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
+	return sql.PartitionsToPartitionIter(partition{}), nil
+}
+
+// PartitionRows implements sql.Table: every row, in primary-key order.
+func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, error) {
+	td, err := t.data(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ip, ok := p.(*indexPartition); ok {
+		return t.lookupRows(ctx, td, ip.lookup)
+	}
+	it, err := td.rows.Iter(ctx, tree.Range{})
+	if err != nil {
+		return nil, err
+	}
+	return newRowIter(td, t.projection, it), nil
+}
+
+type partition struct{}
+
+func (partition) Key() []byte { return []byte("all") }
+
+// lastSeen returns the version of the table this handle last read or
+// wrote. Schema, Collation and Comment have no context argument; they rely
+// on it, and every method with a context refreshes it.
+func (t *Table) lastSeen() *tableData {
+	if t.temp != nil {
+		return t.temp.td
+	}
+	return t.cur
+}
+
+// rowIter reads rows from a row-map iterator.
+type rowIter struct {
+	td      *tableData
+	proj    []int // schema positions to return, nil for all
+	it      *tree.Iter
+	stored  []any
+	pending int  // copies of a keyless row still to return
+	last    []any
+}
+
+func newRowIter(td *tableData, proj []int, it *tree.Iter) *rowIter {
+	return &rowIter{td: td, proj: proj, it: it, stored: make([]any, len(td.lay.stored))}
+}
+
+func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
+	if r.pending > 0 {
+		r.pending--
+		return copyRow(r.last), nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	_, v, err := r.it.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, n, err := r.td.decodeRow(v, r.proj)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1 {
+		r.pending = int(n - 1)
+		r.last = row
+	}
+	return row, nil
+}
+
+func (r *rowIter) Close(*sql.Context) error { return nil }
+
+func copyRow(r []any) sql.Row {
+	out := make(sql.Row, len(r))
+	copy(out, r)
+	return out
+}
+
+// decodeRow decodes a row-map value into a row of the full schema (or of
+// proj), with nil at virtual columns. For keyless tables it also returns how
+// many copies of the row the table holds.
+func (td *tableData) decodeRow(v []byte, proj []int) (sql.Row, uint64, error) {
+	count := uint64(1)
+	if td.lay.keyless {
+		c, n := binary.Uvarint(v)
+		if n <= 0 {
+			return nil, 0, fmt.Errorf("%w: bad keyless row count", chunk.ErrCorruption)
+		}
+		count, v = c, v[n:]
+	}
+	lay := td.lay
+	if proj == nil {
+		row := make(sql.Row, len(lay.sch.Columns))
+		if len(lay.stored) == len(row) {
+			if err := lay.rowEnc.Decode(v, row); err != nil {
+				return nil, 0, err
+			}
+			return row, count, nil
+		}
+		stored := make([]any, len(lay.stored))
+		if err := lay.rowEnc.Decode(v, stored); err != nil {
+			return nil, 0, err
+		}
+		for i, pos := range lay.stored {
+			row[pos] = stored[i]
+		}
+		return row, count, nil
+	}
+	cols := make([]int, 0, len(proj))
+	outPos := make([]int, 0, len(proj))
+	for i, pos := range proj {
+		if si := lay.storedIndex[pos]; si >= 0 {
+			cols = append(cols, si)
+			outPos = append(outPos, i)
+		}
+	}
+	row := make(sql.Row, len(proj))
+	vals := make([]any, len(cols))
+	if err := lay.rowEnc.DecodeColumns(v, cols, vals); err != nil {
+		return nil, 0, err
+	}
+	for i, p := range outPos {
+		row[p] = vals[i]
+	}
+	return row, count, nil
+}
