@@ -646,10 +646,13 @@ type indexBuilder struct {
 	rows [][]any
 }
 
-func (b *indexBuilder) StatementBegin(*sql.Context)                 {}
-func (b *indexBuilder) DiscardChanges(*sql.Context, error) error     { b.rows = nil; return nil }
-func (b *indexBuilder) StatementComplete(*sql.Context) error         { return nil }
-func (b *indexBuilder) Insert(_ *sql.Context, row sql.Row) error     { b.rows = append(b.rows, row.Copy()); return nil }
+func (b *indexBuilder) StatementBegin(*sql.Context)              {}
+func (b *indexBuilder) DiscardChanges(*sql.Context, error) error { b.rows = nil; return nil }
+func (b *indexBuilder) StatementComplete(*sql.Context) error     { return nil }
+func (b *indexBuilder) Insert(_ *sql.Context, row sql.Row) error {
+	b.rows = append(b.rows, row.Copy())
+	return nil
+}
 func (b *indexBuilder) Close(ctx *sql.Context) error {
 	if b.rows == nil {
 		b.rows = [][]any{}

@@ -54,9 +54,9 @@ type Provider struct {
 }
 
 var (
-	_ sql.DatabaseProvider          = (*Provider)(nil)
-	_ sql.MutableDatabaseProvider   = (*Provider)(nil)
-	_ sql.CollatedDatabaseProvider  = (*Provider)(nil)
+	_ sql.DatabaseProvider                = (*Provider)(nil)
+	_ sql.MutableDatabaseProvider         = (*Provider)(nil)
+	_ sql.CollatedDatabaseProvider        = (*Provider)(nil)
 	_ sql.ExternalStoredProcedureProvider = (*Provider)(nil)
 )
 

@@ -81,9 +81,9 @@ type savepoint struct {
 type txDB struct {
 	st      *dbState
 	branch  string
-	base    *wsState       // the working set when the transaction first read the database
+	base    *wsState        // the working set when the transaction first read the database
 	root    *repo.RootValue // the transaction's working root
-	release func()         // ends the lease that keeps base and new chunks
+	release func()          // ends the lease that keeps base and new chunks
 }
 
 // StartTransaction implements sql.TransactionSession. Databases are read

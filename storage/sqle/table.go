@@ -270,7 +270,7 @@ type rowIter struct {
 	proj    []int // schema positions to return, nil for all
 	it      *tree.Iter
 	stored  []any
-	pending int  // copies of a keyless row still to return
+	pending int // copies of a keyless row still to return
 	last    []any
 }
 

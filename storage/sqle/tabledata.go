@@ -24,12 +24,12 @@ type layout struct {
 
 	stored      []int // positions of stored (non-virtual) columns in the schema
 	storedIndex []int // by schema position: index in stored, or -1
-	rowEnc  *codec.RowCodec
-	keyless bool
-	autoIncCol int // schema position of the auto-increment column, or -1
-	pk      []int // schema positions of the primary-key columns
-	pkEnc   *codec.KeyCodec
-	indexes []indexLayout // in the order of sch.Indexes
+	rowEnc      *codec.RowCodec
+	keyless     bool
+	autoIncCol  int   // schema position of the auto-increment column, or -1
+	pk          []int // schema positions of the primary-key columns
+	pkEnc       *codec.KeyCodec
+	indexes     []indexLayout // in the order of sch.Indexes
 }
 
 // indexLayout is the storage of one secondary index: keys are the index
