@@ -84,6 +84,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newDemoCmd(),
 		newInitCmd(),
+		newSQLCmd(),
 		newVersionCmd(),
 	)
 	root.InitDefaultHelpCmd()

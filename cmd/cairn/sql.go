@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairndb/cairn/storage/dbdir"
+	"github.com/cairndb/cairn/storage/sqle"
+)
+
+func newSQLCmd() *cobra.Command {
+	cmd := newCmd("sql [-q QUERY] [-r tabular|csv|json] [--data-dir DIR]", "run SQL on the local databases")
+	cmd.Long = `Sql runs SQL statements on the databases in the data directory (the current
+directory by default) without a server: those given with -q, else a script
+read from standard input (statements end with ';', or the delimiter a
+DELIMITER line sets, as in the mysql client).
+
+If the data directory is itself a database, it is the current database and
+the databases below it are reachable too. Results print as tables, or as CSV
+or JSON with -r. The first failing statement stops the run with an error.`
+	cmd.Example = "  cairn sql -q 'SELECT * FROM t LIMIT 10'\n  cairn sql < dump.sql"
+	q := cmd.Flags().StringP("query", "q", "", "the statements to run")
+	format := cmd.Flags().StringP("result-format", "r", "tabular", "output format: tabular, csv or json")
+	dataDir := cmd.Flags().String("data-dir", ".", "the data directory")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		var print func(io.Writer, *resultSet) error
+		switch *format {
+		case "tabular":
+			print = printTabular
+		case "csv":
+			print = printCSV
+		case "json":
+			print = printJSON
+		default:
+			return usageError(fmt.Sprintf("unknown result format %q (want tabular, csv or json)", *format))
+		}
+		dir, err := filepath.Abs(*dataDir)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+		e, err := sqle.NewEngine(cmd.Context(), sqle.Options{Dir: dir})
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		current := ""
+		if dbdir.IsDatabase(dir) {
+			current = filepath.Base(dir)
+		}
+		sctx := e.NewContext(cmd.Context(), current)
+		out := cmd.OutOrStdout()
+		exec := func(stmt string, line int) error {
+			res, err := e.Query(sctx, stmt)
+			if err != nil {
+				if line > 0 {
+					return fmt.Errorf("line %d: %w", line, err)
+				}
+				return err
+			}
+			if res.OK || len(res.Columns) == 0 {
+				return nil
+			}
+			rs := &resultSet{}
+			for _, c := range res.Columns {
+				rs.columns = append(rs.columns, resultColumn{name: c.Name, numeric: c.Numeric})
+			}
+			rs.rows = res.Rows
+			return print(out, rs)
+		}
+		if cmd.Flags().Changed("query") {
+			return splitStatements(strings.NewReader(*q), func(stmt string, _ int) error { return exec(stmt, 0) })
+		}
+		return splitStatements(cmd.InOrStdin(), exec)
+	}
+	return cmd
+}
