@@ -183,7 +183,12 @@ func (t *testTable) GetChecks(*sql.Context) ([]sql.CheckDefinition, error) {
 
 func (t *testTable) CreateCheck(_ *sql.Context, c *sql.CheckDefinition) error {
 	s := t.current()
-	s.Checks = append(s.Checks, *c)
+	check := *c
+	if check.Name == "" {
+		// Naming unnamed checks is the table's job, as in the memory engine.
+		check.Name = fmt.Sprintf("%s_chk_%d", t.name, len(s.Checks)+1)
+	}
+	s.Checks = append(s.Checks, check)
 	return t.db.store(s)
 }
 

@@ -145,6 +145,8 @@ func (t *Table) Clone() *Table {
 //     present, are one per key column (likewise for each index);
 //   - every index column and foreign key column exists, and a foreign key has
 //     as many parent columns as columns;
+//   - checks have names, unique but for case, and expressions (the engine
+//     leaves naming an unnamed check to the table);
 //   - the collation is one the engine knows.
 //
 // It does not judge what only the engine can: expressions, types of key
@@ -228,6 +230,18 @@ func (t *Table) Validate() error {
 		if x.PrefixLengths != nil && len(x.PrefixLengths) != len(x.Columns) {
 			return bad("index %q has %d prefix lengths for %d columns", x.Name, len(x.PrefixLengths), len(x.Columns))
 		}
+	}
+	checkNames := make(map[string]bool, len(t.Checks))
+	for i := range t.Checks {
+		c := &t.Checks[i]
+		key := strings.ToLower(c.Name)
+		if key == "" || c.CheckExpression == "" {
+			return bad("check %d has no name or no expression", i)
+		}
+		if checkNames[key] {
+			return bad("duplicate check %q", c.Name)
+		}
+		checkNames[key] = true
 	}
 	for i := range t.ForeignKeys {
 		fk := &t.ForeignKeys[i]
