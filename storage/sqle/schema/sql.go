@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -178,4 +179,48 @@ func (t *Table) PrimaryKeySchema(dbName string) sql.PrimaryKeySchema {
 		Schema:     t.SQLSchema(dbName),
 		PkOrdinals: append(make([]int, 0, len(t.PKOrdinals)), t.PKOrdinals...),
 	}
+}
+
+// IndexFromDef converts the definition sql.IndexAlterableTable.CreateIndex
+// receives into an Index, as given: a table that names unnamed indexes does
+// so before Validate. It returns an error matching ErrInvalidSchema for a
+// primary key or vector index, which are not secondary indexes stored here,
+// and for a prefix length beyond 65535.
+func IndexFromDef(def sql.IndexDef) (Index, error) {
+	if def.IsPrimary() || def.IsVector() {
+		return Index{}, fmt.Errorf("schema: index %q: not a secondary index this engine stores: %w", def.Name, ErrInvalidSchema)
+	}
+	prefixes, err := PrefixLengths(def.Columns)
+	if err != nil {
+		return Index{}, fmt.Errorf("schema: index %q: %w", def.Name, err)
+	}
+	return Index{
+		Name:          def.Name,
+		Columns:       def.ColumnNames(),
+		PrefixLengths: prefixes,
+		Unique:        def.IsUnique(),
+		Comment:       def.Comment,
+		Fulltext:      def.IsFullText(),
+		Spatial:       def.IsSpatial(),
+	}, nil
+}
+
+// PrefixLengths returns the prefix lengths of index columns the way Table
+// and Index keep them: nil unless one is non-zero. It is for the primary key
+// too (sql.IndexedTableCreator, sql.PrimaryKeyAlterableTable). It returns an
+// error matching ErrInvalidSchema for a length outside 0..65535.
+func PrefixLengths(cols []sql.IndexColumn) ([]uint16, error) {
+	var out []uint16
+	for i, c := range cols {
+		if c.Length < 0 || c.Length > math.MaxUint16 {
+			return nil, fmt.Errorf("schema: column %q: prefix length %d out of range: %w", c.Name, c.Length, ErrInvalidSchema)
+		}
+		if c.Length != 0 && out == nil {
+			out = make([]uint16, len(cols))
+		}
+		if out != nil {
+			out[i] = uint16(c.Length)
+		}
+	}
+	return out, nil
 }

@@ -324,3 +324,39 @@ func TestColumnFromSQLRefuses(t *testing.T) {
 		t.Errorf("NULL type: %v", err)
 	}
 }
+
+func TestIndexFromDef(t *testing.T) {
+	def := sql.IndexDef{
+		Name:       "i",
+		Columns:    []sql.IndexColumn{{Name: "a"}, {Name: "b", Length: 10}},
+		Constraint: sql.IndexConstraint_Unique,
+		Comment:    "c",
+	}
+	got, err := schema.IndexFromDef(def)
+	want := schema.Index{Name: "i", Columns: []string{"a", "b"}, PrefixLengths: []uint16{0, 10}, Unique: true, Comment: "c"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("IndexFromDef = %+v, %v; want %+v", got, err, want)
+	}
+	def = sql.IndexDef{Name: "f", Columns: []sql.IndexColumn{{Name: "a"}}, Constraint: sql.IndexConstraint_Fulltext}
+	if got, err := schema.IndexFromDef(def); err != nil || !got.Fulltext || got.Unique || got.PrefixLengths != nil {
+		t.Errorf("fulltext: %+v, %v", got, err)
+	}
+	def = sql.IndexDef{Name: "s", Columns: []sql.IndexColumn{{Name: "a"}}, Constraint: sql.IndexConstraint_Spatial}
+	if got, err := schema.IndexFromDef(def); err != nil || !got.Spatial {
+		t.Errorf("spatial: %+v, %v", got, err)
+	}
+	for _, c := range []sql.IndexConstraint{sql.IndexConstraint_Primary, sql.IndexConstraint_Vector} {
+		def := sql.IndexDef{Name: "x", Columns: []sql.IndexColumn{{Name: "a"}}, Constraint: c}
+		if _, err := schema.IndexFromDef(def); !errors.Is(err, schema.ErrInvalidSchema) {
+			t.Errorf("constraint %d: %v, want ErrInvalidSchema", c, err)
+		}
+	}
+	for _, l := range []int64{-1, 65536} {
+		if _, err := schema.PrefixLengths([]sql.IndexColumn{{Name: "a", Length: l}}); !errors.Is(err, schema.ErrInvalidSchema) {
+			t.Errorf("prefix length %d: %v, want ErrInvalidSchema", l, err)
+		}
+	}
+	if p, err := schema.PrefixLengths([]sql.IndexColumn{{Name: "a"}, {Name: "b"}}); p != nil || err != nil {
+		t.Errorf("no prefixes: %v, %v", p, err)
+	}
+}
