@@ -3,6 +3,7 @@ package sqle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -118,22 +119,21 @@ func (st *dbState) mergeTable(ctx context.Context, name string, b, o, t chunk.Ha
 	}
 	merged := *theirs
 	merged.hash = chunk.Hash{}
-	rows, conflicts, err := tree.Merge(ctx, base.rows, ours.rows, theirs.rows, nil)
+	rows, err := applyChanges(ctx, base.rows, ours.rows, theirs.rows, true)
 	if err != nil {
+		if err == errBothChanged {
+			return chunk.Hash{}, errConflict(fmt.Sprintf("table %s: a row was changed by another transaction", name))
+		}
 		return chunk.Hash{}, err
-	}
-	if len(conflicts) > 0 {
-		return chunk.Hash{}, errConflict(fmt.Sprintf("table %s: a row was changed by another transaction", name))
 	}
 	merged.rows = rows
 	merged.indexes = make([]tree.Map, len(theirs.indexes))
 	for i := range theirs.indexes {
-		m, conflicts, err := tree.Merge(ctx, base.indexes[i], ours.indexes[i], theirs.indexes[i], nil)
+		// Index keys end with the row's key: a row both sides changed is
+		// a conflict above, so index changes never collide.
+		m, err := applyChanges(ctx, base.indexes[i], ours.indexes[i], theirs.indexes[i], false)
 		if err != nil {
 			return chunk.Hash{}, err
-		}
-		if len(conflicts) > 0 {
-			return chunk.Hash{}, errConflict(fmt.Sprintf("table %s: index %s changed concurrently", name, base.lay.indexes[i].def.Name))
 		}
 		if base.lay.indexes[i].def.Unique {
 			if err := checkUniqueAfterMerge(ctx, &base.lay.indexes[i], base.indexes[i], ours.indexes[i], m); err != nil {
@@ -150,6 +150,47 @@ func (st *dbState) mergeTable(ctx context.Context, name string, b, o, t chunk.Ha
 		return chunk.Hash{}, err
 	}
 	return td.hash, nil
+}
+
+// errBothChanged reports an entry both sides of a merge wrote.
+var errBothChanged = errors.New("entry changed on both sides")
+
+// applyChanges applies the changes from base to ours onto theirs. With
+// strict, an entry theirs also changed is errBothChanged, even if both
+// wrote the same value: two transactions that both updated a row must not
+// both commit (the second may have computed its value from a stale read).
+func applyChanges(ctx context.Context, base, ours, theirs tree.Map, strict bool) (tree.Map, error) {
+	if base.Hash() == theirs.Hash() {
+		return ours, nil
+	}
+	if base.Hash() == ours.Hash() {
+		return theirs, nil
+	}
+	var edits []tree.Edit
+	err := tree.Diff(ctx, base, ours, func(d tree.Difference) error {
+		if strict {
+			tv, tok, err := theirs.Get(ctx, d.Key)
+			if err != nil {
+				return err
+			}
+			bok := d.Type != tree.Added
+			if tok != bok || (tok && !bytes.Equal(tv, d.From)) {
+				return errBothChanged
+			}
+		}
+		e := tree.Edit{Key: append([]byte(nil), d.Key...)}
+		if d.Type == tree.Removed {
+			e.Delete = true
+		} else {
+			e.Value = append([]byte(nil), d.To...)
+		}
+		edits = append(edits, e)
+		return nil
+	})
+	if err != nil {
+		return tree.Map{}, err
+	}
+	return theirs.Edit(ctx, edits)
 }
 
 // checkUniqueAfterMerge refuses a merge in which a unique index holds two
