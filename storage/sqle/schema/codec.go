@@ -39,6 +39,11 @@ const (
 // bytes: indexes are written sorted by name, prefix lengths that are all
 // zero are written as none, and types as the text typeText gives. It returns
 // an error matching ErrInvalidSchema if t fails Validate.
+//
+// Encode does not parse the type text back (that costs microseconds a
+// column): it trusts that types came through ColumnFromSQL, FromSQL or
+// Decode, which do. A type put into a Column by hand that has no exact text
+// would encode to bytes Decode refuses or reads as another type.
 func Encode(t *Table) ([]byte, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err

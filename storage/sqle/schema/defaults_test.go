@@ -184,6 +184,8 @@ func TestDefaultsShowCreateTable(t *testing.T) {
 		"ALTER TABLE d DROP COLUMN x",
 		"ALTER TABLE d ADD CONSTRAINT chk_more CHECK (u < 100)",
 		"ALTER TABLE d COMMENT 'new comment'",
+		"ALTER TABLE d COLLATE utf8mb4_0900_bin",
+		"ALTER TABLE d ADD COLUMN ac varchar(4)",
 	} {
 		t.Run(alter, func(t *testing.T) {
 			e.exec(t, alter)

@@ -117,6 +117,8 @@ func TestEncodeDeterministic(t *testing.T) {
 	}
 }
 
+// TestHelpers ensures the look-ups the engine uses find columns and indexes
+// case-insensitively and list stored columns and key types in order.
 func TestHelpers(t *testing.T) {
 	tbl := sampleTable(t)
 	for name, want := range map[string]int{"id": 0, "ID": 0, "region": 1, "REGION": 1, "customer": 8, "nope": -1, "": -1} {
@@ -163,6 +165,8 @@ func TestClone(t *testing.T) {
 	}
 }
 
+// TestValidate ensures each rule of Validate refuses a table that breaks it,
+// in Validate and in Encode alike.
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -309,6 +313,8 @@ func TestSQLSchema(t *testing.T) {
 	}
 }
 
+// TestColumnFromSQLRefuses ensures columns that cannot be stored faithfully
+// are refused with an error naming the column.
 func TestColumnFromSQLRefuses(t *testing.T) {
 	if _, err := schema.ColumnFromSQL(nil); !errors.Is(err, schema.ErrInvalidSchema) {
 		t.Errorf("nil column: %v", err)
@@ -325,6 +331,9 @@ func TestColumnFromSQLRefuses(t *testing.T) {
 	}
 }
 
+// TestIndexFromDef ensures index definitions keep their kind, columns and
+// prefix lengths (nil when none), and that what is not a stored secondary
+// index is refused.
 func TestIndexFromDef(t *testing.T) {
 	def := sql.IndexDef{
 		Name:       "i",
