@@ -32,7 +32,11 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 
 // Close closes the engine and its databases.
 func (e *Engine) Close() error {
-	return errors.Join(e.SQL.Close(), e.Provider.Close())
+	err := e.SQL.Close()
+	if errors.Is(err, context.Canceled) {
+		err = nil // background threads report their stop that way
+	}
+	return errors.Join(err, e.Provider.Close())
 }
 
 // NewContext returns a context with a new session, its current database

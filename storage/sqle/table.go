@@ -155,6 +155,14 @@ func (t *Table) PrimaryKeySchema() sql.PrimaryKeySchema {
 func (t *Table) WithProjections(colNames []string) sql.Table {
 	sch := t.fullSchema()
 	nt := *t
+	// go-mysql-server v0.20.0 evaluates the generated-column expressions
+	// of a table with virtual columns against its full schema even when it
+	// has pruned the table's columns (its memory engine fails the same
+	// way), so such tables are never projected.
+	if colNames == nil || hasVirtual(sch) {
+		nt.projection, nt.projNames = nil, nil
+		return &nt
+	}
 	nt.projection = make([]int, 0, len(colNames))
 	nt.projNames = colNames
 	for _, n := range colNames {
@@ -166,6 +174,15 @@ func (t *Table) WithProjections(colNames []string) sql.Table {
 		}
 	}
 	return &nt
+}
+
+func hasVirtual(sch sql.Schema) bool {
+	for _, c := range sch {
+		if c.Virtual {
+			return true
+		}
+	}
+	return false
 }
 
 // Projections implements sql.ProjectedTable.
