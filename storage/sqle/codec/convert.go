@@ -283,8 +283,14 @@ func (c *column) bytes(v any, strict bool) ([]byte, error) {
 }
 
 func (c *column) json(v any) (sql.JSONWrapper, error) {
-	if j, ok := v.(sql.JSONWrapper); ok {
-		return j, nil
+	switch v := v.(type) {
+	case sql.JSONWrapper:
+		return v, nil
+	case string:
+		// JSON text: parse it keeping integers exact, which Convert does not.
+		return types.NewLazyJSONDocument(unsafeBytes(v)), nil
+	case []byte:
+		return types.NewLazyJSONDocument(v), nil
 	}
 	out, err := c.convert(v, true)
 	if err != nil {

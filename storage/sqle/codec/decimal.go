@@ -134,11 +134,11 @@ func appendDecimal(dst []byte, d decimal.Decimal) []byte {
 // readDecimal decodes a row-encoded decimal at the start of b and returns it
 // and its length.
 func readDecimal(b []byte) (decimal.Decimal, int, error) {
-	exp, n := binary.Varint(b)
+	exp, n := varint(b)
 	if n <= 0 || exp < math.MinInt32 || exp > math.MaxInt32 {
 		return decimal.Decimal{}, 0, fmt.Errorf("%w: bad decimal exponent", chunk.ErrCorruption)
 	}
-	h, m := binary.Uvarint(b[n:])
+	h, m := uvarint(b[n:])
 	if m <= 0 {
 		return decimal.Decimal{}, 0, fmt.Errorf("%w: bad decimal header", chunk.ErrCorruption)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -75,6 +76,12 @@ func NewKeyCodec(ts []sql.Type, prefixLengths []uint16) (*KeyCodec, error) {
 			return nil, fmt.Errorf("codec: key column %d (%v): %w", i, t, ErrUnsupportedType)
 		case kindJSON, kindGeometry:
 			return nil, fmt.Errorf("codec: key column %d (%v): %w", i, t, ErrNotKeyable)
+		}
+		if c.kind == kindString {
+			c.low = new([256]int32)
+			for r := range c.low {
+				c.low[r] = c.sorter(rune(r))
+			}
 		}
 		if prefixLengths != nil && prefixLengths[i] != 0 {
 			if c.kind != kindString && c.kind != kindBytes {
@@ -229,7 +236,7 @@ func (c *column) appendKey(dst []byte, v any, prefix int) ([]byte, error) {
 		if prefix > 0 {
 			s = prefixRunes(s, prefix)
 		}
-		return appendWeights(dst, s, c.sorter), nil
+		return c.appendWeights(dst, s), nil
 	case kindBytes:
 		b, err := c.bytes(v, false)
 		if err != nil {
@@ -261,13 +268,20 @@ func prefixRunes(s string, n int) string {
 // appendWeights appends the weight codes of s's characters and the
 // terminator. Like StringType.Compare, it decodes s as UTF-8 (an invalid
 // byte is U+FFFD) and compares the weight sequences, a proper prefix first.
-func appendWeights(dst []byte, s string, sorter sql.CollationSorter) []byte {
+func (c *column) appendWeights(dst []byte, s string) []byte {
+	dst = slices.Grow(dst, 2*len(s)+1)
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
+		if b := s[i]; b < utf8.RuneSelf {
+			dst = appendWeight(dst, c.low[b])
+			i++
+			continue
 		}
-		dst = appendWeight(dst, sorter(r))
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r < 256 {
+			dst = appendWeight(dst, c.low[r])
+		} else {
+			dst = appendWeight(dst, c.sorter(r))
+		}
 		i += size
 	}
 	return append(dst, weightEnd)

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
 )
 
@@ -45,7 +46,8 @@ type column struct {
 	typ  sql.Type
 	kind kind
 
-	// integers: the range of the column's Go type.
+	// integers: the range of the column's Go type; BIT(n), ENUM and SET:
+	// the largest valid value.
 	min int64
 	max uint64
 
@@ -54,8 +56,11 @@ type column struct {
 	roundScale bool
 	scale      int32
 
-	// character strings: the collation's weight function.
+	// character strings: the collation's weight function, and (in key
+	// codecs) its weights of U+0000..U+00FF, which most text is made of:
+	// some collations look weights up in a map.
 	sorter sql.CollationSorter
+	low    *[256]int32
 
 	// enums: the number of elements (indexes above it are invalid).
 	enumCount uint16
@@ -107,13 +112,20 @@ func classify(t sql.Type) column {
 		c.kind = kindYear
 	case sqltypes.Bit:
 		c.kind, c.max = kindBit, math.MaxUint64
+		if bt, ok := t.(types.BitType); ok && bt.NumberOfBits() < 64 {
+			c.max = 1<<bt.NumberOfBits() - 1
+		}
 	case sqltypes.Enum:
 		c.kind = kindEnum
 		if et, ok := t.(sql.EnumType); ok {
 			c.enumCount = et.NumberOfElements()
+			c.max = uint64(c.enumCount)
 		}
 	case sqltypes.Set:
 		c.kind, c.max = kindSet, math.MaxUint64
+		if st, ok := t.(sql.SetType); ok && st.NumberOfElements() < 64 {
+			c.max = 1<<st.NumberOfElements() - 1
+		}
 	case sqltypes.Binary, sqltypes.VarBinary, sqltypes.Blob:
 		c.kind = kindBytes
 	case sqltypes.Char, sqltypes.VarChar, sqltypes.Text:
