@@ -77,6 +77,8 @@
 // DATE/DECIMAL values beyond their type's precision: keep the row. Times are
 // kept to the microsecond. Values are expected to be the canonical Go values
 // of their types (sql.Type.ValueType); others go through the type's Convert.
+// Canonical values are not checked against the type's length or range
+// (GMS checks them before they reach storage).
 // Encode appends to dst and returns the result, like append. Decoded strings
 // and byte slices never share memory with the encoded bytes, and decoders
 // never panic on malformed input: they return an error matching

@@ -37,6 +37,10 @@ const maxJSONDepth = 10000
 // JSON text (types.LazyJSONDocument) are parsed keeping integers exact,
 // which LazyJSONDocument's own parse (to float64) does not.
 func appendJSONDoc(dst []byte, j sql.JSONWrapper) ([]byte, error) {
+	return appendJSONWrapper(dst, j, 0)
+}
+
+func appendJSONWrapper(dst []byte, j sql.JSONWrapper, depth int) ([]byte, error) {
 	if jb, ok := j.(types.JSONBytes); ok {
 		text, err := jb.GetBytes()
 		if err != nil {
@@ -46,13 +50,13 @@ func appendJSONDoc(dst []byte, j sql.JSONWrapper) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return appendJSON(dst, v, 0)
+		return appendJSON(dst, v, depth)
 	}
 	v, err := j.ToInterface()
 	if err != nil {
 		return nil, fmt.Errorf("%w: JSON value: %v", ErrBadValue, err)
 	}
-	return appendJSON(dst, v, 0)
+	return appendJSON(dst, v, depth)
 }
 
 // parseJSON parses JSON text with numbers as json.Number.
@@ -145,11 +149,7 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, error) {
 		}
 		return dst, nil
 	case sql.JSONWrapper:
-		inner, err := v.ToInterface()
-		if err != nil {
-			return nil, fmt.Errorf("%w: JSON value: %v", ErrBadValue, err)
-		}
-		return appendJSON(dst, inner, depth+1)
+		return appendJSONWrapper(dst, v, depth+1)
 	}
 	// Anything else (map[string]string, time.Time, ...) is stored as what
 	// encoding/json makes of it.

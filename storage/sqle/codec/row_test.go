@@ -142,6 +142,13 @@ func TestRowJSON(t *testing.T) {
 	if s := doc.String(); !strings.Contains(s, `"big": 18446744073709551615`) {
 		t.Errorf("decoded document prints %s", s)
 	}
+	nested := types.JSONDocument{Val: map[string]any{"inner": types.NewLazyJSONDocument([]byte(`[18446744073709551615]`))}}
+	if err := r.Decode(encodeRow(t, r, nested), got); err != nil {
+		t.Fatal(err)
+	}
+	if v := got[0].(types.JSONDocument).Val.(map[string]any)["inner"].([]any)[0]; v != uint64(math.MaxUint64) {
+		t.Errorf("nested document's integer decoded as %#v", v)
+	}
 	dec := types.JSONDocument{Val: []any{decimal.RequireFromString("12345678901234567890.123456789"), float32(0.5), 7, uint8(3)}}
 	if err := r.Decode(encodeRow(t, r, dec), got); err != nil {
 		t.Fatal(err)
