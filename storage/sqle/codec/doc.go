@@ -80,7 +80,9 @@
 // Canonical values are not checked against the type's length or range
 // (GMS checks them before they reach storage).
 // Encode appends to dst and returns the result, like append. Decoded strings
-// and byte slices never share memory with the encoded bytes, and decoders
+// and byte slices never share memory with the encoded bytes (RowCodec.Decode
+// copies all of a row's strings into one allocation, which stays alive while
+// any of them is referenced), and decoders
 // never panic on malformed input: they return an error matching
 // chunk.ErrCorruption. KeyCodec and RowCodec are immutable and safe for
 // concurrent use.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
@@ -56,12 +57,12 @@ func FuzzRowDecode(f *testing.F) {
 	row := make([]any, r.Columns())
 	out := make([]any, 3)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := r.DecodeColumns(data, []int{14, 2, 15}, out); err != nil && !errors.Is(err, errCorruption()) {
+		if err := r.DecodeColumns(data, []int{14, 2, 15}, out); err != nil && !errors.Is(err, chunk.ErrCorruption) {
 			t.Fatalf("DecodeColumns: %v is not corruption", err)
 		}
 		err := r.Decode(data, row)
 		if err != nil {
-			if !errors.Is(err, errCorruption()) {
+			if !errors.Is(err, chunk.ErrCorruption) {
 				t.Fatalf("Decode: %v is not corruption", err)
 			}
 			return
@@ -99,7 +100,7 @@ func FuzzKeySplit(f *testing.F) {
 		for n := 0; n <= k.Columns(); n++ {
 			segs, err := k.Split(data, n)
 			if err != nil {
-				if !errors.Is(err, errCorruption()) {
+				if !errors.Is(err, chunk.ErrCorruption) {
 					t.Fatalf("Split: %v is not corruption", err)
 				}
 				continue

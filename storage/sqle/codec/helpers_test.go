@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
@@ -280,8 +279,6 @@ func mustTime(t interface{ Fatalf(string, ...any) }, s string) time.Time {
 	}
 	return tm.UTC()
 }
-
-func errCorruption() error { return chunk.ErrCorruption }
 
 // sqlCompare is typ.Compare with NULL first, as in indexes.
 func sqlCompare(t interface{ Fatalf(string, ...any) }, typ sql.Type, a, b any) int {

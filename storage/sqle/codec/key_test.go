@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
@@ -275,6 +276,8 @@ func TestNewKeyCodecErrors(t *testing.T) {
 	}
 }
 
+// TestPrefixEnd ensures that PrefixEnd gives the first byte string past
+// every string with the prefix, in a new slice.
 func TestPrefixEnd(t *testing.T) {
 	cases := []struct{ in, want []byte }{
 		{nil, nil},
@@ -295,6 +298,7 @@ func TestPrefixEnd(t *testing.T) {
 	}
 }
 
+// TestHasNull ensures that HasNull finds NULL anywhere in a tuple.
 func TestHasNull(t *testing.T) {
 	k := mustKeyCodec(t, []sql.Type{types.Int64, types.Int64}, nil)
 	if k.HasNull([]any{int64(1), int64(2)}) || !k.HasNull([]any{int64(1), nil}) || k.Columns() != 2 {
@@ -309,14 +313,14 @@ func TestSplitErrors(t *testing.T) {
 		types.Blob, types.MustCreateColumnDecimalType(10, 2)}, nil)
 	full := encodeKey(t, k, int32(5), "ab", []byte{0, 1}, decimal.RequireFromString("-12.5"))
 	for i := range len(full) {
-		if _, err := k.Split(full[:i], 4); !errors.Is(err, errCorruption()) {
+		if _, err := k.Split(full[:i], 4); !errors.Is(err, chunk.ErrCorruption) {
 			t.Errorf("Split of %d bytes of %x: %v, want corruption", i, full, err)
 		}
 	}
 	if segs, err := k.Split(full, 4); err != nil || len(segs) != 4 {
 		t.Errorf("Split(%x) = %x, %v", full, segs, err)
 	}
-	if _, err := k.Split([]byte{7}, 1); !errors.Is(err, errCorruption()) {
+	if _, err := k.Split([]byte{7}, 1); !errors.Is(err, chunk.ErrCorruption) {
 		t.Errorf("Split with a bad marker: %v", err)
 	}
 	if _, err := k.Split(full, 5); err == nil {

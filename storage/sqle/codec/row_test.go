@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
@@ -188,19 +189,19 @@ func TestRowDecodeErrors(t *testing.T) {
 		2.5)
 	row := make([]any, len(ts))
 	for i := range len(enc) {
-		if err := r.Decode(enc[:i], row); !errors.Is(err, errCorruption()) {
+		if err := r.Decode(enc[:i], row); !errors.Is(err, chunk.ErrCorruption) {
 			t.Errorf("Decode of %d bytes of %d: %v, want corruption", i, len(enc), err)
 		}
 	}
-	if err := r.Decode(append(enc[:len(enc):len(enc)], 0), row); !errors.Is(err, errCorruption()) {
+	if err := r.Decode(append(enc[:len(enc):len(enc)], 0), row); !errors.Is(err, chunk.ErrCorruption) {
 		t.Errorf("Decode with a trailing byte: %v", err)
 	}
 	bad := append([]byte{}, enc...)
 	bad[0] = 2
-	if err := r.Decode(bad, row); !errors.Is(err, errCorruption()) {
+	if err := r.Decode(bad, row); !errors.Is(err, chunk.ErrCorruption) {
 		t.Errorf("Decode of format 2: %v", err)
 	}
-	if err := NewRowCodec(ts[:5]).Decode(enc, row[:5]); !errors.Is(err, errCorruption()) {
+	if err := NewRowCodec(ts[:5]).Decode(enc, row[:5]); !errors.Is(err, chunk.ErrCorruption) {
 		t.Errorf("Decode with another column count: %v", err)
 	}
 	if err := r.Decode(enc, row[:2]); err == nil {
