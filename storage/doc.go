@@ -5,6 +5,9 @@
 //	storage/chunk/diskstore  the persistent chunk store on Pebble
 //	storage/tree             prolly trees: ordered maps whose nodes are chunks
 //	storage/repo             the commit graph: root values, commits, branches, working sets
+//	storage/dbdir            databases on disk: a directory with a store and its config
+//	storage/sqle             the go-mysql-server engine over them (codec: SQL values as
+//	                         bytes; schema: stored table schemas)
 //
 // Nothing under storage imports the SQL engine except storage/sqle, the
 // adapter to go-mysql-server. layers_test.go checks these rules.

@@ -7,15 +7,16 @@ import (
 	"testing"
 )
 
-// The storage layers import only downwards (chunk ← tree ← repo) and none of
-// them imports the SQL engine.
+// The storage layers import only downwards (chunk ← tree ← repo ← dbdir) and
+// none of them imports the SQL engine: only storage/sqle does.
 func TestLayers(t *testing.T) {
 	const mod = "github.com/cairndb/cairn/"
 	forbidden := map[string][]string{
 		"storage/chunk":           {"storage/chunk/diskstore", "storage/tree", "storage/repo", "storage/sqle"},
 		"storage/chunk/diskstore": {"storage/tree", "storage/repo", "storage/sqle"},
 		"storage/tree":            {"storage/repo", "storage/sqle"},
-		"storage/repo":            {"storage/tree", "storage/sqle"},
+		"storage/repo":            {"storage/tree", "storage/sqle", "storage/dbdir"},
+		"storage/dbdir":           {"storage/tree", "storage/sqle"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-json=Deps", mod+pkg).Output()
