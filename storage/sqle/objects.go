@@ -28,7 +28,7 @@ func (db *Database) collection(ctx *sql.Context, coll string) (tree.Map, *txDB, 
 	}
 	h, ok := d.root.Collection(coll)
 	if !ok {
-		m, err := tree.NewEmptyMap(ctx, db.st.ns)
+		m, err := db.st.emptyMap(ctx)
 		return m, d, err
 	}
 	m, err := tree.LoadMap(ctx, db.st.ns, h)

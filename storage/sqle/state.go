@@ -41,6 +41,12 @@ type dbState struct {
 	cur        map[string]*wsState
 	curRelease map[string]func()
 
+	emptyOnce sync.Once
+	empty     tree.Map
+	emptyErr  error
+	// emptyRelease ends the lease on the empty map.
+	emptyRelease func()
+
 	autoMu  sync.Mutex
 	autoInc map[string]uint64 // next value by lower-case table name
 }
@@ -76,6 +82,9 @@ func (st *dbState) close() error {
 		delete(st.cur, b)
 	}
 	st.curMu.Unlock()
+	if st.emptyRelease != nil {
+		st.emptyRelease()
+	}
 	err := st.closeFn()
 	st.closeFn = nil
 	return err
@@ -89,6 +98,18 @@ func (st *dbState) lease(roots ...chunk.Hash) func() {
 	}
 	l := st.leases.Acquire(roots...)
 	return l.Release
+}
+
+// emptyMap returns the empty prolly map, put in the store once and leased
+// until the database closes, so no garbage collection takes it from under
+// a transaction that uses it.
+func (st *dbState) emptyMap(ctx context.Context) (tree.Map, error) {
+	st.emptyOnce.Do(func() {
+		release := st.lease()
+		st.empty, st.emptyErr = tree.NewEmptyMap(ctx, st.ns)
+		st.emptyRelease = release
+	})
+	return st.empty, st.emptyErr
 }
 
 // nextAutoIncrement allocates an auto-increment value for table, whose

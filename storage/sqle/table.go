@@ -28,6 +28,9 @@ type Table struct {
 
 	// cur is the version of the table this handle last saw.
 	cur *tableData
+	// schema is the engine's schema of schemaOf, built once.
+	schema   sql.Schema
+	schemaOf *tableData
 }
 
 var (
@@ -120,7 +123,13 @@ func (t *Table) fullSchema() sql.Schema {
 	if td == nil {
 		return nil
 	}
-	return td.lay.sqlSchema(t.db.Name())
+	// Schema is asked for many times per query: build it once per version
+	// of the table this handle sees. Like the memory engine, repeated calls
+	// return the same columns.
+	if t.schemaOf != td {
+		t.schema, t.schemaOf = td.lay.sqlSchema(t.db.Name()), td
+	}
+	return t.schema
 }
 
 // Collation implements sql.Table.
@@ -148,7 +157,7 @@ func (t *Table) PrimaryKeySchema() sql.PrimaryKeySchema {
 	if td == nil {
 		return sql.PrimaryKeySchema{}
 	}
-	return td.lay.pkSchema(t.db.Name())
+	return sql.NewPrimaryKeySchema(t.fullSchema(), td.lay.pk...)
 }
 
 // WithProjections implements sql.ProjectedTable.
