@@ -385,7 +385,7 @@ func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLook
 		}
 		return c < 0
 	})
-	return &lookupIter{src: src, proj: t.projection, ranges: krs}, nil
+	return &lookupIter{src: src, proj: fullProjection(td, t.projection), ranges: krs}, nil
 }
 
 func rangeStart(r tree.Range) []byte {

@@ -301,7 +301,21 @@ type rowIter struct {
 }
 
 func newRowIter(td *tableData, proj []int, it *tree.Iter) *rowIter {
-	return &rowIter{td: td, proj: proj, it: it, stored: make([]any, len(td.lay.stored))}
+	return &rowIter{td: td, proj: fullProjection(td, proj), it: it, stored: make([]any, len(td.lay.stored))}
+}
+
+// fullProjection returns nil if proj asks for every column in order (a
+// whole-row decode is cheaper), else proj.
+func fullProjection(td *tableData, proj []int) []int {
+	if len(proj) != len(td.lay.sch.Columns) {
+		return proj
+	}
+	for i, p := range proj {
+		if p != i {
+			return proj
+		}
+	}
+	return nil
 }
 
 func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
