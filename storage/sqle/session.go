@@ -23,6 +23,14 @@ type Session struct {
 	temp map[string]map[string]*tempTable
 	// writers holds the pending edits of the running statement by table.
 	writers map[writerKey]*tableWriter
+
+	// The open transaction's view of each database it has touched (by
+	// lower-case name), and its savepoints. They belong to the session,
+	// not to the Transaction value: go-mysql-server swaps transaction
+	// values around a CALL (it runs the procedure in a fresh one and then
+	// puts the caller's back), and the procedure's writes must stay.
+	dbs        map[string]*txDB
+	savepoints []savepoint
 }
 
 var (
@@ -56,12 +64,11 @@ func sessionOf(ctx *sql.Context) (*Session, error) {
 	return s, nil
 }
 
-// Transaction is an SQL transaction: for each database it has touched, the
-// working root it read at its first access and the root it has made since.
+// Transaction is an SQL transaction as the engine holds it. Its state (for
+// each database touched, the working root read at the first access and the
+// root made since) is kept by the Session.
 type Transaction struct {
-	readOnly   bool
-	dbs        map[string]*txDB // by lower-case database name
-	savepoints []savepoint
+	readOnly bool
 }
 
 var _ sql.Transaction = (*Transaction)(nil)
@@ -90,27 +97,42 @@ type txDB struct {
 // lazily: a transaction's snapshot of a database is the working root at its
 // first access to it.
 func (s *Session) StartTransaction(ctx *sql.Context, tc sql.TransactionCharacteristic) (sql.Transaction, error) {
-	return &Transaction{readOnly: tc == sql.ReadOnly, dbs: map[string]*txDB{}}, nil
+	if len(s.dbs) > 0 && !ctx.GetIgnoreAutoCommit() && s.autocommit(ctx) {
+		// Left by a transaction the engine dropped without ending it (a
+		// statement that failed to plan): in autocommit mode every
+		// statement reads fresh data. (A CALL in autocommit mode commits
+		// each of its statements, so nothing of it is pending here.)
+		s.endTransaction()
+	}
+	return &Transaction{readOnly: tc == sql.ReadOnly}, nil
 }
 
-// ValidateSession implements sql.Session. It runs before every query. The
-// server leaves the transaction of an autocommit statement that failed
-// while sending rows open (it never closes the iterator); such a
-// transaction is rolled back here so the next statement reads fresh data.
-func (s *Session) ValidateSession(ctx *sql.Context) error {
-	tx, ok := ctx.GetTransaction().(*Transaction)
-	if !ok || tx == nil || ctx.GetIgnoreAutoCommit() {
+// CommandBegin implements sql.LifecycleAwareSession; the server calls it
+// before each command of a connection. The server leaves the transaction of
+// an autocommit statement that failed while sending rows open (it never
+// closes the iterator); such a transaction is rolled back here, so the next
+// statement reads fresh data. (Not in ValidateSession: the engine calls
+// that for statements run inside a statement too, stored procedures.)
+func (s *Session) CommandBegin() error {
+	tx, ok := s.GetTransaction().(*Transaction)
+	if !ok || tx == nil || s.GetIgnoreAutoCommit() {
 		return nil
 	}
-	auto, err := s.GetSessionVariable(ctx, "autocommit")
-	if err != nil {
-		return nil
-	}
-	if on, _ := sql.ConvertToBool(ctx, auto); on {
-		s.endTransaction(tx)
-		ctx.SetTransaction(nil)
+	if s.autocommit(sql.NewEmptyContext()) {
+		s.endTransaction()
+		s.SetTransaction(nil)
+		s.writers = nil
 	}
 	return nil
+}
+
+func (s *Session) autocommit(ctx *sql.Context) bool {
+	v, err := s.GetSessionVariable(ctx, "autocommit")
+	if err != nil {
+		return true
+	}
+	on, _ := sql.ConvertToBool(ctx, v)
+	return on
 }
 
 // txOf returns the session's transaction, starting one if there is none
@@ -133,12 +155,11 @@ func (s *Session) dbTx(ctx *sql.Context, st *dbState) (*txDB, error) {
 	if st.dropped.Load() {
 		return nil, sql.ErrDatabaseNotFound.New(st.name)
 	}
-	tx, err := s.txOf(ctx)
-	if err != nil {
+	if _, err := s.txOf(ctx); err != nil {
 		return nil, err
 	}
 	k := strings.ToLower(st.name)
-	if d, ok := tx.dbs[k]; ok && d.st == st {
+	if d, ok := s.dbs[k]; ok && d.st == st {
 		return d, nil
 	}
 	branch := repo.DefaultBranch
@@ -147,7 +168,10 @@ func (s *Session) dbTx(ctx *sql.Context, st *dbState) (*txDB, error) {
 		return nil, err
 	}
 	d := &txDB{st: st, branch: branch, base: cur, root: cur.root, release: release}
-	tx.dbs[k] = d
+	if s.dbs == nil {
+		s.dbs = map[string]*txDB{}
+	}
+	s.dbs[k] = d
 	return d, nil
 }
 
@@ -158,13 +182,12 @@ func (s *Session) dbTx(ctx *sql.Context, st *dbState) (*txDB, error) {
 // fails with ER_LOCK_DEADLOCK and nothing of it is applied. When it returns
 // nil, the changes are durable.
 func (s *Session) CommitTransaction(ctx *sql.Context, t sql.Transaction) error {
-	tx, ok := t.(*Transaction)
-	if !ok || tx == nil {
-		return nil
-	}
-	defer s.endTransaction(tx)
+	// A statement may still have edits pending (a CALL inside a trigger
+	// commits in the middle of the statement that fired it): they stay in
+	// the session's writers and reach the next transaction.
+	defer s.endTransaction()
 	var changed []*txDB
-	for _, d := range tx.dbs {
+	for _, d := range s.dbs {
 		if d.root != d.base.root {
 			changed = append(changed, d)
 		}
@@ -184,54 +207,48 @@ func (s *Session) CommitTransaction(ctx *sql.Context, t sql.Transaction) error {
 
 // Rollback implements sql.TransactionSession.
 func (s *Session) Rollback(ctx *sql.Context, t sql.Transaction) error {
-	if tx, ok := t.(*Transaction); ok && tx != nil {
-		s.endTransaction(tx)
-	}
+	s.endTransaction()
+	s.writers = nil
 	return nil
 }
 
-func (s *Session) endTransaction(tx *Transaction) {
-	s.writers = nil
-	for k, d := range tx.dbs {
+func (s *Session) endTransaction() {
+	for k, d := range s.dbs {
 		if d.release != nil {
 			d.release()
 		}
-		delete(tx.dbs, k)
+		delete(s.dbs, k)
 	}
-	tx.savepoints = nil
+	s.savepoints = nil
 }
 
 // CreateSavepoint implements sql.TransactionSession; a savepoint of the same
 // name is replaced.
 func (s *Session) CreateSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
-	tx, ok := t.(*Transaction)
-	if !ok {
-		return fmt.Errorf("cairn: no transaction")
-	}
-	s.dropSavepoint(tx, name)
+	s.dropSavepoint(name)
 	sp := savepoint{name: name, roots: map[string]*repo.RootValue{}}
-	for k, d := range tx.dbs {
+	for k, d := range s.dbs {
 		sp.roots[k] = d.root
 	}
-	tx.savepoints = append(tx.savepoints, sp)
+	s.savepoints = append(s.savepoints, sp)
 	return nil
 }
 
-func (s *Session) findSavepoint(tx *Transaction, name string) int {
-	for i := len(tx.savepoints) - 1; i >= 0; i-- {
-		if strings.EqualFold(tx.savepoints[i].name, name) {
+func (s *Session) findSavepoint(name string) int {
+	for i := len(s.savepoints) - 1; i >= 0; i-- {
+		if strings.EqualFold(s.savepoints[i].name, name) {
 			return i
 		}
 	}
 	return -1
 }
 
-func (s *Session) dropSavepoint(tx *Transaction, name string) bool {
-	i := s.findSavepoint(tx, name)
+func (s *Session) dropSavepoint(name string) bool {
+	i := s.findSavepoint(name)
 	if i < 0 {
 		return false
 	}
-	tx.savepoints = append(tx.savepoints[:i], tx.savepoints[i+1:]...)
+	s.savepoints = append(s.savepoints[:i], s.savepoints[i+1:]...)
 	return true
 }
 
@@ -239,16 +256,12 @@ func (s *Session) dropSavepoint(tx *Transaction, name string) bool {
 // returns to its root at the savepoint; later savepoints are dropped, the
 // savepoint itself stays.
 func (s *Session) RollbackToSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
-	tx, ok := t.(*Transaction)
-	if !ok {
-		return sql.ErrSavepointDoesNotExist.New(name)
-	}
-	i := s.findSavepoint(tx, name)
+	i := s.findSavepoint(name)
 	if i < 0 {
 		return sql.ErrSavepointDoesNotExist.New(name)
 	}
-	sp := tx.savepoints[i]
-	for k, d := range tx.dbs {
+	sp := s.savepoints[i]
+	for k, d := range s.dbs {
 		if r, ok := sp.roots[k]; ok {
 			d.root = r
 		} else {
@@ -256,14 +269,13 @@ func (s *Session) RollbackToSavepoint(ctx *sql.Context, t sql.Transaction, name 
 			d.root = d.base.root
 		}
 	}
-	tx.savepoints = tx.savepoints[:i+1]
+	s.savepoints = s.savepoints[:i+1]
 	return nil
 }
 
 // ReleaseSavepoint implements sql.TransactionSession.
 func (s *Session) ReleaseSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
-	tx, ok := t.(*Transaction)
-	if !ok || !s.dropSavepoint(tx, name) {
+	if !s.dropSavepoint(name) {
 		return sql.ErrSavepointDoesNotExist.New(name)
 	}
 	return nil

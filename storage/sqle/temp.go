@@ -77,9 +77,6 @@ func (s *Session) SessionEnd() {
 	}
 }
 
-// CommandBegin implements sql.LifecycleAwareSession.
-func (s *Session) CommandBegin() error { return nil }
-
 // CommandEnd implements sql.LifecycleAwareSession.
 func (s *Session) CommandEnd() {}
 
