@@ -61,6 +61,14 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 	if err != nil {
 		return nil, err
 	}
+	if len(oldSchema.PkOrdinals) > 0 && len(newSchema.PkOrdinals) == 0 {
+		if err := sql.ValidatePrimaryKeyDrop(ctx, t, oldSchema); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkPKPrefixes(newSchema.Schema, idxCols); err != nil {
+		return nil, err
+	}
 	sch, err := rewrittenSchema(td.lay.sch, newSchema, oldColumn, newColumn, idxCols)
 	if err != nil {
 		return nil, err
@@ -89,6 +97,9 @@ func rewrittenSchema(old *schema.Table, newSchema sql.PrimaryKeySchema, oldCol, 
 		}
 	}
 	sch.PKOrdinals = append([]int(nil), newSchema.PkOrdinals...)
+	for _, o := range sch.PKOrdinals {
+		sch.Columns[o].Nullable = false // primary-key columns are NOT NULL
+	}
 	switch {
 	case idxCols != nil && len(sch.PKOrdinals) > 0 && pkChanged:
 		sch.PKPrefixLengths = prefixLengthsOf(idxCols)
@@ -136,6 +147,21 @@ func rewrittenSchema(old *schema.Table, newSchema sql.PrimaryKeySchema, oldCol, 
 		return nil, err
 	}
 	return sch, nil
+}
+
+// checkPKPrefixes refuses prefix lengths on primary-key text columns, as
+// go-mysql-server's engines do.
+func checkPKPrefixes(sch sql.Schema, cols []sql.IndexColumn) error {
+	for _, c := range cols {
+		i := sch.IndexOfColName(c.Name)
+		if i < 0 {
+			return sql.ErrColumnNotFound.New(c.Name)
+		}
+		if sch[i].PrimaryKey && c.Length > 0 && types.IsText(sch[i].Type) {
+			return sql.ErrUnsupportedIndexPrefix.New(sch[i].Name)
+		}
+	}
+	return nil
 }
 
 // rewriter fills a new version of a table, then makes it current on Close.
@@ -722,14 +748,32 @@ func (t *Table) GetChecks(ctx *sql.Context) ([]sql.CheckDefinition, error) {
 // CreateCheck implements sql.CheckAlterableTable.
 func (t *Table) CreateCheck(ctx *sql.Context, check *sql.CheckDefinition) error {
 	return t.alterSchema(ctx, func(sch *schema.Table) error {
-		for _, c := range sch.Checks {
-			if strings.EqualFold(c.Name, check.Name) {
-				return fmt.Errorf("check constraint %s already exists", check.Name)
+		c := *check
+		if c.Name == "" {
+			c.Name = generatedCheckName(sch)
+		}
+		for _, o := range sch.Checks {
+			if strings.EqualFold(o.Name, c.Name) {
+				return sql.ErrForeignKeyDuplicateName.New(c.Name)
 			}
 		}
-		sch.Checks = append(sch.Checks, *check)
+		sch.Checks = append(sch.Checks, c)
 		return nil
 	})
+}
+
+// generatedCheckName names an unnamed check TABLE_chk_N, as MySQL does.
+func generatedCheckName(sch *schema.Table) string {
+	for n := 1; ; n++ {
+		name := fmt.Sprintf("%s_chk_%d", sch.Name, n)
+		taken := false
+		for _, c := range sch.Checks {
+			taken = taken || strings.EqualFold(c.Name, name)
+		}
+		if !taken {
+			return name
+		}
+	}
 }
 
 // DropCheck implements sql.CheckAlterableTable.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer/analyzererrors"
+	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cairndb/cairn/storage/repo"
@@ -34,7 +36,45 @@ var (
 	_ sql.StoredProcedureDatabase = (*Database)(nil)
 	_ sql.EventDatabase           = (*Database)(nil)
 	_ sql.ViewDatabase            = (*Database)(nil)
+	_ sql.SchemaValidator         = (*Database)(nil)
 )
+
+// maxRowLength is InnoDB's limit on the declared size of a row, which
+// MySQL (and go-mysql-server's tests) enforce at CREATE and ALTER TABLE.
+const maxRowLength = 65_535
+
+// ValidateSchema implements sql.SchemaValidator: a row of the schema must
+// fit InnoDB's row-size limit, counting TEXT and BLOB columns as the 16
+// bytes InnoDB keeps in the row.
+func (db *Database) ValidateSchema(sch sql.Schema) error {
+	var n int64
+	for _, c := range sch {
+		switch t := c.Type.(type) {
+		case sql.StringType:
+			if types.IsTextBlob(t) {
+				n += 16
+			} else {
+				n += t.MaxByteLength()
+			}
+		case sql.DecimalType:
+			n += int64(t.MaximumScale())
+		case sql.EnumType:
+			n += 2
+		case sql.NullType:
+			n++
+		case types.TimeType:
+			n += 16
+		case types.JsonType:
+			n += 20
+		default:
+			n += 8
+		}
+	}
+	if n > maxRowLength {
+		return analyzererrors.ErrInvalidRowLength.New(maxRowLength, n)
+	}
+	return nil
+}
 
 // Name implements sql.Database.
 func (db *Database) Name() string { return db.st.name }
@@ -170,6 +210,9 @@ func (db *Database) createTable(ctx *sql.Context, name string, sch sql.PrimaryKe
 		return err
 	}
 	if pk != nil {
+		if err := checkPKPrefixes(sch.Schema, pk.Columns); err != nil {
+			return err
+		}
 		t.PKPrefixLengths = prefixLengthsOf(pk.Columns)
 	}
 	td, err := db.st.newTableData(ctx, t)

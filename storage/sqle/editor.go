@@ -254,21 +254,11 @@ func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
 	if err != nil {
 		return err
 	}
-	if lay.keyless {
-		var count uint64
-		if cur, ok, err := w.current(ctx, key); err != nil {
-			return err
-		} else if ok {
-			count, _ = binary.Uvarint(cur)
-		}
-		w.setRow(string(key), rowEdit{val: keylessValue(count+1, val)})
-		if count == 0 {
-			return w.addIndexEntries(row, key)
-		}
-		return nil
-	}
+	var count uint64 // copies of this row a keyless table holds already
 	if cur, ok, err := w.current(ctx, key); err != nil {
 		return err
+	} else if ok && lay.keyless {
+		count, _ = binary.Uvarint(cur)
 	} else if ok {
 		existing, err := w.existingRow(cur)
 		if err != nil {
@@ -292,6 +282,11 @@ func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
 		if !lay.indexes[i].def.Unique || hasNull {
 			continue
 		}
+		if count > 0 {
+			// The same row again in a keyless table.
+			existing := copyRow(row)
+			return sql.NewUniqueKeyErr(formatKey(row, lay.indexes[i].cols), false, existing)
+		}
 		if other, found, err := w.uniqueHolder(ctx, i, ik[:n]); err != nil {
 			return err
 		} else if found {
@@ -308,24 +303,19 @@ func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
 			return sql.NewUniqueKeyErr(formatKey(row, lay.indexes[i].cols), false, existing)
 		}
 	}
-	w.setRow(string(key), rowEdit{val: val})
+	if lay.keyless {
+		w.setRow(string(key), rowEdit{val: keylessValue(count+1, val)})
+		if count > 0 {
+			return nil // its index entries exist
+		}
+	} else {
+		w.setRow(string(key), rowEdit{val: val})
+	}
 	for i, ik := range keys {
 		w.setIdx(i, string(ik), true)
 		if w.uniq[i] != nil && !prefixes[i].hasNull {
 			w.setUniq(i, string(ik[:prefixes[i].n]), string(key))
 		}
-	}
-	w.noteAutoIncrement(row)
-	return nil
-}
-
-func (w *tableWriter) addIndexEntries(row sql.Row, key []byte) error {
-	for i := range w.base.lay.indexes {
-		ik, _, _, err := w.indexKey(i, row, key)
-		if err != nil {
-			return err
-		}
-		w.setIdx(i, string(ik), true)
 	}
 	w.noteAutoIncrement(row)
 	return nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -26,15 +25,39 @@ type Index struct {
 	exprs     []string // "table.column", in key order
 	types     []sql.Type
 	prefixes  []uint16
+	// The primary-key columns a secondary index holds implicitly and does
+	// not name (sql.ExtendedIndex), and for each column of the extended
+	// list the segment of the physical key that holds it.
+	extExprs    []string
+	extTypes    []sql.Type
+	phys        []int
+	keyPrefixes []uint16 // prefix length of each physical key segment
 	primary   bool
 	unique    bool
 	comment   string
 }
 
 var (
-	_ sql.Index        = (*Index)(nil)
-	_ sql.OrderedIndex = (*Index)(nil)
+	_ sql.Index         = (*Index)(nil)
+	_ sql.OrderedIndex  = (*Index)(nil)
+	_ sql.ExtendedIndex = (*Index)(nil)
 )
+
+// ExtendedExpressions implements sql.ExtendedIndex: the index columns,
+// then the primary-key columns it does not name, which every secondary
+// key ends with.
+func (i *Index) ExtendedExpressions() []string {
+	return append(i.Expressions(), i.extExprs...)
+}
+
+// ExtendedColumnExpressionTypes implements sql.ExtendedIndex.
+func (i *Index) ExtendedColumnExpressionTypes() []sql.ColumnExpressionType {
+	out := i.ColumnExpressionTypes()
+	for j := range i.extExprs {
+		out = append(out, sql.ColumnExpressionType{Expression: i.extExprs[j], Type: i.extTypes[j]})
+	}
+	return out
+}
 
 // ID implements sql.Index.
 func (i *Index) ID() string { return i.name }
@@ -107,35 +130,53 @@ func (i *Index) Order() sql.IndexOrder {
 func (i *Index) Reversible() bool { return i.Order() != sql.IndexOrderNone }
 
 // indexesOf returns the primary key (if any) then the secondary indexes.
+// Expressions keep the case of the table and column names: the engine
+// matches them case-sensitively against its columns.
 func indexesOf(db string, td *tableData) []sql.Index {
 	lay := td.lay
 	tbl := lay.sch.Name
+	expr := func(pos int) string { return tbl + "." + lay.sch.Columns[pos].Name }
+	pkPrefix := func(j int) uint16 {
+		if j < len(lay.sch.PKPrefixLengths) {
+			return lay.sch.PKPrefixLengths[j]
+		}
+		return 0
+	}
 	var out []sql.Index
 	if !lay.keyless {
 		idx := &Index{db: db, table: tbl, name: primaryIndexName, primary: true, unique: true}
 		for j, pos := range lay.pk {
-			c := lay.sch.Columns[pos]
-			idx.exprs = append(idx.exprs, strings.ToLower(tbl)+"."+strings.ToLower(c.Name))
-			idx.types = append(idx.types, c.Type)
-			var p uint16
-			if j < len(lay.sch.PKPrefixLengths) {
-				p = lay.sch.PKPrefixLengths[j]
-			}
-			idx.prefixes = append(idx.prefixes, p)
+			idx.exprs = append(idx.exprs, expr(pos))
+			idx.types = append(idx.types, lay.sch.Columns[pos].Type)
+			idx.prefixes = append(idx.prefixes, pkPrefix(j))
+			idx.phys = append(idx.phys, j)
 		}
+		idx.keyPrefixes = idx.prefixes
 		out = append(out, idx)
 	}
 	for _, il := range lay.indexes {
 		idx := &Index{db: db, table: tbl, name: il.def.Name, unique: il.def.Unique, comment: il.def.Comment}
+		named := map[int]bool{}
 		for j, pos := range il.cols {
-			c := lay.sch.Columns[pos]
-			idx.exprs = append(idx.exprs, strings.ToLower(tbl)+"."+strings.ToLower(c.Name))
-			idx.types = append(idx.types, c.Type)
+			idx.exprs = append(idx.exprs, expr(pos))
+			idx.types = append(idx.types, lay.sch.Columns[pos].Type)
 			var p uint16
 			if j < len(il.def.PrefixLengths) {
 				p = il.def.PrefixLengths[j]
 			}
 			idx.prefixes = append(idx.prefixes, p)
+			idx.phys = append(idx.phys, j)
+			named[pos] = true
+		}
+		idx.keyPrefixes = append([]uint16(nil), idx.prefixes...)
+		for j, pos := range lay.pk {
+			idx.keyPrefixes = append(idx.keyPrefixes, pkPrefix(j))
+			if named[pos] {
+				continue
+			}
+			idx.extExprs = append(idx.extExprs, expr(pos))
+			idx.extTypes = append(idx.extTypes, lay.sch.Columns[pos].Type)
+			idx.phys = append(idx.phys, len(il.cols)+j)
 		}
 		out = append(out, idx)
 	}
@@ -151,10 +192,11 @@ func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
 	return indexesOf(t.db.Name(), td), nil
 }
 
-// PreciseMatch implements sql.IndexAddressable. Lookups may return rows
-// outside the ranges (prefix indexes, values that convert lossily), so the
-// engine keeps its filters.
-func (t *Table) PreciseMatch() bool { return false }
+// PreciseMatch implements sql.IndexAddressable: a lookup returns exactly
+// the rows of its ranges (keys compare as the column types and collations
+// do), so the engine may drop the filters the ranges came from. It keeps
+// them by itself for indexes with prefix lengths.
+func (t *Table) PreciseMatch() bool { return true }
 
 // IndexedAccess implements sql.IndexAddressable.
 func (t *Table) IndexedAccess(ctx *sql.Context, lookup sql.IndexLookup) sql.IndexedTable {
@@ -205,30 +247,43 @@ type keyRange struct {
 	r      tree.Range
 	lo, hi [][]byte
 	whole  []bool // lo[j] is one whole encoded value
+	phys   []int  // the key segment range column j bounds
+	nseg   int    // segments to split: max(phys)+1
 }
 
 // encodeRange turns a lookup range into a keyRange for keys encoded by enc
 // whose first len(rng) columns are the index columns; ok is false for an
 // empty range.
-func encodeRange(enc *codec.KeyCodec, rng sql.MySQLRange, prefixes []uint16, reverse bool) (keyRange, bool, error) {
-	kr := keyRange{lo: make([][]byte, len(rng)), hi: make([][]byte, len(rng)), whole: make([]bool, len(rng))}
+func encodeRange(enc *codec.KeyCodec, rng sql.MySQLRange, phys []int, prefixes []uint16, reverse bool) (keyRange, bool, error) {
+	if len(rng) > len(phys) {
+		rng = rng[:len(phys)]
+	}
+	kr := keyRange{lo: make([][]byte, len(rng)), hi: make([][]byte, len(rng)), whole: make([]bool, len(rng)), phys: phys[:len(rng)]}
 	for j, ce := range rng {
-		prefixed := j < len(prefixes) && prefixes[j] > 0
-		lo, hi, whole, ok, err := columnBounds(enc, j, ce, prefixed)
+		p := phys[j]
+		prefixed := p < len(prefixes) && prefixes[p] > 0
+		lo, hi, whole, ok, err := columnBounds(enc, p, ce, prefixed)
 		if err != nil || !ok {
 			return kr, false, err
 		}
 		kr.lo[j], kr.hi[j], kr.whole[j] = lo, hi, whole
+		if p+1 > kr.nseg {
+			kr.nseg = p + 1
+		}
 	}
 	// The tree range: the leading columns whose bounds pin one segment
 	// form a common prefix; the first other column bounds it.
 	var prefix []byte
 	j := 0
 	for ; j < len(rng); j++ {
-		if !kr.whole[j] || kr.hi[j] == nil || !bytes.Equal(codec.PrefixEnd(kr.lo[j]), kr.hi[j]) {
+		if phys[j] != j || !kr.whole[j] || kr.hi[j] == nil || !bytes.Equal(codec.PrefixEnd(kr.lo[j]), kr.hi[j]) {
 			break
 		}
 		prefix = append(prefix, kr.lo[j]...)
+	}
+	if j < len(rng) && phys[j] != j {
+		kr.r = tree.Range{Prefix: prefix, Reverse: reverse}
+		return kr, true, nil
 	}
 	if j == len(rng) {
 		kr.r = tree.Range{Prefix: prefix, Reverse: reverse}
@@ -332,32 +387,38 @@ func columnSegment(enc *codec.KeyCodec, j int, v any) ([]byte, error) {
 
 // inRange reports whether key's first len(kr.lo) column segments are within
 // the bounds.
-func (kr *keyRange) inRange(enc *codec.KeyCodec, key []byte) (bool, int, error) {
-	segs, err := enc.Split(key, len(kr.lo))
+func (kr *keyRange) inRange(enc *codec.KeyCodec, key []byte, nIdx int) (bool, int, error) {
+	n := kr.nseg
+	if nIdx > n {
+		n = nIdx
+	}
+	segs, err := enc.Split(key, n)
 	if err != nil {
 		return false, 0, err
 	}
-	n := 0
-	for j, s := range segs {
-		n += len(s)
+	for j, p := range kr.phys {
+		s := segs[p]
 		if bytes.Compare(s, kr.lo[j]) < 0 || (kr.hi[j] != nil && bytes.Compare(s, kr.hi[j]) >= 0) {
-			return false, n, nil
+			return false, 0, nil
 		}
 	}
-	return true, n, nil
+	idxLen := 0
+	for _, s := range segs[:nIdx] {
+		idxLen += len(s)
+	}
+	return true, idxLen, nil
 }
 
 // lookupRows returns the rows of td in the lookup's ranges, in index order
 // (descending if the lookup is reverse).
 func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLookup) (sql.RowIter, error) {
-	if lookup.IsEmptyRange {
-		return sql.RowsToRowIter(), nil
-	}
+	// IsEmptyRange is not trusted: go-mysql-server sets it for a NULL key
+	// of a null-safe (<=>) lookup join whose range does hold NULLs.
 	idx, ok := lookup.Index.(*Index)
 	if !ok {
 		return nil, fmt.Errorf("cairn: lookup on foreign index %T", lookup.Index)
 	}
-	src := &lookupSource{td: td, primary: idx.primary}
+	src := &lookupSource{td: td, primary: idx.primary, nIdx: len(idx.exprs)}
 	if idx.primary {
 		src.m, src.enc = td.rows, td.lay.pkEnc
 	} else {
@@ -370,7 +431,7 @@ func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLook
 	rc, _ := lookup.Ranges.(sql.MySQLRangeCollection)
 	var krs []keyRange
 	for _, rng := range rc {
-		kr, ok, err := encodeRange(src.enc, rng, idx.prefixes, lookup.IsReverse)
+		kr, ok, err := encodeRange(src.enc, rng, idx.phys, idx.keyPrefixes, lookup.IsReverse)
 		if err != nil {
 			return nil, err
 		}
@@ -397,6 +458,7 @@ func rangeStart(r tree.Range) []byte {
 
 type lookupSource struct {
 	td      *tableData
+	nIdx    int // index columns before the row key, in secondary keys
 	primary bool
 	m       tree.Map
 	enc     *codec.KeyCodec
@@ -440,7 +502,7 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		ok, n, err := it.kr.inRange(it.src.enc, k)
+		ok, n, err := it.kr.inRange(it.src.enc, k, it.src.nIdx)
 		if err != nil {
 			return nil, err
 		}

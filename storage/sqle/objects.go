@@ -304,6 +304,13 @@ func (db *Database) UpdateEvent(ctx *sql.Context, originalName string, ed sql.Ev
 	if !ok {
 		return false, sql.ErrEventDoesNotExist.New(originalName)
 	}
+	if !strings.EqualFold(originalName, ed.Name) {
+		if _, taken, err := getObject[sql.EventDefinition](ctx, db, repo.CollectionEvents, ed.Name); err != nil {
+			return false, err
+		} else if taken {
+			return false, sql.ErrEventAlreadyExists.New(ed.Name)
+		}
+	}
 	if err := db.putObject(ctx, repo.CollectionEvents, originalName, nil); err != nil {
 		return false, err
 	}

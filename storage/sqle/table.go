@@ -255,9 +255,15 @@ func keylessCount(ctx *sql.Context, td *tableData) (uint64, error) {
 	}
 }
 
-// Partitions implements sql.Table: a table is one partition.
+// Partitions implements sql.Table: a table is one partition, which holds
+// the table's version now (a cursor OPENed now reads it, whatever is
+// written before its first FETCH).
 func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
-	return sql.PartitionsToPartitionIter(partition{}), nil
+	td, err := t.data(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sql.PartitionsToPartitionIter(&partition{td: td}), nil
 }
 
 // PartitionRows implements sql.Table: every row, in primary-key order.
@@ -269,6 +275,9 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	if ip, ok := p.(*indexPartition); ok {
 		return t.lookupRows(ctx, td, ip.lookup)
 	}
+	if pp, ok := p.(*partition); ok && pp.td != nil {
+		td = pp.td
+	}
 	it, err := td.rows.Iter(ctx, tree.Range{})
 	if err != nil {
 		return nil, err
@@ -276,9 +285,11 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	return newRowIter(td, t.projection, it), nil
 }
 
-type partition struct{}
+type partition struct {
+	td *tableData
+}
 
-func (partition) Key() []byte { return []byte("all") }
+func (*partition) Key() []byte { return []byte("all") }
 
 // lastSeen returns the version of the table this handle last read or
 // wrote. Schema, Collation and Comment have no context argument; they rely

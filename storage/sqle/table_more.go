@@ -1,6 +1,7 @@
 package sqle
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -156,6 +157,8 @@ func (t *Table) GetDeclaredForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyConstr
 		out[i] = copyFK(fk)
 		out[i].Database, out[i].Table = t.db.Name(), t.name
 	}
+	// In order of name, as MySQL shows them.
+	sort.SliceStable(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
 	return out, nil
 }
 
@@ -250,10 +253,20 @@ func (t *Table) DropForeignKey(ctx *sql.Context, name string) error {
 func (t *Table) UpdateForeignKey(ctx *sql.Context, name string, fk sql.ForeignKeyConstraint) error {
 	return t.alterSchema(ctx, func(sch *schema.Table) error {
 		for i, old := range sch.ForeignKeys {
-			if strings.EqualFold(old.Name, name) {
-				sch.ForeignKeys[i] = copyFK(fk)
-				return nil
+			if !strings.EqualFold(old.Name, name) {
+				continue
 			}
+			nfk := copyFK(fk)
+			// The engine renames a column's foreign keys before the
+			// column itself (RENAME COLUMN): keep the old names until
+			// the column rename, which renames them in the key too.
+			for j, c := range nfk.Columns {
+				if sch.ColumnIndex(c) < 0 && j < len(old.Columns) {
+					nfk.Columns[j] = old.Columns[j]
+				}
+			}
+			sch.ForeignKeys[i] = nfk
+			return nil
 		}
 		return sql.ErrForeignKeyNotFound.New(name, t.name)
 	})
