@@ -69,6 +69,9 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 	if err := checkPKPrefixes(newSchema.Schema, idxCols); err != nil {
 		return nil, err
 	}
+	if err := t.db.ValidateSchema(newSchema.Schema); err != nil {
+		return nil, err
+	}
 	sch, err := rewrittenSchema(td.lay.sch, newSchema, oldColumn, newColumn, idxCols)
 	if err != nil {
 		return nil, err

@@ -50,6 +50,8 @@ func (db *Database) ValidateSchema(sch sql.Schema) error {
 	var n int64
 	for _, c := range sch {
 		switch t := c.Type.(type) {
+		case sql.NumberType:
+			n += 8
 		case sql.StringType:
 			if types.IsTextBlob(t) {
 				n += 16

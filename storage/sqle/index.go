@@ -310,6 +310,15 @@ func columnBounds(enc *codec.KeyCodec, j int, ce sql.MySQLRangeColumnExpr, prefi
 	if err != nil {
 		return nil, nil, false, false, err
 	}
+	// A bound at a NULL key is a plain comparison with NULL (a lookup join
+	// on '=' with a NULL outer value): it matches nothing. NULLs are
+	// reached through the BelowNull/AboveNull cuts only (IS NULL, <=>).
+	if c, ok := ce.LowerBound.(sql.Below); ok && c.Key == nil {
+		return nil, nil, false, false, nil
+	}
+	if c, ok := ce.UpperBound.(sql.Above); ok && c.Key == nil {
+		return nil, nil, false, false, nil
+	}
 	switch c := ce.LowerBound.(type) {
 	case sql.BelowNull:
 		lo, whole = null, true // NULL is the lowest value
@@ -413,7 +422,8 @@ func (kr *keyRange) inRange(enc *codec.KeyCodec, key []byte, nIdx int) (bool, in
 // (descending if the lookup is reverse).
 func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLookup) (sql.RowIter, error) {
 	// IsEmptyRange is not trusted: go-mysql-server sets it for a NULL key
-	// of a null-safe (<=>) lookup join whose range does hold NULLs.
+	// of a null-safe (<=>) lookup join whose range does hold NULLs; the
+	// ranges themselves say what matches (see columnBounds).
 	idx, ok := lookup.Index.(*Index)
 	if !ok {
 		return nil, fmt.Errorf("cairn: lookup on foreign index %T", lookup.Index)
