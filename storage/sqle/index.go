@@ -32,9 +32,9 @@ type Index struct {
 	extTypes    []sql.Type
 	phys        []int
 	keyPrefixes []uint16 // prefix length of each physical key segment
-	primary   bool
-	unique    bool
-	comment   string
+	primary     bool
+	unique      bool
+	comment     string
 }
 
 var (
