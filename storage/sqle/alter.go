@@ -574,11 +574,7 @@ func fillIndex(ctx *sql.Context, st *dbState, td *tableData, name string, rows [
 		row     sql.Row
 	}
 	var entries []entry
-	add := func(row sql.Row) error {
-		key, _, err := w.rowKey(row)
-		if err != nil {
-			return err
-		}
+	add := func(row sql.Row, key []byte) error {
 		ik, n, hasNull, err := w.indexKey(pos, row, key)
 		if err != nil {
 			return err
@@ -586,40 +582,36 @@ func fillIndex(ctx *sql.Context, st *dbState, td *tableData, name string, rows [
 		entries = append(entries, entry{ik, n, hasNull, row})
 		return nil
 	}
-	if rows != nil {
-		for _, r := range rows {
-			if err := add(r); err != nil {
-				return nil, err
-			}
+	// The stored rows give their keys; rows from the engine (BuildIndex)
+	// come in the order of a full scan, so the i-th is the i-th row key.
+	it, err := td.rows.Iter(ctx, tree.Range{})
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; ; i++ {
+		k, v, err := it.Next(ctx)
+		if err == io.EOF {
+			break
 		}
-	} else {
-		it, err := td.rows.Iter(ctx, tree.Range{})
 		if err != nil {
 			return nil, err
 		}
-		for {
-			_, v, err := it.Next(ctx)
-			if err == io.EOF {
-				break
+		var row sql.Row
+		if rows != nil {
+			if i >= len(rows) {
+				return nil, fmt.Errorf("cairn: index build got %d rows for a table of more", len(rows))
 			}
-			if err != nil {
-				return nil, err
-			}
-			row, _, err := td.decodeRow(v, nil)
-			if err != nil {
-				return nil, err
-			}
-			if err := add(row); err != nil {
-				return nil, err
-			}
+			row = rows[i]
+		} else if row, _, err = td.decodeRow(v, nil); err != nil {
+			return nil, err
+		}
+		if err := add(row, k); err != nil {
+			return nil, err
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return bytes.Compare(entries[i].key, entries[j].key) < 0 })
 	b := tree.NewBuilder(st.ns)
 	for i, e := range entries {
-		if i > 0 && bytes.Equal(entries[i-1].key, e.key) {
-			continue // a keyless table's duplicate rows share an entry
-		}
 		if il.def.Unique && i > 0 && !e.hasNull && !entries[i-1].hasNull &&
 			bytes.Equal(entries[i-1].key[:entries[i-1].n], e.key[:e.n]) {
 			return nil, sql.NewUniqueKeyErr(formatKey(e.row, il.cols), false, entries[i-1].row)

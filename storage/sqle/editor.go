@@ -89,11 +89,17 @@ func (t *Table) writerKey() writerKey {
 func (w *tableWriter) reset(td *tableData) {
 	w.base = td
 	w.rows = map[string]rowEdit{}
-	w.idx = make([]map[string]bool, len(td.lay.indexes))
-	w.uniq = make([]map[string]string, len(td.lay.indexes))
+	// A keyless table's content map takes one more slot, after the
+	// indexes, so its edits are undone and flushed like theirs.
+	n := len(td.lay.indexes)
+	if td.lay.keyless {
+		n++
+	}
+	w.idx = make([]map[string]bool, n)
+	w.uniq = make([]map[string]string, n)
 	for i := range w.idx {
 		w.idx[i] = map[string]bool{}
-		if td.lay.indexes[i].def.Unique {
+		if i < len(td.lay.indexes) && td.lay.indexes[i].def.Unique {
 			w.uniq[i] = map[string]string{}
 		}
 	}
@@ -125,10 +131,16 @@ func (w *tableWriter) flush(ctx *sql.Context) error {
 		return err
 	}
 	out.indexes = make([]tree.Map, len(td.indexes))
-	for i := range td.indexes {
+	for i := range w.idx {
 		edits := make(map[string]rowEdit, len(w.idx[i]))
 		for k, add := range w.idx[i] {
 			edits[k] = rowEdit{del: !add}
+		}
+		if i == len(td.indexes) {
+			if out.content, err = applyEdits(ctx, td.content, edits); err != nil {
+				return err
+			}
+			continue
 		}
 		if out.indexes[i], err = applyEdits(ctx, td.indexes[i], edits); err != nil {
 			return err
@@ -168,7 +180,8 @@ func applyEdits(ctx *sql.Context, m tree.Map, edits map[string]rowEdit) (tree.Ma
 }
 
 // rowKey returns the row-map key of row (full schema) and its encoded
-// stored columns.
+// stored columns. A keyless table's rows have no key of their own (see
+// rowIDLen): key is nil.
 func (w *tableWriter) rowKey(row sql.Row) (key, val []byte, err error) {
 	lay := w.base.lay
 	stored := make([]any, len(lay.stored))
@@ -179,8 +192,7 @@ func (w *tableWriter) rowKey(row sql.Row) (key, val []byte, err error) {
 		return nil, nil, err
 	}
 	if lay.keyless {
-		sum := sha256.Sum256(val)
-		return sum[:keylessKeyLen], val, nil
+		return nil, val, nil
 	}
 	pk := make([]any, len(lay.pk))
 	for i, pos := range lay.pk {
@@ -249,22 +261,34 @@ func formatKey(row sql.Row, cols []int) string {
 
 // insert adds row, refusing duplicate keys; on error nothing changed.
 func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
+	return w.insertAt(ctx, row, nil)
+}
+
+// insertAt inserts row; a keyless table's row takes row id key if it is
+// not nil (an update keeps the row's place), else a new one.
+func (w *tableWriter) insertAt(ctx *sql.Context, row sql.Row, key []byte) error {
 	lay := w.base.lay
-	key, val, err := w.rowKey(row)
+	k, val, err := w.rowKey(row)
 	if err != nil {
 		return err
 	}
-	var count uint64 // copies of this row a keyless table holds already
-	if cur, ok, err := w.current(ctx, key); err != nil {
-		return err
-	} else if ok && lay.keyless {
-		count, _ = binary.Uvarint(cur)
-	} else if ok {
-		existing, err := w.existingRow(cur)
+	if !lay.keyless {
+		key = k
+		if cur, ok, err := w.current(ctx, key); err != nil {
+			return err
+		} else if ok {
+			existing, err := w.existingRow(cur)
+			if err != nil {
+				return err
+			}
+			return sql.NewUniqueKeyErr(formatKey(row, lay.pk), true, existing)
+		}
+	} else if key == nil {
+		id, err := w.t.db.st.nextRowID(ctx, w.t.counterName(), w.base.rows)
 		if err != nil {
 			return err
 		}
-		return sql.NewUniqueKeyErr(formatKey(row, lay.pk), true, existing)
+		key = binary.BigEndian.AppendUint64(nil, id)
 	}
 	// Unique secondary indexes.
 	keys := make([][]byte, len(lay.indexes))
@@ -282,11 +306,6 @@ func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
 		if !lay.indexes[i].def.Unique || hasNull {
 			continue
 		}
-		if count > 0 {
-			// The same row again in a keyless table.
-			existing := copyRow(row)
-			return sql.NewUniqueKeyErr(formatKey(row, lay.indexes[i].cols), false, existing)
-		}
 		if other, found, err := w.uniqueHolder(ctx, i, ik[:n]); err != nil {
 			return err
 		} else if found {
@@ -303,13 +322,9 @@ func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
 			return sql.NewUniqueKeyErr(formatKey(row, lay.indexes[i].cols), false, existing)
 		}
 	}
+	w.setRow(string(key), rowEdit{val: val})
 	if lay.keyless {
-		w.setRow(string(key), rowEdit{val: keylessValue(count+1, val)})
-		if count > 0 {
-			return nil // its index entries exist
-		}
-	} else {
-		w.setRow(string(key), rowEdit{val: val})
+		w.setIdx(len(lay.indexes), string(contentKey(val, key)), true)
 	}
 	for i, ik := range keys {
 		w.setIdx(i, string(ik), true)
@@ -319,6 +334,43 @@ func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
 	}
 	w.noteAutoIncrement(row)
 	return nil
+}
+
+// contentKey is the key of a keyless row in the table's content map.
+func contentKey(val, rowID []byte) []byte {
+	sum := sha256.Sum256(val)
+	return append(sum[:contentHashLen:contentHashLen], rowID...)
+}
+
+// findKeyless returns the row id of a row of a keyless table whose stored
+// encoding is val, counting pending edits, or nil.
+func (w *tableWriter) findKeyless(ctx *sql.Context, val []byte) ([]byte, error) {
+	ci := len(w.base.lay.indexes)
+	prefix := contentKey(val, nil)
+	it, err := w.base.content.Iter(ctx, tree.Range{Prefix: prefix})
+	if err != nil {
+		return nil, err
+	}
+	for {
+		ck, _, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if added, ok := w.idx[ci][string(ck)]; ok && !added {
+			continue // deleted in this statement
+		}
+		return append([]byte(nil), ck[contentHashLen:]...), nil
+	}
+	// A row this statement inserted.
+	for ck, added := range w.idx[ci] {
+		if added && strings.HasPrefix(ck, string(prefix)) {
+			return []byte(ck[contentHashLen:]), nil
+		}
+	}
+	return nil, nil
 }
 
 // noteAutoIncrement advances the table's counter past an inserted value.
@@ -332,11 +384,6 @@ func (w *tableWriter) noteAutoIncrement(row sql.Row) {
 		return
 	}
 	w.t.db.st.nextAutoIncrement(w.t.name, w.base.autoInc, v)
-}
-
-func keylessValue(count uint64, val []byte) []byte {
-	out := binary.AppendUvarint(make([]byte, 0, len(val)+2), count)
-	return append(out, val...)
 }
 
 // uniqueHolder returns the primary key of the row holding index-column
@@ -366,31 +413,39 @@ func (w *tableWriter) uniqueHolder(ctx *sql.Context, i int, p []byte) ([]byte, b
 
 // delete removes one instance of row; a missing row is an error.
 func (w *tableWriter) delete(ctx *sql.Context, row sql.Row) error {
+	_, err := w.deleteRow(ctx, row)
+	return err
+}
+
+// deleteRow deletes one row equal to row and returns its key.
+func (w *tableWriter) deleteRow(ctx *sql.Context, row sql.Row) ([]byte, error) {
 	lay := w.base.lay
 	key, val, err := w.rowKey(row)
 	if err != nil {
-		return err
-	}
-	cur, ok, err := w.current(ctx, key)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return sql.ErrDeleteRowNotFound.New()
+		return nil, err
 	}
 	if lay.keyless {
-		count, _ := binary.Uvarint(cur)
-		if count > 1 {
-			w.setRow(string(key), rowEdit{val: keylessValue(count-1, val)})
-			return nil
+		if key, err = w.findKeyless(ctx, val); err != nil {
+			return nil, err
 		}
+		if key == nil {
+			return nil, sql.ErrDeleteRowNotFound.New()
+		}
+		w.setIdx(len(lay.indexes), string(contentKey(val, key)), false)
 	} else {
+		cur, ok, err := w.current(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, sql.ErrDeleteRowNotFound.New()
+		}
 		// Index entries come from the stored row: the row given may differ
 		// in columns the key does not cover (or in case, under a
 		// case-insensitive key).
 		stored, err := w.existingRow(cur)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i, si := range lay.storedIndex {
 			if si < 0 && i < len(row) {
@@ -403,7 +458,7 @@ func (w *tableWriter) delete(ctx *sql.Context, row sql.Row) error {
 	for i := range lay.indexes {
 		ik, n, hasNull, err := w.indexKey(i, row, key)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		w.setIdx(i, string(ik), false)
 		if w.uniq[i] != nil && !hasNull {
@@ -412,18 +467,22 @@ func (w *tableWriter) delete(ctx *sql.Context, row sql.Row) error {
 			}
 		}
 	}
-	return nil
+	return key, nil
 }
 
 // update replaces old by new; if it fails, neither changed.
 func (w *tableWriter) update(ctx *sql.Context, old, new sql.Row) error {
 	w.undo = &undoLog{}
 	defer func() { w.undo = nil }()
-	if err := w.delete(ctx, old); err != nil {
+	key, err := w.deleteRow(ctx, old)
+	if err != nil {
 		w.rollbackUndo()
 		return err
 	}
-	if err := w.insert(ctx, new); err != nil {
+	if !w.base.lay.keyless {
+		key = nil // the new row's own key
+	}
+	if err := w.insertAt(ctx, new, key); err != nil {
 		w.rollbackUndo()
 		return err
 	}

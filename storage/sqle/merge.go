@@ -142,6 +142,12 @@ func (st *dbState) mergeTable(ctx context.Context, name string, b, o, t chunk.Ha
 		}
 		merged.indexes[i] = m
 	}
+	if base.lay.keyless {
+		// Row ids are never reused, so content entries never collide.
+		if merged.content, err = applyChanges(ctx, base.content, ours.content, theirs.content, false); err != nil {
+			return chunk.Hash{}, err
+		}
+	}
 	if ours.autoInc > merged.autoInc {
 		merged.autoInc = ours.autoInc
 	}

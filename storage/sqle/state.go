@@ -2,8 +2,10 @@ package sqle
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +51,7 @@ type dbState struct {
 
 	autoMu  sync.Mutex
 	autoInc map[string]uint64 // next value by lower-case table name
+	rowIDs  map[string]uint64 // next keyless row id by lower-case table name
 }
 
 func newDBState(name, dir string, store chunk.Store, closeFn func() error, cache *tree.NodeCache) *dbState {
@@ -60,6 +63,7 @@ func newDBState(name, dir string, store chunk.Store, closeFn func() error, cache
 		ns:      tree.NewNodeStore(store, cache),
 		closeFn: closeFn,
 		autoInc: map[string]uint64{},
+		rowIDs:  map[string]uint64{},
 		cur:     map[string]*wsState{},
 
 		curRelease: map[string]func(){},
@@ -165,6 +169,33 @@ func (st *dbState) forgetAutoIncrement(table string) {
 	st.autoMu.Lock()
 	defer st.autoMu.Unlock()
 	delete(st.autoInc, strings.ToLower(table))
+	delete(st.rowIDs, strings.ToLower(table))
+}
+
+// nextRowID allocates a row id of keyless table table, whose row map is
+// rows: one above any this process gave out or rows holds. Like
+// auto-increment values, ids are global, so concurrent transactions never
+// take the same one.
+func (st *dbState) nextRowID(ctx context.Context, table string, rows tree.Map) (uint64, error) {
+	st.autoMu.Lock()
+	defer st.autoMu.Unlock()
+	k := strings.ToLower(table)
+	next, ok := st.rowIDs[k]
+	if !ok {
+		next = 1
+		it, err := rows.Iter(ctx, tree.Range{Reverse: true})
+		if err != nil {
+			return 0, err
+		}
+		key, _, err := it.Next(ctx)
+		if err == nil && len(key) == rowIDLen {
+			next = binary.BigEndian.Uint64(key) + 1
+		} else if err != nil && err != io.EOF {
+			return 0, err
+		}
+	}
+	st.rowIDs[k] = next + 1
+	return next, nil
 }
 
 // dbSettings are a database's settings kept in its root value, so they

@@ -1,14 +1,10 @@
 package sqle
 
 import (
-	"encoding/binary"
-	"fmt"
-	"io"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
-	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cairndb/cairn/storage/tree"
 )
 
@@ -229,30 +225,7 @@ func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
 	if err != nil {
 		return 0, false, err
 	}
-	if td.lay.keyless {
-		n, err := keylessCount(ctx, td)
-		return n, err == nil, err
-	}
 	return td.rows.Count(), true, nil
-}
-
-func keylessCount(ctx *sql.Context, td *tableData) (uint64, error) {
-	it, err := td.rows.Iter(ctx, tree.Range{})
-	if err != nil {
-		return 0, err
-	}
-	var n uint64
-	for {
-		_, v, err := it.Next(ctx)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		c, _ := binary.Uvarint(v)
-		n += c
-	}
 }
 
 // Partitions implements sql.Table: a table is one partition, which holds
@@ -361,17 +334,10 @@ func copyRow(r []any) sql.Row {
 }
 
 // decodeRow decodes a row-map value into a row of the full schema (or of
-// proj), with nil at virtual columns. For keyless tables it also returns how
-// many copies of the row the table holds.
+// proj), with nil at virtual columns, and how many copies of the row the
+// entry stands for (always 1 in this format).
 func (td *tableData) decodeRow(v []byte, proj []int) (sql.Row, uint64, error) {
 	count := uint64(1)
-	if td.lay.keyless {
-		c, n := binary.Uvarint(v)
-		if n <= 0 {
-			return nil, 0, fmt.Errorf("%w: bad keyless row count", chunk.ErrCorruption)
-		}
-		count, v = c, v[n:]
-	}
 	lay := td.lay
 	if proj == nil {
 		row := make(sql.Row, len(lay.sch.Columns))

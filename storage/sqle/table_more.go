@@ -132,6 +132,7 @@ func (t *Table) Truncate(ctx *sql.Context) (int, error) {
 	out := *td
 	out.hash = [20]byte{}
 	out.rows = empty
+	out.content = empty
 	out.indexes = make([]tree.Map, len(td.indexes))
 	for i := range out.indexes {
 		out.indexes[i] = empty

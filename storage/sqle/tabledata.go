@@ -33,17 +33,24 @@ type layout struct {
 }
 
 // indexLayout is the storage of one secondary index: keys are the index
-// columns followed by the primary key (or, for keyless tables, the row's
-// hash key), values are empty.
+// columns followed by the row key (the primary key, or a keyless table's
+// row id), values are empty.
 type indexLayout struct {
 	def  *schema.Index
 	cols []int // schema positions of the index columns
 	enc  *codec.KeyCodec
 }
 
-// keylessKeyLen is the length of a keyless table's row key: a hash of the
-// row's encoding.
-const keylessKeyLen = 16
+// A keyless table's rows are keyed by a row id, 8 bytes big-endian, given
+// in insertion order (so scans return rows in the order they were inserted,
+// as InnoDB's hidden row id does). Its content map, stored as a hidden
+// index, finds the rows with given values: keys are the first
+// contentHashLen bytes of SHA-256 of the row encoding, then the row id.
+const (
+	rowIDLen         = 8
+	contentHashLen   = 16
+	contentIndexName = "\x00rows by content"
+)
 
 func newLayout(sch *schema.Table) (*layout, error) {
 	enc, err := schema.Encode(sch)
@@ -119,6 +126,7 @@ type tableData struct {
 	lay     *layout
 	rows    tree.Map
 	indexes []tree.Map // parallel to lay.indexes
+	content tree.Map   // keyless tables only: see contentIndexName
 	autoInc uint64
 	extra   []byte
 }
@@ -143,6 +151,9 @@ func (st *dbState) writeTable(ctx context.Context, td *tableData) (*tableData, e
 	}
 	for i, il := range td.lay.indexes {
 		rec.Indexes = append(rec.Indexes, repo.NamedHash{Name: il.def.Name, Hash: td.indexes[i].Hash()})
+	}
+	if td.lay.keyless {
+		rec.Indexes = append(rec.Indexes, repo.NamedHash{Name: contentIndexName, Hash: td.content.Hash()})
 	}
 	sortNamed(rec.Indexes)
 	h, err := st.repo.WriteTable(ctx, rec)
@@ -182,6 +193,15 @@ func (st *dbState) readTable(ctx context.Context, h chunk.Hash) (*tableData, err
 			return nil, err
 		}
 	}
+	if lay.keyless {
+		ch, ok := rec.Index(contentIndexName)
+		if !ok {
+			return nil, chunk.Corruptf(h, "keyless table %s has no content map", lay.sch.Name)
+		}
+		if td.content, err = tree.LoadMap(ctx, st.ns, ch); err != nil {
+			return nil, err
+		}
+	}
 	st.tables.put(h, td)
 	return td, nil
 }
@@ -196,7 +216,7 @@ func (st *dbState) newTableData(ctx context.Context, sch *schema.Table) (*tableD
 	if err != nil {
 		return nil, err
 	}
-	td := &tableData{lay: lay, rows: empty, indexes: make([]tree.Map, len(lay.indexes))}
+	td := &tableData{lay: lay, rows: empty, content: empty, indexes: make([]tree.Map, len(lay.indexes))}
 	for i := range td.indexes {
 		td.indexes[i] = empty
 	}
