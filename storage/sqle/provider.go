@@ -20,8 +20,10 @@ import (
 )
 
 // DefaultCacheBytes is the default size of the node cache shared by every
-// database of a Provider.
-const DefaultCacheBytes = 256 << 20
+// database of a Provider. With each store's block cache (64 MiB) and the
+// garbage collector's headroom it keeps a scan of any table well below
+// 500 MiB of memory.
+const DefaultCacheBytes = 64 << 20
 
 // Options configures a Provider. The zero value serves the databases under
 // the current directory.
