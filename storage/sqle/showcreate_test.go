@@ -56,7 +56,7 @@ func TestShowCreateTableRecreates(t *testing.T) {
 func TestStripVersionComments(t *testing.T) {
 	for in, want := range map[string]string{
 		"/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = '/*!x*/' */": "CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = '/*!x*/'",
-		"CREATE TRIGGER tr /* keep */ BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1": "CREATE TRIGGER tr /* keep */ BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
+		"CREATE TRIGGER tr /* keep */ BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1":                                                          "CREATE TRIGGER tr /* keep */ BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
 	} {
 		if got := stripVersionComments(in); got != want {
 			t.Errorf("stripVersionComments(%q)\n got  %q\n want %q", in, got, want)
