@@ -114,6 +114,9 @@ func (s *Session) StartTransaction(ctx *sql.Context, tc sql.TransactionCharacter
 // statement reads fresh data. (Not in ValidateSession: the engine calls
 // that for statements run inside a statement too, stored procedures.)
 func (s *Session) CommandBegin() error {
+	// Edits of a statement the server abandoned without closing it never
+	// reach a table.
+	s.writers = nil
 	tx, ok := s.GetTransaction().(*Transaction)
 	if !ok || tx == nil || s.GetIgnoreAutoCommit() {
 		return nil
@@ -121,7 +124,6 @@ func (s *Session) CommandBegin() error {
 	if s.autocommit(sql.NewEmptyContext()) {
 		s.endTransaction()
 		s.SetTransaction(nil)
-		s.writers = nil
 	}
 	return nil
 }
