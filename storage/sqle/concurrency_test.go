@@ -95,3 +95,27 @@ func transfer(e *Engine, c *sql.Context, a, b, amount int) error {
 func isDeadlock(err error) bool {
 	return err != nil && sql.ErrLockDeadlock.Is(errors.Unwrap(err)) || err != nil && sql.ErrLockDeadlock.Is(err)
 }
+
+// Two transactions that make the very same change to a row cannot both
+// commit: each computed it from the value before the other's (a lost
+// update otherwise).
+func TestSameChangeConflicts(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	query(t, e, ctx, "CREATE DATABASE b")
+	query(t, e, ctx, "USE b")
+	query(t, e, ctx, "CREATE TABLE acct (id INT PRIMARY KEY, bal INT)")
+	query(t, e, ctx, "INSERT INTO acct VALUES (1, 100)")
+	a, b := e.NewContext(context.Background(), "b"), e.NewContext(context.Background(), "b")
+	for _, c := range []*sql.Context{a, b} {
+		query(t, e, c, "BEGIN")
+		query(t, e, c, "UPDATE acct SET bal = bal - 10 WHERE id = 1")
+	}
+	query(t, e, a, "COMMIT")
+	if _, err := e.Query(b, "COMMIT"); !isDeadlock(err) {
+		t.Fatalf("second COMMIT: %v, want ER_LOCK_DEADLOCK", err)
+	}
+	// The session is out of the failed transaction: autocommit again.
+	query(t, e, b, "INSERT INTO acct VALUES (2, 5)")
+	expectRows(t, e, ctx, "SELECT bal FROM acct ORDER BY id", "90", "5")
+}

@@ -38,11 +38,16 @@ func (st *dbState) mergeRoots(ctx context.Context, base, ours, theirs *repo.Root
 		b, _ := base.GetTable(name)
 		o, _ := ours.GetTable(name)
 		t, _ := theirs.GetTable(name)
-		if o == b || o == t {
-			continue // ours did not change it, or both made the same change
+		if o == b {
+			continue // ours did not change it
 		}
 		var err error
 		switch {
+		case o == t && (o.IsZero() || b.IsZero()):
+			if !o.IsZero() {
+				return nil, errConflict(fmt.Sprintf("table %s was created concurrently", name))
+			}
+			continue // both dropped it
 		case t == b:
 			out, err = putOrDelete(out, name, o)
 		case b.IsZero() || o.IsZero() || t.IsZero():
@@ -101,6 +106,9 @@ func putOrDelete(r *repo.RootValue, name string, h chunk.Hash) (*repo.RootValue,
 }
 
 // mergeTable merges the rows and indexes of a table both sides changed.
+// Both sides making the very same change is no exception: each may have
+// computed its rows from what it read before the other committed (two
+// "balance = balance - 10"), so a row both wrote is a conflict.
 func (st *dbState) mergeTable(ctx context.Context, name string, b, o, t chunk.Hash) (chunk.Hash, error) {
 	base, err := st.readTable(ctx, b)
 	if err != nil {

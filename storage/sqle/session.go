@@ -194,13 +194,39 @@ func (s *Session) CommitTransaction(ctx *sql.Context, t sql.Transaction) error {
 			changed = append(changed, d)
 		}
 	}
-	if len(changed) > 1 {
-		// Each database publishes on its own: a crash between two of them
-		// keeps the first. Name it rather than pretend to be atomic.
-		sortTxDBs(changed)
+	err := publish(ctx, changed)
+	if err != nil {
+		// As in MySQL, a failed COMMIT ends the transaction: it is
+		// rolled back and the session is in autocommit mode again.
+		ctx.SetIgnoreAutoCommit(false)
+		ctx.SetTransaction(nil)
+		s.writers = nil
 	}
+	return err
+}
+
+// publish makes the transaction's roots the working roots of their
+// databases. Every database is merged and written first, under all their
+// publish locks (taken in order of name), and only if all merge cleanly are
+// the working sets swapped: a conflict in one database changes none. (The
+// swaps themselves are one per database; a crash or an I/O error between
+// two of them keeps the first.)
+func publish(ctx *sql.Context, changed []*txDB) error {
+	sortTxDBs(changed)
 	for _, d := range changed {
-		if err := d.st.publishRoot(ctx, d.branch, d.base, d.root); err != nil {
+		d.st.publish.Lock()
+		defer d.st.publish.Unlock()
+	}
+	var ps []*prepared
+	for _, d := range changed {
+		p, err := d.prepare(ctx)
+		if err != nil {
+			return err
+		}
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		if err := p.apply(ctx); err != nil {
 			return err
 		}
 	}
@@ -366,44 +392,62 @@ func (st *dbState) snapshot(ctx context.Context, branch string) (*wsState, func(
 	}
 }
 
-// publishRoot makes root the branch's working root, merging it with what was
-// published since base was read.
-func (st *dbState) publishRoot(ctx *sql.Context, branch string, base *wsState, root *repo.RootValue) error {
-	st.publish.Lock()
-	defer st.publish.Unlock()
-	for attempt := 0; ; attempt++ {
-		cur, err := st.current(ctx, branch)
-		if err != nil {
-			return err
+// prepared is a database's new working set, merged and written, ready to
+// be swapped in.
+type prepared struct {
+	d    *txDB
+	cur  *wsState
+	root *repo.RootValue
+	ws   *repo.WorkingSet // nil: nothing to publish
+}
+
+// prepare merges the transaction's root of d with what was published since
+// it began and writes the result; the caller holds d.st.publish.
+func (d *txDB) prepare(ctx *sql.Context) (*prepared, error) {
+	st := d.st
+	cur, err := st.current(ctx, d.branch)
+	if err != nil {
+		return nil, err
+	}
+	next := d.root
+	if cur.ws.Working != d.base.ws.Working {
+		if next, err = st.mergeRoots(ctx, d.base.root, d.root, cur.root); err != nil {
+			return nil, err
 		}
-		next := root
-		if cur.ws.Working != base.ws.Working {
-			if next, err = st.mergeRoots(ctx, base.root, root, cur.root); err != nil {
-				return err
-			}
-		}
-		h, err := st.repo.WriteRoot(ctx, next)
-		if err != nil {
-			return err
-		}
-		if h == cur.ws.Working {
-			return nil
-		}
-		ws := &repo.WorkingSet{Working: h, Staged: cur.ws.Staged, Merge: cur.ws.Merge}
-		wsHash, err := st.repo.UpdateWorkingSet(ctx, branch, cur.hash, ws)
-		if errors.Is(err, chunk.ErrRefConflict) && attempt < 100 {
-			// Changed outside this process's cache: read it again.
-			if _, err := st.reload(ctx, branch); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		st.curMu.Lock()
-		st.setCurLocked(branch, &wsState{hash: wsHash, ws: ws, root: next})
-		st.curMu.Unlock()
+	}
+	h, err := st.repo.WriteRoot(ctx, next)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{d: d, cur: cur, root: next}
+	if h != cur.ws.Working {
+		p.ws = &repo.WorkingSet{Working: h, Staged: cur.ws.Staged, Merge: cur.ws.Merge}
+	}
+	return p, nil
+}
+
+// apply swaps the prepared working set in, durably; the caller holds
+// d.st.publish.
+func (p *prepared) apply(ctx *sql.Context) error {
+	if p.ws == nil {
 		return nil
 	}
+	st := p.d.st
+	wsHash, err := st.repo.UpdateWorkingSet(ctx, p.d.branch, p.cur.hash, p.ws)
+	if errors.Is(err, chunk.ErrRefConflict) {
+		// Only this process writes the store (it holds its lock), and
+		// only under the publish lock: the cache was wrong. Reload it;
+		// the transaction fails and may be retried.
+		if _, rerr := st.reload(ctx, p.d.branch); rerr != nil {
+			return rerr
+		}
+		return errConflict("the working set changed under the commit")
+	}
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	st.curMu.Lock()
+	st.setCurLocked(p.d.branch, &wsState{hash: wsHash, ws: p.ws, root: p.root})
+	st.curMu.Unlock()
+	return nil
 }
