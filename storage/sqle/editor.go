@@ -124,6 +124,20 @@ func (w *tableWriter) flush(ctx *sql.Context) error {
 	if !w.pending() && td.autoInc == w.autoIncToStore(td) {
 		return nil
 	}
+	// The edits are key by key, so they apply to whatever version the
+	// session now has. It differs from the base only when a statement run
+	// in the middle of this one (a procedure a trigger calls) committed
+	// and the session's view moved on: the edits must not bring back the
+	// table as it was before that.
+	if cur, err := w.t.data(ctx); err != nil {
+		return err
+	} else if cur != td && (cur.hash != td.hash || cur.hash.IsZero()) && bytes.Equal(cur.lay.schEnc, td.lay.schEnc) {
+		if !w.pending() {
+			w.reset(cur)
+			return nil
+		}
+		td = cur
+	}
 	out := *td
 	out.hash = [20]byte{}
 	var err error

@@ -126,9 +126,13 @@ func (e *tableEditor) Close(ctx *sql.Context) error {
 // IndexedAccess implements sql.IndexAddressable for foreign-key checks,
 // which must see this statement's edits: they are applied first.
 func (e *tableEditor) IndexedAccess(ctx *sql.Context, lookup sql.IndexLookup) sql.IndexedTable {
-	if w, err := e.t.writer(ctx); err == nil {
-		if err := w.flush(ctx); err != nil {
-			return nil
+	if s, err := sessionOf(ctx); err == nil {
+		// Only a writer the statement opened has edits to apply; none is
+		// opened here (it would outlive the statement).
+		if w, ok := s.writers[e.t.writerKey()]; ok {
+			if err := w.flush(ctx); err != nil {
+				return nil
+			}
 		}
 	}
 	return e.t.IndexedAccess(ctx, lookup)

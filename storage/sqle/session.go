@@ -301,9 +301,14 @@ func (s *Session) RollbackToSavepoint(ctx *sql.Context, t sql.Transaction, name 
 	return nil
 }
 
+// triggerSavepoint is the savepoint go-mysql-server takes around each
+// statement with triggers. A procedure called from a trigger may commit
+// (autocommit), which ends every savepoint: releasing it then is no error.
+const triggerSavepoint = "__go_mysql_server_trigger_savepoint__"
+
 // ReleaseSavepoint implements sql.TransactionSession.
 func (s *Session) ReleaseSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
-	if !s.dropSavepoint(name) {
+	if !s.dropSavepoint(name) && name != triggerSavepoint {
 		return sql.ErrSavepointDoesNotExist.New(name)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package sqle
 
 import (
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,6 +73,14 @@ func (t *Table) setAutoIncrement(ctx *sql.Context, v uint64) error {
 	if td.lay.autoIncCol < 0 {
 		return nil
 	}
+	// As InnoDB: never below the largest value the column holds + 1.
+	max, err := maxAutoIncrement(ctx, td)
+	if err != nil {
+		return err
+	}
+	if v <= max {
+		v = max + 1
+	}
 	t.db.st.setAutoIncrement(t.counterName(), v)
 	if td.autoInc == v {
 		return nil
@@ -80,6 +89,38 @@ func (t *Table) setAutoIncrement(ctx *sql.Context, v uint64) error {
 	out.hash = [20]byte{}
 	out.autoInc = v
 	return t.setData(ctx, &out)
+}
+
+// maxAutoIncrement returns the largest value of td's auto-increment
+// column (0 if none): a seek to the last row when the column leads the
+// primary key, else a scan.
+func maxAutoIncrement(ctx *sql.Context, td *tableData) (uint64, error) {
+	lay := td.lay
+	leads := len(lay.pk) > 0 && lay.pk[0] == lay.autoIncCol
+	it, err := td.rows.Iter(ctx, tree.Range{Reverse: leads})
+	if err != nil {
+		return 0, err
+	}
+	var max uint64
+	for {
+		_, v, err := it.Next(ctx)
+		if err == io.EOF {
+			return max, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		row, _, err := td.decodeRow(v, nil)
+		if err != nil {
+			return 0, err
+		}
+		if n, ok := toUint64(row[lay.autoIncCol]); ok && n > max {
+			max = n
+		}
+		if leads {
+			return max, nil
+		}
+	}
 }
 
 func toUint64(v any) (uint64, bool) {
