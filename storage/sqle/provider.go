@@ -189,7 +189,7 @@ func (p *Provider) CreateDatabase(ctx *sql.Context, name string) error {
 // is collation.
 func (p *Provider) CreateCollatedDatabase(ctx *sql.Context, name string, collation sql.CollationID) error {
 	if err := dbdir.CheckName(name); err != nil {
-		return sql.ErrInvalidSyntax.New(err.Error())
+		return err // "invalid database name 'NAME': why"
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -3,6 +3,8 @@ package sqle
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,5 +71,30 @@ func TestSmoke(t *testing.T) {
 		if _, err := e.Query(ctx, "INSERT INTO t VALUES (2, 'dup', 1)"); err == nil {
 			t.Fatal("duplicate key accepted")
 		}
+	}
+}
+
+// CREATE DATABASE refuses names that are not plain directory names, with a
+// message saying why, and DROP DATABASE removes the directory.
+func TestDatabaseNames(t *testing.T) {
+	dir := t.TempDir()
+	e := newTestEngine(t, dir)
+	ctx := e.NewContext(context.Background(), "")
+	for _, name := range []string{"`a/b`", "`..`", "`.hidden`", "`a\\\\b`"} {
+		_, err := e.Query(ctx, "CREATE DATABASE "+name)
+		if err == nil || !strings.Contains(err.Error(), "invalid database name") {
+			t.Errorf("CREATE DATABASE %s: %v", name, err)
+		}
+	}
+	query(t, e, ctx, "CREATE DATABASE good")
+	if _, err := os.Stat(filepath.Join(dir, "good", ".cairn", "store")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Query(ctx, "CREATE DATABASE GOOD"); err == nil {
+		t.Fatal("CREATE DATABASE of an existing name (other case) succeeded")
+	}
+	query(t, e, ctx, "DROP DATABASE good")
+	if _, err := os.Stat(filepath.Join(dir, "good")); !os.IsNotExist(err) {
+		t.Fatalf("dropped database's directory: %v", err)
 	}
 }
