@@ -49,3 +49,22 @@ func TestKeylessTables(t *testing.T) {
 	expectRows(t, e2, ctx2, "SELECT * FROM t", "y|20|7", "x|3|7", "w|4|7")
 	expectRows(t, e2, ctx2, "SELECT a FROM t WHERE b = 3", "x")
 }
+
+// Temporary tables are transactional: ROLLBACK and ROLLBACK TO SAVEPOINT
+// undo their rows, COMMIT keeps them.
+func TestTemporaryTablesTransactional(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	for _, q := range []string{"CREATE DATABASE d", "USE d", "CREATE TEMPORARY TABLE tmp (i INT PRIMARY KEY)",
+		"INSERT INTO tmp VALUES (1)", "BEGIN", "INSERT INTO tmp VALUES (2)", "ROLLBACK"} {
+		query(t, e, ctx, q)
+	}
+	expectRows(t, e, ctx, "SELECT i FROM tmp ORDER BY i", "1")
+	for _, q := range []string{"BEGIN", "INSERT INTO tmp VALUES (3)", "SAVEPOINT s", "INSERT INTO tmp VALUES (4)", "ROLLBACK TO SAVEPOINT s", "COMMIT"} {
+		query(t, e, ctx, q)
+	}
+	expectRows(t, e, ctx, "SELECT i FROM tmp ORDER BY i", "1", "3")
+	if tables := query(t, e, ctx, "SHOW TABLES"); len(tables) != 0 {
+		t.Fatalf("temporary table listed: %q", tables)
+	}
+}

@@ -31,6 +31,9 @@ type Session struct {
 	// puts the caller's back), and the procedure's writes must stay.
 	dbs        map[string]*txDB
 	savepoints []savepoint
+	// tempBefore holds the version of each temporary table before the
+	// transaction first wrote it.
+	tempBefore map[*tempTable]*tableData
 }
 
 var (
@@ -82,6 +85,7 @@ func (t *Transaction) IsReadOnly() bool { return t.readOnly }
 type savepoint struct {
 	name  string
 	roots map[string]*repo.RootValue
+	temps map[*tempTable]*tableData
 }
 
 // txDB is a transaction's view of one database on one branch.
@@ -235,6 +239,7 @@ func publish(ctx *sql.Context, changed []*txDB) error {
 
 // Rollback implements sql.TransactionSession.
 func (s *Session) Rollback(ctx *sql.Context, t sql.Transaction) error {
+	restoreTemps(s.tempBefore)
 	s.endTransaction()
 	s.writers = nil
 	return nil
@@ -248,13 +253,14 @@ func (s *Session) endTransaction() {
 		delete(s.dbs, k)
 	}
 	s.savepoints = nil
+	s.tempBefore = nil
 }
 
 // CreateSavepoint implements sql.TransactionSession; a savepoint of the same
 // name is replaced.
 func (s *Session) CreateSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
 	s.dropSavepoint(name)
-	sp := savepoint{name: name, roots: map[string]*repo.RootValue{}}
+	sp := savepoint{name: name, roots: map[string]*repo.RootValue{}, temps: s.tempVersions()}
 	for k, d := range s.dbs {
 		sp.roots[k] = d.root
 	}
@@ -289,6 +295,7 @@ func (s *Session) RollbackToSavepoint(ctx *sql.Context, t sql.Transaction, name 
 		return sql.ErrSavepointDoesNotExist.New(name)
 	}
 	sp := s.savepoints[i]
+	restoreTemps(sp.temps)
 	for k, d := range s.dbs {
 		if r, ok := sp.roots[k]; ok {
 			d.root = r

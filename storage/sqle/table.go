@@ -77,6 +77,9 @@ func (t *Table) data(ctx *sql.Context) (*tableData, error) {
 // setData makes td the table's current version in the session's view.
 func (t *Table) setData(ctx *sql.Context, td *tableData) error {
 	if t.temp != nil {
+		if s, err := sessionOf(ctx); err == nil {
+			s.noteTempWrite(t.temp)
+		}
 		t.temp.td = td
 		return nil
 	}

@@ -81,3 +81,37 @@ func (s *Session) SessionEnd() {
 func (s *Session) CommandEnd() {}
 
 var _ sql.LifecycleAwareSession = (*Session)(nil)
+
+// Temporary tables are transactional, as InnoDB's are: the version of each
+// one before the transaction first wrote it is kept, and ROLLBACK (or
+// ROLLBACK TO SAVEPOINT) puts it back.
+
+// noteTempWrite records tt's version before the transaction's first write.
+func (s *Session) noteTempWrite(tt *tempTable) {
+	if s.tempBefore == nil {
+		s.tempBefore = map[*tempTable]*tableData{}
+	}
+	if _, ok := s.tempBefore[tt]; !ok {
+		s.tempBefore[tt] = tt.td
+	}
+}
+
+// tempVersions returns the current version of every temporary table (for a
+// savepoint).
+func (s *Session) tempVersions() map[*tempTable]*tableData {
+	out := map[*tempTable]*tableData{}
+	for _, m := range s.temp {
+		for _, tt := range m {
+			out[tt] = tt.td
+		}
+	}
+	return out
+}
+
+// restoreTemps puts temporary tables back to versions; tables made after
+// them are not touched.
+func restoreTemps(versions map[*tempTable]*tableData) {
+	for tt, td := range versions {
+		tt.td = td
+	}
+}
