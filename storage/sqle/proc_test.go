@@ -27,3 +27,25 @@ func TestProcedureWritesKept(t *testing.T) {
 	ctx2 := e.NewContext(context.Background(), "p")
 	expectRows(t, e, ctx2, "select * from t2 where i = 5", "5")
 }
+
+// A statement that fails changes nothing, including what its triggers
+// wrote, in autocommit mode and inside a transaction.
+func TestFailedStatementUndoesTriggers(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	for _, q := range []string{"CREATE DATABASE d", "USE d", "CREATE TABLE t (i INT PRIMARY KEY)", "CREATE TABLE audit (i INT)",
+		"CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW INSERT INTO audit VALUES (NEW.i)"} {
+		query(t, e, ctx, q)
+	}
+	if _, err := e.Query(ctx, "INSERT INTO t VALUES (1), (1)"); err == nil {
+		t.Fatal("duplicate accepted")
+	}
+	query(t, e, ctx, "BEGIN")
+	query(t, e, ctx, "INSERT INTO t VALUES (3)")
+	if _, err := e.Query(ctx, "INSERT INTO t VALUES (2), (2)"); err == nil {
+		t.Fatal("duplicate accepted")
+	}
+	query(t, e, ctx, "COMMIT")
+	expectRows(t, e, ctx, "SELECT * FROM t", "3")
+	expectRows(t, e, ctx, "SELECT * FROM audit", "3")
+}
