@@ -173,74 +173,151 @@ func runeWidth(r rune) int {
 	return 1
 }
 
-// printCSV writes rs as CSV (RFC 4180, with \n line ends): a header row of
-// column names, then a row per result row. NULL is an empty field, like the
-// empty string.
-func printCSV(w io.Writer, rs *resultSet) error {
-	if len(rs.columns) == 0 {
-		return nil
-	}
-	cw := csv.NewWriter(w)
-	record := make([]string, len(rs.columns))
-	for i, c := range rs.columns {
-		record[i] = c.name
-	}
-	if err := cw.Write(record); err != nil {
+// rowWriter prints a result as it streams: begin with the columns, then
+// each row, then end. A result without columns prints nothing.
+type rowWriter interface {
+	begin(columns []resultColumn) error
+	row(row []*string) error
+	end() error
+}
+
+// tabularWriter collects the rows: a table's widths depend on all of them.
+type tabularWriter struct {
+	w  io.Writer
+	rs resultSet
+}
+
+func (t *tabularWriter) begin(columns []resultColumn) error {
+	t.rs.columns = columns
+	return nil
+}
+
+func (t *tabularWriter) row(row []*string) error {
+	t.rs.rows = append(t.rs.rows, row)
+	return nil
+}
+
+func (t *tabularWriter) end() error { return printTabular(t.w, &t.rs) }
+
+// printAll prints rs through rw.
+func printAll(rw rowWriter, rs *resultSet) error {
+	if err := rw.begin(rs.columns); err != nil {
 		return err
 	}
 	for _, row := range rs.rows {
-		for i := range record {
-			record[i] = ""
-			if i < len(row) && row[i] != nil {
-				record[i] = *row[i]
-			}
-		}
-		if err := cw.Write(record); err != nil {
+		if err := rw.row(row); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return rw.end()
+}
+
+// printCSV writes rs as CSV (RFC 4180, with \n line ends): a header row of
+// column names, then a row per result row. NULL is an empty field, like the
+// empty string.
+func printCSV(w io.Writer, rs *resultSet) error { return printAll(&csvWriter{w: w}, rs) }
+
+type csvWriter struct {
+	w      io.Writer
+	cw     *csv.Writer
+	record []string
+}
+
+func (c *csvWriter) begin(columns []resultColumn) error {
+	if len(columns) == 0 {
+		return nil
+	}
+	c.cw = csv.NewWriter(c.w)
+	c.record = make([]string, len(columns))
+	for i, col := range columns {
+		c.record[i] = col.name
+	}
+	return c.cw.Write(c.record)
+}
+
+func (c *csvWriter) row(row []*string) error {
+	if c.cw == nil {
+		return nil
+	}
+	for i := range c.record {
+		c.record[i] = ""
+		if i < len(row) && row[i] != nil {
+			c.record[i] = *row[i]
+		}
+	}
+	return c.cw.Write(c.record)
+}
+
+func (c *csvWriter) end() error {
+	if c.cw == nil {
+		return nil
+	}
+	c.cw.Flush()
+	return c.cw.Error()
 }
 
 // printJSON writes rs as Dolt's -r json does: {"rows": [ROW,…]} and a line
 // end, each row an object of column name to value in column order. Values of
 // numeric columns are JSON numbers when their text is one (else strings),
 // other values strings, NULL null. A result without columns prints nothing.
-func printJSON(w io.Writer, rs *resultSet) error {
-	if len(rs.columns) == 0 {
+func printJSON(w io.Writer, rs *resultSet) error { return printAll(&jsonWriter{w: w}, rs) }
+
+type jsonWriter struct {
+	w       io.Writer
+	bw      *bufio.Writer
+	columns []resultColumn
+	names   [][]byte
+	n       int
+}
+
+func (j *jsonWriter) begin(columns []resultColumn) error {
+	if len(columns) == 0 {
 		return nil
 	}
-	names := make([][]byte, len(rs.columns))
-	for i, c := range rs.columns {
-		names[i] = jsonString(c.name)
+	j.columns = columns
+	j.names = make([][]byte, len(columns))
+	for i, c := range columns {
+		j.names[i] = jsonString(c.name)
 	}
-	bw := bufio.NewWriter(w)
-	bw.WriteString(`{"rows": [`)
-	for r, row := range rs.rows {
-		if r > 0 {
+	j.bw = bufio.NewWriter(j.w)
+	_, err := j.bw.WriteString(`{"rows": [`)
+	return err
+}
+
+func (j *jsonWriter) row(row []*string) error {
+	if j.bw == nil {
+		return nil
+	}
+	bw := j.bw
+	if j.n > 0 {
+		bw.WriteByte(',')
+	}
+	j.n++
+	bw.WriteByte('{')
+	for i, c := range j.columns {
+		if i > 0 {
 			bw.WriteByte(',')
 		}
-		bw.WriteByte('{')
-		for i, c := range rs.columns {
-			if i > 0 {
-				bw.WriteByte(',')
-			}
-			bw.Write(names[i])
-			bw.WriteByte(':')
-			switch {
-			case i >= len(row) || row[i] == nil:
-				bw.WriteString("null")
-			case c.numeric && isJSONNumber(*row[i]):
-				bw.WriteString(*row[i])
-			default:
-				bw.Write(jsonString(*row[i]))
-			}
+		bw.Write(j.names[i])
+		bw.WriteByte(':')
+		switch {
+		case i >= len(row) || row[i] == nil:
+			bw.WriteString("null")
+		case c.numeric && isJSONNumber(*row[i]):
+			bw.WriteString(*row[i])
+		default:
+			bw.Write(jsonString(*row[i]))
 		}
-		bw.WriteByte('}')
 	}
-	bw.WriteString("]}\n")
-	return bw.Flush()
+	return bw.WriteByte('}')
+}
+
+func (j *jsonWriter) end() error {
+	if j.bw == nil {
+		return nil
+	}
+	j.bw.WriteString("]}\n")
+	return j.bw.Flush()
 }
 
 // jsonString returns s as a JSON string, leaving <, > and & as they are.

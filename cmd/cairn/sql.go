@@ -28,14 +28,15 @@ or JSON with -r. The first failing statement stops the run with an error.`
 	format := cmd.Flags().StringP("result-format", "r", "tabular", "output format: tabular, csv or json")
 	dataDir := cmd.Flags().String("data-dir", ".", "the data directory")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		var print func(io.Writer, *resultSet) error
+		// Tables need every row for their widths; CSV and JSON stream.
+		var newWriter func(io.Writer) rowWriter
 		switch *format {
 		case "tabular":
-			print = printTabular
+			newWriter = func(w io.Writer) rowWriter { return &tabularWriter{w: w} }
 		case "csv":
-			print = printCSV
+			newWriter = func(w io.Writer) rowWriter { return &csvWriter{w: w} }
 		case "json":
-			print = printJSON
+			newWriter = func(w io.Writer) rowWriter { return &jsonWriter{w: w} }
 		default:
 			return usageError(fmt.Sprintf("unknown result format %q (want tabular, csv or json)", *format))
 		}
@@ -58,22 +59,23 @@ or JSON with -r. The first failing statement stops the run with an error.`
 		sctx := e.NewContext(cmd.Context(), current)
 		out := cmd.OutOrStdout()
 		exec := func(stmt string, line int) error {
-			res, err := e.Query(sctx, stmt)
-			if err != nil {
-				if line > 0 {
-					return fmt.Errorf("line %d: %w", line, err)
+			rw := newWriter(out)
+			started := false
+			_, err := e.QueryEach(sctx, stmt, func(cols []sqle.ResultColumn) error {
+				var rc []resultColumn
+				for _, c := range cols {
+					rc = append(rc, resultColumn{name: c.Name, numeric: c.Numeric})
 				}
-				return err
+				started = true
+				return rw.begin(rc)
+			}, rw.row)
+			if err == nil && started {
+				err = rw.end()
 			}
-			if res.OK || len(res.Columns) == 0 {
-				return nil
+			if err != nil && line > 0 {
+				return fmt.Errorf("line %d: %w", line, err)
 			}
-			rs := &resultSet{}
-			for _, c := range res.Columns {
-				rs.columns = append(rs.columns, resultColumn{name: c.Name, numeric: c.Numeric})
-			}
-			rs.rows = res.Rows
-			return print(out, rs)
+			return err
 		}
 		if cmd.Flags().Changed("query") {
 			return splitStatements(strings.NewReader(*q), func(stmt string, _ int) error { return exec(stmt, 0) })

@@ -68,8 +68,26 @@ type Result struct {
 	RowsAffected uint64
 }
 
-// Query runs one statement in ctx's session and returns its result.
+// Query runs one statement in ctx's session and returns its result, every
+// row in memory.
 func (e *Engine) Query(ctx *sql.Context, query string) (*Result, error) {
+	var rows [][]*string
+	res, err := e.QueryEach(ctx, query, nil, func(row []*string) error {
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Rows = rows
+	return res, nil
+}
+
+// QueryEach runs one statement in ctx's session and, for a statement that
+// returns rows, calls start (if not nil) with the columns, then fn with each
+// row as it comes, so a result of any size streams. The returned Result has
+// the columns and, for statements without rows, the count, but no Rows.
+func (e *Engine) QueryEach(ctx *sql.Context, query string, start func([]ResultColumn) error, fn func(row []*string) error) (*Result, error) {
 	sch, iter, _, err := e.SQL.Query(ctx, query)
 	if err != nil {
 		return nil, err
@@ -94,6 +112,12 @@ func (e *Engine) Query(ctx *sql.Context, query string) (*Result, error) {
 	}
 	for _, c := range sch {
 		res.Columns = append(res.Columns, ResultColumn{Name: c.Name, Numeric: types.IsNumber(c.Type) || sqltypes.IsIntegral(c.Type.Type())})
+	}
+	if start != nil {
+		if err := start(res.Columns); err != nil {
+			iter.Close(ctx)
+			return nil, err
+		}
 	}
 	for {
 		row, err := iter.Next(ctx)
@@ -120,7 +144,10 @@ func (e *Engine) Query(ctx *sql.Context, query string) (*Result, error) {
 			s := v.ToString()
 			out[i] = &s
 		}
-		res.Rows = append(res.Rows, out)
+		if err := fn(out); err != nil {
+			iter.Close(ctx)
+			return nil, err
+		}
 	}
 	if err := iter.Close(ctx); err != nil {
 		return nil, err
