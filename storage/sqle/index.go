@@ -475,6 +475,7 @@ type lookupSource struct {
 }
 
 type lookupIter struct {
+	dec     rowDecoder
 	src     *lookupSource
 	proj    []int
 	ranges  []keyRange
@@ -528,7 +529,7 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 				return nil, fmt.Errorf("%w: index of %s names a missing row", chunk.ErrCorruption, it.src.td.lay.sch.Name)
 			}
 		}
-		row, count, err := it.src.td.decodeRow(v, it.proj)
+		row, count, err := it.dec.decode(it.src.td, v, it.proj)
 		if err != nil {
 			return nil, err
 		}

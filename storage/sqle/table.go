@@ -277,8 +277,38 @@ func (t *Table) lastSeen() *tableData {
 	return t.cur
 }
 
+// rowDecoder decodes the rows of one scan, carving them from shared
+// allocations: row slices from a slab of values, strings and byte slices
+// from an arena (codec.RowCodec.DecodeArena). A scan thus allocates a few
+// times per hundred rows instead of a few times per row. Rows never share
+// elements (each is capacity-limited), so a row the engine keeps or
+// extends changes no other.
+type rowDecoder struct {
+	slab  []any
+	arena []byte
+}
+
+const rowSlabRows = 128
+
+func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, uint64, error) {
+	lay := td.lay
+	n := len(lay.sch.Columns)
+	if proj != nil || len(lay.stored) != n {
+		return td.decodeRow(v, proj)
+	}
+	if len(d.slab) < n {
+		d.slab = make([]any, n*rowSlabRows)
+	}
+	row := sql.Row(d.slab[:n:n])
+	d.slab = d.slab[n:]
+	var err error
+	d.arena, err = lay.rowEnc.DecodeArena(v, row, d.arena)
+	return row, 1, err
+}
+
 // rowIter reads rows from a row-map iterator.
 type rowIter struct {
+	dec     rowDecoder
 	td      *tableData
 	proj    []int // schema positions to return, nil for all
 	it      *tree.Iter
@@ -317,7 +347,7 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	row, n, err := r.td.decodeRow(v, r.proj)
+	row, n, err := r.dec.decode(r.td, v, r.proj)
 	if err != nil {
 		return nil, err
 	}

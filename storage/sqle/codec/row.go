@@ -209,14 +209,30 @@ func (r *RowCodec) header(src []byte) (bitmap []byte, pos int, err error) {
 // with src. A malformed row gives an error matching chunk.ErrCorruption,
 // with row partly filled.
 func (r *RowCodec) Decode(src []byte, row []any) error {
+	_, err := r.decode(src, row, nil, false)
+	return err
+}
+
+// arenaChunk is the size of the buffers DecodeArena carves values from.
+const arenaChunk = 32 << 10
+
+// DecodeArena is Decode for callers that decode many rows: the strings and
+// byte slices of the row are carved from arena, which it returns extended
+// (or replaced by a new buffer when full), for the next row. Values never
+// share bytes, and a buffer is only ever appended to, so every value stays
+// valid; a value kept alive keeps its buffer alive.
+func (r *RowCodec) DecodeArena(src []byte, row []any, arena []byte) ([]byte, error) {
+	return r.decode(src, row, arena, true)
+}
+
+func (r *RowCodec) decode(src []byte, row []any, arena []byte, shared bool) ([]byte, error) {
 	if len(row) != len(r.cols) {
-		return fmt.Errorf("codec: decode row of %d columns into %d values", len(r.cols), len(row))
+		return arena, fmt.Errorf("codec: decode row of %d columns into %d values", len(r.cols), len(row))
 	}
 	bitmap, pos, err := r.header(src)
 	if err != nil {
-		return err
+		return arena, err
 	}
-	var arena []byte
 	for i := range r.cols {
 		if bitmap[i/8]&(1<<(i%8)) != 0 {
 			row[i] = nil
@@ -225,10 +241,13 @@ func (r *RowCodec) Decode(src []byte, row []any) error {
 		if k := r.cols[i].kind; r.arena && (k == kindString || k == kindBytes) {
 			s, e, err := readLength(src[pos:], k)
 			if err != nil {
-				return fmt.Errorf("row column %d: %w", i, err)
+				return arena, fmt.Errorf("row column %d: %w", i, err)
 			}
-			if arena == nil {
+			switch {
+			case !shared && arena == nil:
 				arena = make([]byte, 0, len(src)-pos)
+			case shared && cap(arena)-len(arena) < e-s:
+				arena = make([]byte, 0, max(arenaChunk, e-s))
 			}
 			start := len(arena)
 			arena = append(arena, src[pos+s:pos+e]...)
@@ -243,15 +262,15 @@ func (r *RowCodec) Decode(src []byte, row []any) error {
 		}
 		v, n, err := r.cols[i].readValue(src[pos:])
 		if err != nil {
-			return fmt.Errorf("row column %d: %w", i, err)
+			return arena, fmt.Errorf("row column %d: %w", i, err)
 		}
 		row[i] = v
 		pos += n
 	}
 	if pos != len(src) {
-		return fmt.Errorf("%w: %d bytes after the row's last column", chunk.ErrCorruption, len(src)-pos)
+		return arena, fmt.Errorf("%w: %d bytes after the row's last column", chunk.ErrCorruption, len(src)-pos)
 	}
-	return nil
+	return arena, nil
 }
 
 // DecodeColumns decodes only the columns cols of the row src: out[i] gets

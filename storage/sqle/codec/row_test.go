@@ -223,3 +223,41 @@ func TestRowUnsupported(t *testing.T) {
 		t.Errorf("Encode of NULL in a NULL-type column: %v", err)
 	}
 }
+
+// TestRowDecodeArena ensures that rows decoded into one shared arena keep
+// their values: no value shares bytes with another or with the source, and
+// growing into a new buffer leaves earlier values intact.
+func TestRowDecodeArena(t *testing.T) {
+	r := NewRowCodec([]sql.Type{types.Int64, types.Text, types.Blob})
+	var arena []byte
+	var rows [][]any
+	var srcs [][]byte
+	for i := 0; i < 5000; i++ {
+		s := strings.Repeat(string(rune('a'+i%26)), i%40)
+		enc := encodeRow(t, r, int64(i), s, []byte(s+"!"))
+		row := make([]any, 3)
+		var err error
+		if arena, err = r.DecodeArena(enc, row, arena); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, row)
+		srcs = append(srcs, enc)
+	}
+	for _, enc := range srcs {
+		for i := range enc {
+			enc[i] = 'X'
+		}
+	}
+	for i, row := range rows {
+		s := strings.Repeat(string(rune('a'+i%26)), i%40)
+		if row[0] != int64(i) || row[1] != s || string(row[2].([]byte)) != s+"!" {
+			t.Fatalf("row %d changed: %#v", i, row)
+		}
+	}
+	// Appending to a value must not overwrite the next one.
+	b := rows[10][2].([]byte)
+	_ = append(b, 'Z')
+	if rows[11][1] != strings.Repeat("l", 11) {
+		t.Fatalf("append to a value overwrote its neighbour: %q", rows[11][1])
+	}
+}
