@@ -308,6 +308,7 @@ func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, uint6
 
 // rowIter reads rows from a row-map iterator.
 type rowIter struct {
+	count   int
 	dec     rowDecoder
 	td      *tableData
 	proj    []int // schema positions to return, nil for all
@@ -340,8 +341,12 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 		r.pending--
 		return copyRow(r.last), nil
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	// A cancelled query (KILL, a closed connection) stops within a few
+	// hundred rows; checking on every row costs a lock each time.
+	if r.count++; r.count%256 == 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 	}
 	_, v, err := r.it.Next(ctx)
 	if err != nil {
