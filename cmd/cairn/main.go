@@ -85,6 +85,7 @@ func newRootCmd() *cobra.Command {
 		newDemoCmd(),
 		newInitCmd(),
 		newSQLCmd(),
+		newSQLServerCmd(),
 		newVersionCmd(),
 	)
 	root.InitDefaultHelpCmd()

@@ -1,0 +1,167 @@
+// Package integration_test drives the cairn binary the way users do: a
+// real server process on a free port, real MySQL clients over TCP.
+package integration_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+)
+
+var cairnBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cairn-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cairnBin = filepath.Join(dir, "cairn")
+	if out, err := exec.Command("go", "build", "-o", cairnBin, "../cmd/cairn").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running cairn sql-server.
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+// startServer starts cairn sql-server on dataDir, on a free port, and waits
+// until it accepts connections.
+func startServer(t *testing.T, dataDir string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(cairnBin, append([]string{"sql-server", "--data-dir", dataDir, "-P", "0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd}
+	t.Cleanup(func() { s.stop(t) })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	select {
+	case line, ok := <-lines:
+		if !ok || !strings.Contains(line, "listening on ") {
+			t.Fatalf("server did not start: %q", line)
+		}
+		s.addr = strings.Fields(strings.SplitN(line, "listening on ", 2)[1])[0]
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not start in 60 s")
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return s
+}
+
+// stop ends the server with SIGTERM and waits for it.
+func (s *server) stop(t *testing.T) {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server exit: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		s.cmd.Process.Kill()
+		t.Error("server did not stop in 60 s")
+	}
+}
+
+func (s *server) connect(t *testing.T, user, password, db string) *sql.DB {
+	t.Helper()
+	conn, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/%s?multiStatements=true", user, password, s.addr, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// A server started on a data directory serves it to go-sql-driver/mysql:
+// DDL, prepared statements, transactions; users and data survive a
+// restart; a wrong password is refused; a second server on the same
+// directory is refused.
+func TestServerWithGoDriver(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	root := s.connect(t, "root", "", "")
+	mustExec(t, root, "CREATE DATABASE shop")
+	mustExec(t, root, "CREATE TABLE shop.items (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(20) NOT NULL)")
+	mustExec(t, root, "CREATE USER 'app'@'%' IDENTIFIED BY 's3cret'")
+	mustExec(t, root, "GRANT ALL ON shop.* TO 'app'@'%'")
+
+	app := s.connect(t, "app", "s3cret", "shop")
+	tx, err := app.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"apple", "pear"} {
+		if _, err := tx.Exec("INSERT INTO items (name) VALUES (?)", n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := app.QueryRow("SELECT name FROM items WHERE id = ?", 2).Scan(&name); err != nil || name != "pear" {
+		t.Fatalf("prepared select: %q, %v", name, err)
+	}
+
+	second := exec.Command(cairnBin, "sql-server", "--data-dir", dir, "-P", "0")
+	if out, err := second.CombinedOutput(); err == nil || !strings.Contains(string(out), "another cairn server holds this data directory") {
+		t.Fatalf("second server on the same directory: %v\n%s", err, out)
+	}
+
+	s.stop(t)
+	s2 := startServer(t, dir)
+	app2 := s2.connect(t, "app", "s3cret", "shop")
+	var n int
+	if err := app2.QueryRow("SELECT count(*) FROM items").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("after restart: %d rows, %v", n, err)
+	}
+	bad := s2.connect(t, "app", "wrong", "shop")
+	if err := bad.Ping(); err == nil || !strings.Contains(err.Error(), "1045") {
+		t.Fatalf("wrong password: %v, want error 1045", err)
+	}
+}

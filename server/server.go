@@ -1,0 +1,242 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/mysql_db"
+	gmsserver "github.com/dolthub/go-mysql-server/server"
+
+	"github.com/cairndb/cairn/storage/dbdir"
+	"github.com/cairndb/cairn/storage/sqle"
+)
+
+// Defaults of Config.
+const (
+	DefaultHost = "127.0.0.1"
+	DefaultPort = 3306
+	DefaultUser = "root"
+	// ShutdownTimeout bounds how long Run waits for running statements
+	// after its context ends.
+	ShutdownTimeout = 30 * time.Second
+)
+
+// Config is what a server serves and how. NewConfig fills in defaults.
+type Config struct {
+	Host    string // DefaultHost
+	Port    int    // DefaultPort; 0 picks a free port
+	DataDir string // "."
+	// User and Password are the superuser made on first start (root with
+	// an empty password by default); later starts keep the stored users.
+	User, Password string
+	MaxConnections uint64 // 0: no limit
+}
+
+// ServerDir is the directory of server-wide state in a data directory.
+const ServerDir = dbdir.CairnDir
+
+// lockFile and usersFile are in ServerDir.
+const (
+	lockFile  = "server.lock"
+	usersFile = "users.db"
+)
+
+// Lock is the content of the lock file a running server keeps in its data
+// directory, so the CLI can find it.
+type Lock struct {
+	PID  int    `json:"pid"`
+	Host string `json:"host"`
+	Port int    `json:"port"`
+}
+
+// ErrLocked is returned by Run when another live server holds the data
+// directory.
+var ErrLocked = errors.New("another cairn server holds this data directory")
+
+// Run serves cfg until ctx ends, then stops accepting connections, lets
+// running statements finish (up to ShutdownTimeout) and closes every
+// database. ready, if not nil, is called with the listening address once
+// connections are accepted.
+func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
+	if cfg.Host == "" {
+		cfg.Host = DefaultHost
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "."
+	}
+	if cfg.User == "" {
+		cfg.User = DefaultUser
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	state := filepath.Join(dir, ServerDir)
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	release, err := takeLock(state, Lock{PID: os.Getpid(), Host: cfg.Host, Port: port})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer release()
+
+	e, err := sqle.NewEngine(ctx, sqle.Options{Dir: dir})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer e.Close()
+	if err := setUpUsers(e, state, cfg); err != nil {
+		ln.Close()
+		return err
+	}
+
+	scfg := gmsserver.Config{
+		Protocol:       "tcp",
+		Address:        ln.Addr().String(),
+		Listener:       ln,
+		MaxConnections: cfg.MaxConnections,
+	}
+	s, err := gmsserver.NewServer(scfg, e.SQL, sql.NewContext, e.Provider.SessionBuilder(), nil)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("server: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Start() }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	done := make(chan struct{})
+	go func() {
+		s.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(ShutdownTimeout):
+	}
+	return nil
+}
+
+// setUpUsers enables users and grants, stored in state/users.db: loaded if
+// the file exists, else the configured superuser is made and saved.
+func setUpUsers(e *sqle.Engine, state string, cfg Config) error {
+	db := e.SQL.Analyzer.Catalog.MySQLDb
+	path := filepath.Join(state, usersFile)
+	db.SetPersister(filePersister(path))
+	ctx := sql.NewEmptyContext()
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := db.LoadData(ctx, data); err != nil {
+			return fmt.Errorf("server: read users from %s: %w", path, err)
+		}
+		db.SetEnabled(true)
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("server: %w", err)
+	}
+	ed := db.Editor()
+	defer ed.Close()
+	db.AddSuperUser(ed, cfg.User, "localhost", cfg.Password)
+	return db.Persist(ctx, ed)
+}
+
+// filePersister saves the users and grants durably to one file.
+type filePersister string
+
+var _ mysql_db.MySQLDbPersistence = filePersister("")
+
+func (p filePersister) Persist(ctx *sql.Context, data []byte) error {
+	return writeFileDurably(string(p), data)
+}
+
+// writeFileDurably writes a temporary file, syncs it, renames it over path
+// and syncs the directory.
+func writeFileDurably(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// takeLock writes the lock file, refusing if one names a live process.
+func takeLock(state string, l Lock) (func(), error) {
+	path := filepath.Join(state, lockFile)
+	if old, err := ReadLock(filepath.Dir(state)); err == nil && alive(old.PID) && old.PID != os.Getpid() {
+		return nil, fmt.Errorf("%w (pid %d, %s:%d)", ErrLocked, old.PID, old.Host, old.Port)
+	}
+	data, err := json.Marshal(l)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileDurably(path, data); err != nil {
+		return nil, fmt.Errorf("server: write lock file: %w", err)
+	}
+	return func() { os.Remove(path) }, nil
+}
+
+// ReadLock returns the lock of the server running on dataDir, if its lock
+// file exists (the process may have died since).
+func ReadLock(dataDir string) (Lock, error) {
+	var l Lock
+	data, err := os.ReadFile(filepath.Join(dataDir, ServerDir, lockFile))
+	if err != nil {
+		return l, err
+	}
+	if err := json.Unmarshal(data, &l); err != nil {
+		return l, fmt.Errorf("server: lock file: %w", err)
+	}
+	return l, nil
+}
+
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
