@@ -12,9 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	gmsserver "github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/mysql_db"
-	gmsserver "github.com/dolthub/go-mysql-server/server"
 
 	"github.com/cairndb/cairn/storage/dbdir"
 	"github.com/cairndb/cairn/storage/sqle"
