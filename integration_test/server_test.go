@@ -160,6 +160,10 @@ func TestServerWithGoDriver(t *testing.T) {
 	if err := app2.QueryRow("SELECT count(*) FROM items").Scan(&n); err != nil || n != 2 {
 		t.Fatalf("after restart: %d rows, %v", n, err)
 	}
+	missing := s2.connect(t, "root", "", "nosuchdb")
+	if err := missing.Ping(); err == nil || !strings.Contains(err.Error(), "1049") {
+		t.Fatalf("unknown database: %v, want error 1049", err)
+	}
 	bad := s2.connect(t, "app", "wrong", "shop")
 	if err := bad.Ping(); err == nil || !strings.Contains(err.Error(), "1045") {
 		t.Fatalf("wrong password: %v, want error 1045", err)
