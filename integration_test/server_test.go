@@ -169,3 +169,30 @@ func TestServerWithGoDriver(t *testing.T) {
 		t.Fatalf("wrong password: %v, want error 1045", err)
 	}
 }
+
+// Data acknowledged before a SIGKILL is there after a restart, and the
+// dead server's lock file does not keep the next one from starting.
+func TestServerSurvivesSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	root := s.connect(t, "root", "", "")
+	mustExec(t, root, "CREATE DATABASE d")
+	mustExec(t, root, "CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(10))")
+	for i := 0; i < 50; i++ {
+		mustExec(t, root, "INSERT INTO d.t VALUES (?, ?)", i, fmt.Sprint("v", i))
+	}
+	mustExec(t, root, "CREATE USER 'u'@'%' IDENTIFIED BY 'pw'")
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+
+	s2 := startServer(t, dir)
+	u := s2.connect(t, "u", "pw", "")
+	if err := u.Ping(); err != nil {
+		t.Fatalf("user after SIGKILL: %v", err)
+	}
+	root2 := s2.connect(t, "root", "", "d")
+	var n int
+	if err := root2.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 50 {
+		t.Fatalf("after SIGKILL: %d rows, %v", n, err)
+	}
+}
