@@ -196,3 +196,33 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("after SIGKILL: %d rows, %v", n, err)
 	}
 }
+
+// A configuration file sets the data directory and read-only mode; a flag
+// overrides the file; a bad key stops the start with an error naming it.
+func TestServerConfigAndReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	root := s.connect(t, "root", "", "")
+	mustExec(t, root, "CREATE DATABASE d")
+	mustExec(t, root, "CREATE TABLE d.t (id INT PRIMARY KEY)")
+	s.stop(t)
+
+	cfgPath := filepath.Join(t.TempDir(), "cairn.yaml")
+	os.WriteFile(cfgPath, []byte("data_dir: "+dir+"\nbehavior:\n  read_only: true\nlistener:\n  port: 3\n"), 0o600)
+	ro := startServer(t, "ignored-overridden-below", "--config", cfgPath, "--data-dir", dir)
+	db := ro.connect(t, "root", "", "d")
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO t VALUES (1)"); err == nil {
+		t.Fatal("read-only server accepted an INSERT")
+	}
+	ro.stop(t)
+
+	os.WriteFile(cfgPath, []byte("listener:\n  prot: 1\n"), 0o600)
+	out, err := exec.Command(cairnBin, "sql-server", "--config", cfgPath, "--data-dir", dir, "-P", "0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "prot") {
+		t.Fatalf("bad config key: %v\n%s", err, out)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	gmsserver "github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/mysql_db"
+	"github.com/sirupsen/logrus"
 
 	"github.com/cairndb/cairn/storage/dbdir"
 	"github.com/cairndb/cairn/storage/sqle"
@@ -39,6 +40,12 @@ type Config struct {
 	// an empty password by default); later starts keep the stored users.
 	User, Password string
 	MaxConnections uint64 // 0: no limit
+	// ReadTimeout and WriteTimeout bound waiting on a connection (0: none).
+	ReadTimeout, WriteTimeout time.Duration
+	// ReadOnly refuses every statement that would change data or schema.
+	ReadOnly bool
+	// LogLevel is debug, info, warn or error (the default: info).
+	LogLevel string
 }
 
 // ServerDir is the directory of server-wide state in a data directory.
@@ -76,6 +83,14 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	if cfg.User == "" {
 		cfg.User = DefaultUser
 	}
+	if cfg.LogLevel != "" {
+		lvl, err := logrus.ParseLevel(cfg.LogLevel)
+		if err != nil || !logLevels[cfg.LogLevel] {
+			return fmt.Errorf("server: log level %q is not one of debug, info, warn, error", cfg.LogLevel)
+		}
+		// go-mysql-server logs through logrus.
+		logrus.SetLevel(lvl)
+	}
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -107,11 +122,14 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 		return err
 	}
 
+	e.SQL.ReadOnly.Store(cfg.ReadOnly)
 	scfg := gmsserver.Config{
-		Protocol:       "tcp",
-		Address:        ln.Addr().String(),
-		Listener:       ln,
-		MaxConnections: cfg.MaxConnections,
+		Protocol:         "tcp",
+		Address:          ln.Addr().String(),
+		Listener:         ln,
+		MaxConnections:   cfg.MaxConnections,
+		ConnReadTimeout:  cfg.ReadTimeout,
+		ConnWriteTimeout: cfg.WriteTimeout,
 	}
 	s, err := gmsserver.NewServer(scfg, e.SQL, sql.NewContext, e.Provider.SessionBuilder(), nil)
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -9,29 +11,68 @@ import (
 )
 
 func newSQLServerCmd() *cobra.Command {
-	cmd := newCmd("sql-server [-H HOST] [-P PORT] [--data-dir DIR] [-u USER] [-p PASSWORD] [--max-connections N]",
+	cmd := newCmd("sql-server [--config FILE] [-H HOST] [-P PORT] [--data-dir DIR] [-u USER] [-p PASSWORD] [-l LOGLEVEL] [--max-connections N] [--readonly]",
 		"serve the databases of a data directory over the MySQL protocol")
 	cmd.Long = `Sql-server serves every database of the data directory (the current directory
 by default) to MySQL clients until it is interrupted (SIGINT or SIGTERM), then
 lets running statements finish and closes the databases.
 
 Users and grants are kept in DATA_DIR/.cairn. On the first start the superuser
-is --user (root) with --password (empty), allowed from localhost.`
+is --user (root) with --password (empty), allowed from localhost.
+
+The configuration file (--config) is YAML; flags given override it:
+
+  log_level: info            # debug, info, warn, error
+  data_dir: /var/lib/cairn
+  user: {name: root, password: ""}
+  listener: {host: 127.0.0.1, port: 3306, max_connections: 0,
+             read_timeout_millis: 0, write_timeout_millis: 0}
+  behavior: {read_only: false}`
 	cmd.Example = "  cairn sql-server --data-dir /var/lib/cairn -P 3306"
-	var cfg server.Config
-	cmd.Flags().StringVarP(&cfg.Host, "host", "H", server.DefaultHost, "the address to listen on")
-	cmd.Flags().IntVarP(&cfg.Port, "port", "P", server.DefaultPort, "the TCP port to listen on")
-	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", ".", "the data directory")
-	cmd.Flags().StringVarP(&cfg.User, "user", "u", server.DefaultUser, "the superuser made on first start")
-	cmd.Flags().StringVarP(&cfg.Password, "password", "p", "", "the superuser's password on first start")
-	cmd.Flags().Uint64Var(&cfg.MaxConnections, "max-connections", 0, "the most connections at once (0: no limit)")
+	var flags server.Config
+	f := cmd.Flags()
+	f.StringVarP(&flags.Host, "host", "H", server.DefaultHost, "the address to listen on")
+	f.IntVarP(&flags.Port, "port", "P", server.DefaultPort, "the TCP port to listen on")
+	f.StringVar(&flags.DataDir, "data-dir", ".", "the data directory")
+	f.StringVarP(&flags.User, "user", "u", server.DefaultUser, "the superuser made on first start")
+	f.StringVarP(&flags.Password, "password", "p", "", "the superuser's password on first start")
+	f.Uint64Var(&flags.MaxConnections, "max-connections", 0, "the most connections at once (0: no limit)")
+	f.BoolVar(&flags.ReadOnly, "readonly", false, "refuse every statement that would change data or schema")
+	f.StringVarP(&flags.LogLevel, "loglevel", "l", "info", "debug, info, warn or error")
+	configFile := f.String("config", "", "a YAML configuration file (flags given override it)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		cfg := flags
+		if *configFile != "" {
+			if err := server.LoadConfigFile(*configFile, &cfg); err != nil {
+				return err
+			}
+			// Flags given on the command line win over the file.
+			for name, set := range map[string]func(){
+				"host": func() { cfg.Host = flags.Host }, "port": func() { cfg.Port = flags.Port },
+				"data-dir": func() { cfg.DataDir = flags.DataDir }, "user": func() { cfg.User = flags.User },
+				"password": func() { cfg.Password = flags.Password }, "readonly": func() { cfg.ReadOnly = flags.ReadOnly },
+				"max-connections": func() { cfg.MaxConnections = flags.MaxConnections },
+				"loglevel":        func() { cfg.LogLevel = flags.LogLevel },
+			} {
+				if f.Changed(name) {
+					set()
+				}
+			}
+		}
 		if cfg.Port < 0 || cfg.Port > 65535 {
 			return usageError(fmt.Sprintf("port %d is not a TCP port", cfg.Port))
 		}
 		return server.Run(cmd.Context(), cfg, func(addr string) {
 			fmt.Fprintf(cmd.OutOrStdout(), "cairn sql-server listening on %s (data directory %s)\n", addr, cfg.DataDir)
+			if host, _, err := net.SplitHostPort(addr); err == nil && cfg.Password == "" && !isLoopback(host) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "WARNING: listening on a non-loopback address; if the superuser has no password, anyone who reaches this port is root")
+			}
 		})
 	}
 	return cmd
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Log levels a configuration may name.
+var logLevels = map[string]bool{"debug": true, "info": true, "warn": true, "error": true}
+
+// fileConfig is the YAML configuration file. Every field is optional;
+// a key it does not know is an error.
+type fileConfig struct {
+	LogLevel *string `yaml:"log_level"`
+	DataDir  *string `yaml:"data_dir"`
+	User     *struct {
+		Name     *string `yaml:"name"`
+		Password *string `yaml:"password"`
+	} `yaml:"user"`
+	Listener *struct {
+		Host               *string `yaml:"host"`
+		Port               *int    `yaml:"port"`
+		MaxConnections     *uint64 `yaml:"max_connections"`
+		ReadTimeoutMillis  *uint64 `yaml:"read_timeout_millis"`
+		WriteTimeoutMillis *uint64 `yaml:"write_timeout_millis"`
+	} `yaml:"listener"`
+	Behavior *struct {
+		ReadOnly *bool `yaml:"read_only"`
+	} `yaml:"behavior"`
+}
+
+// LoadConfigFile reads the YAML configuration file at path into cfg:
+// settings it names replace cfg's (the caller applies command-line flags
+// after, so they win). A key the file format does not know, or a bad
+// value, is an error naming the key.
+func LoadConfigFile(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	var fc fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	bad := func(key string, format string, args ...any) error {
+		return fmt.Errorf("config %s: %s: %s", path, key, fmt.Sprintf(format, args...))
+	}
+	if v := fc.LogLevel; v != nil {
+		if !logLevels[*v] {
+			return bad("log_level", "%q is not one of debug, info, warn, error", *v)
+		}
+		cfg.LogLevel = *v
+	}
+	if v := fc.DataDir; v != nil {
+		if *v == "" {
+			return bad("data_dir", "empty")
+		}
+		cfg.DataDir = *v
+	}
+	if u := fc.User; u != nil {
+		if u.Name != nil {
+			if *u.Name == "" {
+				return bad("user.name", "empty")
+			}
+			cfg.User = *u.Name
+		}
+		if u.Password != nil {
+			cfg.Password = *u.Password
+		}
+	}
+	if l := fc.Listener; l != nil {
+		if l.Host != nil {
+			cfg.Host = *l.Host
+		}
+		if l.Port != nil {
+			if *l.Port < 0 || *l.Port > 65535 {
+				return bad("listener.port", "%d is not a TCP port", *l.Port)
+			}
+			cfg.Port = *l.Port
+		}
+		if l.MaxConnections != nil {
+			cfg.MaxConnections = *l.MaxConnections
+		}
+		if l.ReadTimeoutMillis != nil {
+			cfg.ReadTimeout = time.Duration(*l.ReadTimeoutMillis) * time.Millisecond
+		}
+		if l.WriteTimeoutMillis != nil {
+			cfg.WriteTimeout = time.Duration(*l.WriteTimeoutMillis) * time.Millisecond
+		}
+	}
+	if b := fc.Behavior; b != nil && b.ReadOnly != nil {
+		cfg.ReadOnly = *b.ReadOnly
+	}
+	return nil
+}

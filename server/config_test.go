@@ -1,0 +1,64 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A configuration file sets what it names and leaves the rest; an unknown
+// key or a bad value is an error naming the key.
+func TestLoadConfigFile(t *testing.T) {
+	path := writeConfig(t, `
+log_level: debug
+data_dir: /srv/cairn
+user:
+  name: admin
+  password: pw
+listener:
+  host: 0.0.0.0
+  port: 3307
+  max_connections: 10
+  read_timeout_millis: 1500
+behavior:
+  read_only: true
+`)
+	cfg := Config{Host: DefaultHost, Port: DefaultPort, User: "root", WriteTimeout: time.Second}
+	if err := LoadConfigFile(path, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Host: "0.0.0.0", Port: 3307, DataDir: "/srv/cairn", User: "admin", Password: "pw", MaxConnections: 10,
+		ReadTimeout: 1500 * time.Millisecond, WriteTimeout: time.Second, ReadOnly: true, LogLevel: "debug"}
+	if cfg != want {
+		t.Fatalf("got %+v\nwant %+v", cfg, want)
+	}
+	for text, key := range map[string]string{
+		"listner:\n  port: 1\n":       "listner",
+		"listener:\n  prot: 1\n":      "prot",
+		"listener:\n  port: 70000\n":  "listener.port",
+		"log_level: loud\n":           "log_level",
+		"listener:\n  port: three\n":  "three",
+		"user:\n  name: \"\"\n":       "user.name",
+		"behavior:\n  read_only: 2\n": "line 2", // a wrong type names the line
+	} {
+		var c Config
+		err := LoadConfigFile(writeConfig(t, text), &c)
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("config %q: %v, want an error naming %s", text, err, key)
+		}
+	}
+	if err := LoadConfigFile(writeConfig(t, ""), &cfg); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
+}
