@@ -226,3 +226,24 @@ func TestServerConfigAndReadOnly(t *testing.T) {
 		t.Fatalf("bad config key: %v\n%s", err, out)
 	}
 }
+
+// With --socket the server also listens on a unix socket, and a stale
+// socket file left by a killed server does not block the next start.
+func TestServerUnixSocket(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(t.TempDir(), "cairn.sock")
+	s := startServer(t, dir, "--socket", sock)
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	s2 := startServer(t, dir, "--socket", sock)
+	_ = s2
+	db, err := sql.Open("mysql", "root@unix("+sock+")/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var one int
+	if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("over the unix socket: %d, %v", one, err)
+	}
+}

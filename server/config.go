@@ -26,6 +26,7 @@ type fileConfig struct {
 	Listener *struct {
 		Host               *string `yaml:"host"`
 		Port               *int    `yaml:"port"`
+		Socket             *string `yaml:"socket"`
 		MaxConnections     *uint64 `yaml:"max_connections"`
 		ReadTimeoutMillis  *uint64 `yaml:"read_timeout_millis"`
 		WriteTimeoutMillis *uint64 `yaml:"write_timeout_millis"`
@@ -85,6 +86,9 @@ func LoadConfigFile(path string, cfg *Config) error {
 				return bad("listener.port", "%d is not a TCP port", *l.Port)
 			}
 			cfg.Port = *l.Port
+		}
+		if l.Socket != nil {
+			cfg.Socket = *l.Socket
 		}
 		if l.MaxConnections != nil {
 			cfg.MaxConnections = *l.MaxConnections

@@ -36,6 +36,8 @@ type Config struct {
 	Host    string // DefaultHost
 	Port    int    // DefaultPort; 0 picks a free port
 	DataDir string // "."
+	// Socket, if not empty, is the path of a unix socket to listen on too.
+	Socket string
 	// User and Password are the superuser made on first start (root with
 	// an empty password by default); later starts keep the stored users.
 	User, Password string
@@ -99,8 +101,14 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if cfg.Socket != "" {
+		removeStaleSocket(cfg.Socket)
+	}
+	ln, err := gmsserver.NewListener("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), cfg.Socket)
 	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
 		return fmt.Errorf("server: listen: %w", err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -156,6 +164,20 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	case <-time.After(ShutdownTimeout):
 	}
 	return nil
+}
+
+// removeStaleSocket removes a unix socket file nobody listens on (left by
+// a server that was killed), so the next server can bind it.
+func removeStaleSocket(path string) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSocket == 0 {
+		return
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return // alive: binding it fails with a clear error
+	}
+	os.Remove(path)
 }
 
 // setUpUsers enables users and grants, stored in state/users.db: loaded if

@@ -11,7 +11,7 @@ import (
 )
 
 func newSQLServerCmd() *cobra.Command {
-	cmd := newCmd("sql-server [--config FILE] [-H HOST] [-P PORT] [--data-dir DIR] [-u USER] [-p PASSWORD] [-l LOGLEVEL] [--max-connections N] [--readonly]",
+	cmd := newCmd("sql-server [--config FILE] [-H HOST] [-P PORT] [--socket PATH] [--data-dir DIR] [-u USER] [-p PASSWORD] [-l LOGLEVEL] [--max-connections N] [--readonly]",
 		"serve the databases of a data directory over the MySQL protocol")
 	cmd.Long = `Sql-server serves every database of the data directory (the current directory
 by default) to MySQL clients until it is interrupted (SIGINT or SIGTERM), then
@@ -25,7 +25,7 @@ The configuration file (--config) is YAML; flags given override it:
   log_level: info            # debug, info, warn, error
   data_dir: /var/lib/cairn
   user: {name: root, password: ""}
-  listener: {host: 127.0.0.1, port: 3306, max_connections: 0,
+  listener: {host: 127.0.0.1, port: 3306, socket: /tmp/cairn.sock, max_connections: 0,
              read_timeout_millis: 0, write_timeout_millis: 0}
   behavior: {read_only: false}`
 	cmd.Example = "  cairn sql-server --data-dir /var/lib/cairn -P 3306"
@@ -34,6 +34,7 @@ The configuration file (--config) is YAML; flags given override it:
 	f.StringVarP(&flags.Host, "host", "H", server.DefaultHost, "the address to listen on")
 	f.IntVarP(&flags.Port, "port", "P", server.DefaultPort, "the TCP port to listen on")
 	f.StringVar(&flags.DataDir, "data-dir", ".", "the data directory")
+	f.StringVar(&flags.Socket, "socket", "", "also listen on this unix socket")
 	f.StringVarP(&flags.User, "user", "u", server.DefaultUser, "the superuser made on first start")
 	f.StringVarP(&flags.Password, "password", "p", "", "the superuser's password on first start")
 	f.Uint64Var(&flags.MaxConnections, "max-connections", 0, "the most connections at once (0: no limit)")
@@ -53,6 +54,7 @@ The configuration file (--config) is YAML; flags given override it:
 				"password": func() { cfg.Password = flags.Password }, "readonly": func() { cfg.ReadOnly = flags.ReadOnly },
 				"max-connections": func() { cfg.MaxConnections = flags.MaxConnections },
 				"loglevel":        func() { cfg.LogLevel = flags.LogLevel },
+				"socket":          func() { cfg.Socket = flags.Socket },
 			} {
 				if f.Changed(name) {
 					set()
