@@ -5,8 +5,16 @@ package integration_test
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +110,11 @@ func (s *server) stop(t *testing.T) {
 
 func (s *server) connect(t *testing.T, user, password, db string) *sql.DB {
 	t.Helper()
-	conn, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/%s?multiStatements=true", user, password, s.addr, db))
+	opts := "?multiStatements=true"
+	if strings.HasPrefix(db, "?") { // "?tls=…": no database, these options
+		db, opts = "", db+"&multiStatements=true"
+	}
+	conn, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/%s%s", user, password, s.addr, db, opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,5 +257,54 @@ func TestServerUnixSocket(t *testing.T) {
 	var one int
 	if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Fatalf("over the unix socket: %d, %v", one, err)
+	}
+}
+
+// writeSelfSignedCert writes a certificate and key for 127.0.0.1 to dir.
+func writeSelfSignedCert(t *testing.T, dir string) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "cairn test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	return certPath, keyPath
+}
+
+// With a certificate and require_secure_transport, TLS connections work
+// and plain ones are refused.
+func TestServerTLS(t *testing.T) {
+	dir := t.TempDir()
+	certPath, keyPath := writeSelfSignedCert(t, t.TempDir())
+	cfgPath := filepath.Join(t.TempDir(), "cairn.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("listener:\n  tls_cert: %s\n  tls_key: %s\n  require_secure_transport: true\n", certPath, keyPath)), 0o600)
+	s := startServer(t, dir, "--config", cfgPath)
+	secure := s.connect(t, "root", "", "?tls=skip-verify")
+	var one string
+	if err := secure.QueryRow("SELECT 1").Scan(&one); err != nil {
+		t.Fatalf("TLS connection: %v", err)
+	}
+	plain := s.connect(t, "root", "", "")
+	if err := plain.Ping(); err == nil {
+		t.Fatal("plain connection accepted with require_secure_transport")
 	}
 }

@@ -24,12 +24,15 @@ type fileConfig struct {
 		Password *string `yaml:"password"`
 	} `yaml:"user"`
 	Listener *struct {
-		Host               *string `yaml:"host"`
-		Port               *int    `yaml:"port"`
-		Socket             *string `yaml:"socket"`
-		MaxConnections     *uint64 `yaml:"max_connections"`
-		ReadTimeoutMillis  *uint64 `yaml:"read_timeout_millis"`
-		WriteTimeoutMillis *uint64 `yaml:"write_timeout_millis"`
+		Host                   *string `yaml:"host"`
+		Port                   *int    `yaml:"port"`
+		Socket                 *string `yaml:"socket"`
+		MaxConnections         *uint64 `yaml:"max_connections"`
+		ReadTimeoutMillis      *uint64 `yaml:"read_timeout_millis"`
+		WriteTimeoutMillis     *uint64 `yaml:"write_timeout_millis"`
+		TLSCert                *string `yaml:"tls_cert"`
+		TLSKey                 *string `yaml:"tls_key"`
+		RequireSecureTransport *bool   `yaml:"require_secure_transport"`
 	} `yaml:"listener"`
 	Behavior *struct {
 		ReadOnly *bool `yaml:"read_only"`
@@ -98,6 +101,15 @@ func LoadConfigFile(path string, cfg *Config) error {
 		}
 		if l.WriteTimeoutMillis != nil {
 			cfg.WriteTimeout = time.Duration(*l.WriteTimeoutMillis) * time.Millisecond
+		}
+		if l.TLSCert != nil {
+			cfg.TLSCert = *l.TLSCert
+		}
+		if l.TLSKey != nil {
+			cfg.TLSKey = *l.TLSKey
+		}
+		if l.RequireSecureTransport != nil {
+			cfg.RequireSecureTransport = *l.RequireSecureTransport
 		}
 	}
 	if b := fc.Behavior; b != nil && b.ReadOnly != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +49,10 @@ type Config struct {
 	ReadOnly bool
 	// LogLevel is debug, info, warn or error (the default: info).
 	LogLevel string
+	// TLSCert and TLSKey are PEM files: with them, clients may use TLS.
+	TLSCert, TLSKey string
+	// RequireSecureTransport refuses connections without TLS.
+	RequireSecureTransport bool
 }
 
 // ServerDir is the directory of server-wide state in a data directory.
@@ -130,14 +135,29 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 		return err
 	}
 
+	var tlsConfig *tls.Config
+	switch {
+	case cfg.TLSCert != "" || cfg.TLSKey != "":
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("server: TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case cfg.RequireSecureTransport:
+		ln.Close()
+		return errors.New("server: require_secure_transport needs a TLS certificate and key")
+	}
 	e.SQL.ReadOnly.Store(cfg.ReadOnly)
 	scfg := gmsserver.Config{
-		Protocol:         "tcp",
-		Address:          ln.Addr().String(),
-		Listener:         ln,
-		MaxConnections:   cfg.MaxConnections,
-		ConnReadTimeout:  cfg.ReadTimeout,
-		ConnWriteTimeout: cfg.WriteTimeout,
+		Protocol:               "tcp",
+		Address:                ln.Addr().String(),
+		Listener:               ln,
+		MaxConnections:         cfg.MaxConnections,
+		ConnReadTimeout:        cfg.ReadTimeout,
+		ConnWriteTimeout:       cfg.WriteTimeout,
+		TLSConfig:              tlsConfig,
+		RequireSecureTransport: cfg.RequireSecureTransport,
 	}
 	s, err := gmsserver.NewServer(scfg, e.SQL, sql.NewContext, e.Provider.SessionBuilder(), nil)
 	if err != nil {
