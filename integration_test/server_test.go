@@ -308,3 +308,25 @@ func TestServerTLS(t *testing.T) {
 		t.Fatal("plain connection accepted with require_secure_transport")
 	}
 }
+
+// behavior.autocommit: false makes sessions start with autocommit off:
+// what a connection does not COMMIT is gone when it closes.
+func TestServerAutocommitOff(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(t.TempDir(), "cairn.yaml")
+	os.WriteFile(cfgPath, []byte("behavior:\n  autocommit: false\n"), 0o600)
+	s := startServer(t, dir, "--config", cfgPath)
+	root := s.connect(t, "root", "", "")
+	root.SetMaxOpenConns(1)
+	mustExec(t, root, "CREATE DATABASE d")
+	mustExec(t, root, "CREATE TABLE d.t (id INT PRIMARY KEY)")
+	mustExec(t, root, "INSERT INTO d.t VALUES (1)")
+	mustExec(t, root, "COMMIT")
+	mustExec(t, root, "INSERT INTO d.t VALUES (2)")
+	root.Close()
+	other := s.connect(t, "root", "", "d")
+	var n int
+	if err := other.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("after an uncommitted insert: %d rows, %v (want 1)", n, err)
+	}
+}

@@ -35,7 +35,8 @@ type fileConfig struct {
 		RequireSecureTransport *bool   `yaml:"require_secure_transport"`
 	} `yaml:"listener"`
 	Behavior *struct {
-		ReadOnly *bool `yaml:"read_only"`
+		ReadOnly   *bool `yaml:"read_only"`
+		AutoCommit *bool `yaml:"autocommit"`
 	} `yaml:"behavior"`
 }
 
@@ -112,8 +113,14 @@ func LoadConfigFile(path string, cfg *Config) error {
 			cfg.RequireSecureTransport = *l.RequireSecureTransport
 		}
 	}
-	if b := fc.Behavior; b != nil && b.ReadOnly != nil {
-		cfg.ReadOnly = *b.ReadOnly
+	if b := fc.Behavior; b != nil {
+		if b.ReadOnly != nil {
+			cfg.ReadOnly = *b.ReadOnly
+		}
+		if b.AutoCommit != nil {
+			v := *b.AutoCommit
+			cfg.AutoCommit = &v
+		}
 	}
 	return nil
 }

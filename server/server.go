@@ -53,6 +53,9 @@ type Config struct {
 	TLSCert, TLSKey string
 	// RequireSecureTransport refuses connections without TLS.
 	RequireSecureTransport bool
+	// AutoCommit, if not nil, is the autocommit of new sessions (on by
+	// default, as in MySQL).
+	AutoCommit *bool
 }
 
 // ServerDir is the directory of server-wide state in a data directory.
@@ -149,6 +152,17 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 		return errors.New("server: require_secure_transport needs a TLS certificate and key")
 	}
 	e.SQL.ReadOnly.Store(cfg.ReadOnly)
+	if cfg.AutoCommit != nil {
+		v := int8(0)
+		if *cfg.AutoCommit {
+			v = 1
+		}
+		// Sessions start from the global values.
+		if err := sql.SystemVariables.SetGlobal(sql.NewEmptyContext(), "autocommit", v); err != nil {
+			ln.Close()
+			return fmt.Errorf("server: autocommit: %w", err)
+		}
+	}
 	scfg := gmsserver.Config{
 		Protocol:               "tcp",
 		Address:                ln.Addr().String(),

@@ -28,7 +28,7 @@ The configuration file (--config) is YAML; flags given override it:
   listener: {host: 127.0.0.1, port: 3306, socket: /tmp/cairn.sock, max_connections: 0,
              read_timeout_millis: 0, write_timeout_millis: 0,
              tls_cert: cert.pem, tls_key: key.pem, require_secure_transport: false}
-  behavior: {read_only: false}`
+  behavior: {read_only: false, autocommit: true}`
 	cmd.Example = "  cairn sql-server --data-dir /var/lib/cairn -P 3306"
 	var flags server.Config
 	f := cmd.Flags()
