@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,7 +19,9 @@ by default) to MySQL clients until it is interrupted (SIGINT or SIGTERM), then
 lets running statements finish and closes the databases.
 
 Users and grants are kept in DATA_DIR/.cairn. On the first start the superuser
-is --user (root) with --password (empty), allowed from localhost.
+is --user (root) with --password (empty), allowed from localhost. Without
+--password, the password comes from $CAIRN_ROOT_PASSWORD, or from the file
+named by $CAIRN_ROOT_PASSWORD_FILE (a trailing newline is dropped).
 
 The configuration file (--config) is YAML; flags given override it:
 
@@ -62,6 +65,13 @@ The configuration file (--config) is YAML; flags given override it:
 				}
 			}
 		}
+		if !f.Changed("password") && cfg.Password == "" {
+			pw, err := passwordFromEnv(os.Getenv)
+			if err != nil {
+				return err
+			}
+			cfg.Password = pw
+		}
 		if cfg.Port < 0 || cfg.Port > 65535 {
 			return usageError(fmt.Sprintf("port %d is not a TCP port", cfg.Port))
 		}
@@ -78,4 +88,21 @@ The configuration file (--config) is YAML; flags given override it:
 func isLoopback(host string) bool {
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// passwordFromEnv returns the superuser's first-start password from
+// CAIRN_ROOT_PASSWORD or the file CAIRN_ROOT_PASSWORD_FILE names.
+func passwordFromEnv(getenv func(string) string) (string, error) {
+	if pw := getenv("CAIRN_ROOT_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	path := getenv("CAIRN_ROOT_PASSWORD_FILE")
+	if path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("CAIRN_ROOT_PASSWORD_FILE: %w", err)
+	}
+	return strings.TrimRight(string(data), "\r\n"), nil
 }
