@@ -244,37 +244,7 @@ type filePersister string
 var _ mysql_db.MySQLDbPersistence = filePersister("")
 
 func (p filePersister) Persist(ctx *sql.Context, data []byte) error {
-	return writeFileDurably(string(p), data)
-}
-
-// writeFileDurably writes a temporary file, syncs it, renames it over path
-// and syncs the directory.
-func writeFileDurably(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return dbdir.WriteFileDurably(string(p), data, 0o600) // password hashes
 }
 
 // takeLock writes the lock file, refusing if one names a live process.
@@ -287,7 +257,7 @@ func takeLock(state string, l Lock) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileDurably(path, data); err != nil {
+	if err := dbdir.WriteFileDurably(path, data, 0o644); err != nil {
 		return nil, fmt.Errorf("server: write lock file: %w", err)
 	}
 	return func() { os.Remove(path) }, nil

@@ -54,15 +54,16 @@ func WriteConfig(dir string, c *Config) error {
 	if err != nil {
 		return fmt.Errorf("dbdir: write config: %w", err)
 	}
-	if err := writeFileDurably(configPath(dir), append(data, '\n')); err != nil {
+	if err := WriteFileDurably(configPath(dir), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("dbdir: write config: %w", err)
 	}
 	return nil
 }
 
-// writeFileDurably writes data to a temporary file beside path, syncs it,
-// renames it to path and syncs the directory.
-func writeFileDurably(path string, data []byte) (err error) {
+// WriteFileDurably writes data to a temporary file beside path, syncs it,
+// renames it to path and syncs the directory: after a crash path holds the
+// old content or the new, whole. The file gets permissions perm.
+func WriteFileDurably(path string, data []byte, perm os.FileMode) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
@@ -73,8 +74,7 @@ func writeFileDurably(path string, data []byte) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	// CreateTemp makes the file private; the config is no secret.
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(perm); err != nil {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
