@@ -251,11 +251,8 @@ func (t *Table) rebuild(ctx *sql.Context, sch *schema.Table, conv func(sql.Row) 
 			break
 		}
 		if err == nil {
-			var row sql.Row
-			var count uint64
-			row, count, err = td.decodeRow(v, nil)
-			for ; err == nil && count > 0; count-- {
-				var nr sql.Row
+			var row, nr sql.Row
+			if row, err = td.decodeRow(v, nil); err == nil {
 				if nr, err = conv(row); err == nil {
 					err = r.Insert(ctx, nr)
 				}
@@ -602,7 +599,7 @@ func fillIndex(ctx *sql.Context, st *dbState, td *tableData, name string, rows [
 				return nil, fmt.Errorf("cairn: index build got %d rows for a table of more", len(rows))
 			}
 			row = rows[i]
-		} else if row, _, err = td.decodeRow(v, nil); err != nil {
+		} else if row, err = td.decodeRow(v, nil); err != nil {
 			return nil, err
 		}
 		if err := add(row, k); err != nil {

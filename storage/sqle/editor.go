@@ -256,7 +256,7 @@ func (w *tableWriter) current(ctx *sql.Context, k []byte) ([]byte, bool, error) 
 
 // existingRow decodes a row-map value into a full row.
 func (w *tableWriter) existingRow(v []byte) (sql.Row, error) {
-	row, _, err := w.base.decodeRow(v, nil)
+	row, err := w.base.decodeRow(v, nil)
 	return row, err
 }
 

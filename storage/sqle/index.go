@@ -475,21 +475,15 @@ type lookupSource struct {
 }
 
 type lookupIter struct {
-	dec     rowDecoder
-	src     *lookupSource
-	proj    []int
-	ranges  []keyRange
-	cur     *tree.Iter
-	kr      *keyRange
-	pending int
-	last    sql.Row
+	dec    rowDecoder
+	src    *lookupSource
+	proj   []int
+	ranges []keyRange
+	cur    *tree.Iter
+	kr     *keyRange
 }
 
 func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
-	if it.pending > 0 {
-		it.pending--
-		return copyRow(it.last), nil
-	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -529,14 +523,7 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 				return nil, fmt.Errorf("%w: index of %s names a missing row", chunk.ErrCorruption, it.src.td.lay.sch.Name)
 			}
 		}
-		row, count, err := it.dec.decode(it.src.td, v, it.proj)
-		if err != nil {
-			return nil, err
-		}
-		if count > 1 {
-			it.pending, it.last = int(count-1), row
-		}
-		return row, nil
+		return it.dec.decode(it.src.td, v, it.proj)
 	}
 }
 

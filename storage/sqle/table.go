@@ -290,7 +290,7 @@ type rowDecoder struct {
 
 const rowSlabRows = 128
 
-func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, uint64, error) {
+func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, error) {
 	lay := td.lay
 	n := len(lay.sch.Columns)
 	if proj != nil || len(lay.stored) != n {
@@ -303,23 +303,20 @@ func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, uint6
 	d.slab = d.slab[n:]
 	var err error
 	d.arena, err = lay.rowEnc.DecodeArena(v, row, d.arena)
-	return row, 1, err
+	return row, err
 }
 
 // rowIter reads rows from a row-map iterator.
 type rowIter struct {
-	count   int
-	dec     rowDecoder
-	td      *tableData
-	proj    []int // schema positions to return, nil for all
-	it      *tree.Iter
-	stored  []any
-	pending int // copies of a keyless row still to return
-	last    []any
+	count int
+	dec   rowDecoder
+	td    *tableData
+	proj  []int // schema positions to return, nil for all
+	it    *tree.Iter
 }
 
 func newRowIter(td *tableData, proj []int, it *tree.Iter) *rowIter {
-	return &rowIter{td: td, proj: fullProjection(td, proj), it: it, stored: make([]any, len(td.lay.stored))}
+	return &rowIter{td: td, proj: fullProjection(td, proj), it: it}
 }
 
 // fullProjection returns nil if proj asks for every column in order (a
@@ -337,10 +334,6 @@ func fullProjection(td *tableData, proj []int) []int {
 }
 
 func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
-	if r.pending > 0 {
-		r.pending--
-		return copyRow(r.last), nil
-	}
 	// A cancelled query (KILL, a closed connection) stops within a few
 	// hundred rows; checking on every row costs a lock each time.
 	if r.count++; r.count%256 == 0 {
@@ -352,47 +345,31 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	row, n, err := r.dec.decode(r.td, v, r.proj)
-	if err != nil {
-		return nil, err
-	}
-	if n > 1 {
-		r.pending = int(n - 1)
-		r.last = row
-	}
-	return row, nil
+	return r.dec.decode(r.td, v, r.proj)
 }
 
 func (r *rowIter) Close(*sql.Context) error { return nil }
 
-func copyRow(r []any) sql.Row {
-	out := make(sql.Row, len(r))
-	copy(out, r)
-	return out
-}
-
 // decodeRow decodes a row-map value into a row of the full schema (or of
-// proj), with nil at virtual columns, and how many copies of the row the
-// entry stands for (always 1 in this format).
-func (td *tableData) decodeRow(v []byte, proj []int) (sql.Row, uint64, error) {
-	count := uint64(1)
+// proj), with nil at virtual columns.
+func (td *tableData) decodeRow(v []byte, proj []int) (sql.Row, error) {
 	lay := td.lay
 	if proj == nil {
 		row := make(sql.Row, len(lay.sch.Columns))
 		if len(lay.stored) == len(row) {
 			if err := lay.rowEnc.Decode(v, row); err != nil {
-				return nil, 0, err
+				return nil, err
 			}
-			return row, count, nil
+			return row, nil
 		}
 		stored := make([]any, len(lay.stored))
 		if err := lay.rowEnc.Decode(v, stored); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		for i, pos := range lay.stored {
 			row[pos] = stored[i]
 		}
-		return row, count, nil
+		return row, nil
 	}
 	cols := make([]int, 0, len(proj))
 	outPos := make([]int, 0, len(proj))
@@ -405,10 +382,10 @@ func (td *tableData) decodeRow(v []byte, proj []int) (sql.Row, uint64, error) {
 	row := make(sql.Row, len(proj))
 	vals := make([]any, len(cols))
 	if err := lay.rowEnc.DecodeColumns(v, cols, vals); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	for i, p := range outPos {
 		row[p] = vals[i]
 	}
-	return row, count, nil
+	return row, nil
 }

@@ -110,7 +110,7 @@ func maxAutoIncrement(ctx *sql.Context, td *tableData) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		row, _, err := td.decodeRow(v, nil)
+		row, err := td.decodeRow(v, nil)
 		if err != nil {
 			return 0, err
 		}
