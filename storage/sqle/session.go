@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -216,7 +217,7 @@ func (s *Session) CommitTransaction(ctx *sql.Context, t sql.Transaction) error {
 // swaps themselves are one per database; a crash or an I/O error between
 // two of them keeps the first.)
 func publish(ctx *sql.Context, changed []*txDB) error {
-	sortTxDBs(changed)
+	sort.Slice(changed, func(i, j int) bool { return changed[i].st.name < changed[j].st.name })
 	for _, d := range changed {
 		d.st.publish.Lock()
 		defer d.st.publish.Unlock()
@@ -319,14 +320,6 @@ func (s *Session) ReleaseSavepoint(ctx *sql.Context, t sql.Transaction, name str
 		return sql.ErrSavepointDoesNotExist.New(name)
 	}
 	return nil
-}
-
-func sortTxDBs(ds []*txDB) {
-	for i := 1; i < len(ds); i++ {
-		for j := i; j > 0 && ds[j].st.name < ds[j-1].st.name; j-- {
-			ds[j], ds[j-1] = ds[j-1], ds[j]
-		}
-	}
 }
 
 // errConflict reports a transaction that cannot be merged with what

@@ -3,7 +3,7 @@ package sqle
 import (
 	"context"
 	"fmt"
-	"strings"
+	"sort"
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -133,12 +133,11 @@ type tableData struct {
 
 // indexMap returns the map of secondary index name.
 func (td *tableData) indexMap(name string) (tree.Map, *indexLayout, bool) {
-	for i := range td.lay.indexes {
-		if strings.EqualFold(td.lay.indexes[i].def.Name, name) {
-			return td.indexes[i], &td.lay.indexes[i], true
-		}
+	i := indexPosition(td, name)
+	if i < 0 {
+		return tree.Map{}, nil, false
 	}
-	return tree.Map{}, nil, false
+	return td.indexes[i], &td.lay.indexes[i], true
 }
 
 // write puts td's record in the store and returns td with its hash set.
@@ -155,7 +154,7 @@ func (st *dbState) writeTable(ctx context.Context, td *tableData) (*tableData, e
 	if td.lay.keyless {
 		rec.Indexes = append(rec.Indexes, repo.NamedHash{Name: contentIndexName, Hash: td.content.Hash()})
 	}
-	sortNamed(rec.Indexes)
+	sort.Slice(rec.Indexes, func(i, j int) bool { return rec.Indexes[i].Name < rec.Indexes[j].Name })
 	h, err := st.repo.WriteTable(ctx, rec)
 	if err != nil {
 		return nil, err
@@ -221,14 +220,6 @@ func (st *dbState) newTableData(ctx context.Context, sch *schema.Table) (*tableD
 		td.indexes[i] = empty
 	}
 	return td, nil
-}
-
-func sortNamed(ns []repo.NamedHash) {
-	for i := 1; i < len(ns); i++ {
-		for j := i; j > 0 && ns[j].Name < ns[j-1].Name; j-- {
-			ns[j], ns[j-1] = ns[j-1], ns[j]
-		}
-	}
 }
 
 // tableCache keeps recently used decoded tables by record hash, and layouts
