@@ -266,19 +266,22 @@ func (t *Table) rebuild(ctx *sql.Context, sch *schema.Table, conv func(sql.Row) 
 	return r.Close(ctx)
 }
 
-func columnPosition(sch *schema.Table, order *sql.ColumnOrder, current int) int {
+// columnPosition returns where a column goes among n columns, of which
+// indexOf finds one by name: at order, else at current (or the end if
+// current is -1).
+func columnPosition(n int, indexOf func(string) int, order *sql.ColumnOrder, current int) int {
 	switch {
 	case order == nil:
 		if current >= 0 {
 			return current
 		}
-		return len(sch.Columns)
+		return n
 	case order.First:
 		return 0
 	default:
-		i := sch.ColumnIndex(order.AfterColumn)
+		i := indexOf(order.AfterColumn)
 		if i < 0 {
-			return len(sch.Columns)
+			return n
 		}
 		return i + 1
 	}
@@ -299,7 +302,7 @@ func (t *Table) AddColumn(ctx *sql.Context, column *sql.Column, order *sql.Colum
 	if sch.ColumnIndex(col.Name) >= 0 {
 		return sql.ErrColumnExists.New(col.Name)
 	}
-	pos := columnPosition(sch, order, -1)
+	pos := columnPosition(len(sch.Columns), sch.ColumnIndex, order, -1)
 	insertColumn(sch, pos, col, column.PrimaryKey)
 	return t.rebuild(ctx, sch, func(r sql.Row) (sql.Row, error) {
 		out := make(sql.Row, 0, len(r)+1)
@@ -382,11 +385,7 @@ func (t *Table) ModifyColumn(ctx *sql.Context, name string, column *sql.Column, 
 	newPos := pos
 	if order != nil {
 		without := append(newSQL[:pos:pos], newSQL[pos+1:]...)
-		tmp := &schema.Table{Columns: make([]schema.Column, len(without))}
-		for i, c := range without {
-			tmp.Columns[i] = schema.Column{Name: c.Name}
-		}
-		newPos = columnPosition(tmp, order, pos)
+		newPos = columnPosition(len(without), without.IndexOfColName, order, pos)
 		newSQL = append(without[:newPos:newPos], append(sql.Schema{nc}, without[newPos:]...)...)
 	}
 	perm := make([]int, len(newSQL)) // new position → old position
