@@ -48,6 +48,7 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd  *exec.Cmd
 	addr string
+	log  string // the file receiving the server's stderr (its log)
 }
 
 // startServer starts cairn sql-server on dataDir, on a free port, and waits
@@ -59,12 +60,23 @@ func startServer(t *testing.T, dataDir string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	logFile, err := os.CreateTemp(t.TempDir(), "server-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd}
-	t.Cleanup(func() { s.stop(t) })
+	s := &server{cmd: cmd, log: logFile.Name()}
+	t.Cleanup(func() {
+		s.stop(t)
+		if t.Failed() {
+			data, _ := os.ReadFile(s.log)
+			t.Logf("server log:\n%s", data)
+		}
+	})
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(stdout)

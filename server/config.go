@@ -17,9 +17,11 @@ var logLevels = map[string]bool{"debug": true, "info": true, "warn": true, "erro
 // fileConfig is the YAML configuration file. Every field is optional;
 // a key it does not know is an error.
 type fileConfig struct {
-	LogLevel *string `yaml:"log_level"`
-	DataDir  *string `yaml:"data_dir"`
-	User     *struct {
+	LogLevel        *string `yaml:"log_level"`
+	LogFormat       *string `yaml:"log_format"`
+	SlowQueryMillis *int64  `yaml:"slow_query_threshold_millis"`
+	DataDir         *string `yaml:"data_dir"`
+	User            *struct {
 		Name     *string `yaml:"name"`
 		Password *string `yaml:"password"`
 	} `yaml:"user"`
@@ -33,6 +35,7 @@ type fileConfig struct {
 		TLSCert                *string `yaml:"tls_cert"`
 		TLSKey                 *string `yaml:"tls_key"`
 		RequireSecureTransport *bool   `yaml:"require_secure_transport"`
+		ShutdownTimeoutMillis  *uint64 `yaml:"shutdown_timeout_millis"`
 	} `yaml:"listener"`
 	Behavior *struct {
 		ReadOnly   *bool `yaml:"read_only"`
@@ -63,6 +66,19 @@ func LoadConfigFile(path string, cfg *Config) error {
 			return bad("log_level", "%q is not one of debug, info, warn, error", *v)
 		}
 		cfg.LogLevel = *v
+	}
+	if v := fc.LogFormat; v != nil {
+		if !logFormats[*v] {
+			return bad("log_format", "%q is not one of console, json", *v)
+		}
+		cfg.LogFormat = *v
+	}
+	if v := fc.SlowQueryMillis; v != nil {
+		// 0 in the file means never, as a negative duration does in Config.
+		cfg.SlowQuery = time.Duration(*v) * time.Millisecond
+		if *v <= 0 {
+			cfg.SlowQuery = -1
+		}
 	}
 	if v := fc.DataDir; v != nil {
 		if *v == "" {
@@ -111,6 +127,9 @@ func LoadConfigFile(path string, cfg *Config) error {
 		}
 		if l.RequireSecureTransport != nil {
 			cfg.RequireSecureTransport = *l.RequireSecureTransport
+		}
+		if l.ShutdownTimeoutMillis != nil {
+			cfg.ShutdownTimeout = time.Duration(*l.ShutdownTimeoutMillis) * time.Millisecond
 		}
 	}
 	if b := fc.Behavior; b != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,7 +17,7 @@ import (
 	gmsserver "github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/mysql_db"
-	"github.com/sirupsen/logrus"
+	"go.uber.org/zap"
 
 	"github.com/cairndb/cairn/storage/dbdir"
 	"github.com/cairndb/cairn/storage/sqle"
@@ -27,9 +28,12 @@ const (
 	DefaultHost = "127.0.0.1"
 	DefaultPort = 3306
 	DefaultUser = "root"
-	// ShutdownTimeout bounds how long Run waits for running statements
-	// after its context ends.
-	ShutdownTimeout = 30 * time.Second
+	// DefaultShutdownTimeout bounds how long Run waits for running
+	// statements after its context ends.
+	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultSlowQuery is the duration from which a statement is logged
+	// as slow.
+	DefaultSlowQuery = time.Second
 )
 
 // Config is what a server serves and how. NewConfig fills in defaults.
@@ -49,6 +53,16 @@ type Config struct {
 	ReadOnly bool
 	// LogLevel is debug, info, warn or error (the default: info).
 	LogLevel string
+	// LogFormat is console (human-readable, the default) or json.
+	LogFormat string
+	// LogOutput receives the log (os.Stderr if nil).
+	LogOutput io.Writer
+	// SlowQuery is the duration from which a statement is logged as slow
+	// (DefaultSlowQuery if 0; negative: never).
+	SlowQuery time.Duration
+	// ShutdownTimeout bounds the wait for running statements once Run's
+	// context ends (DefaultShutdownTimeout if 0).
+	ShutdownTimeout time.Duration
 	// TLSCert and TLSKey are PEM files: with them, clients may use TLS.
 	TLSCert, TLSKey string
 	// RequireSecureTransport refuses connections without TLS.
@@ -93,14 +107,21 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	if cfg.User == "" {
 		cfg.User = DefaultUser
 	}
-	if cfg.LogLevel != "" {
-		lvl, err := logrus.ParseLevel(cfg.LogLevel)
-		if err != nil || !logLevels[cfg.LogLevel] {
-			return fmt.Errorf("server: log level %q is not one of debug, info, warn, error", cfg.LogLevel)
-		}
-		// go-mysql-server logs through logrus.
-		logrus.SetLevel(lvl)
+	if cfg.LogOutput == nil {
+		cfg.LogOutput = os.Stderr
 	}
+	if cfg.SlowQuery == 0 {
+		cfg.SlowQuery = DefaultSlowQuery
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	log, err := newLogger(cfg.LogOutput, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	bridgeEngineLogs(log)
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -173,13 +194,22 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 		TLSConfig:              tlsConfig,
 		RequireSecureTransport: cfg.RequireSecureTransport,
 	}
-	s, err := gmsserver.NewServer(scfg, e.SQL, sql.NewContext, e.Provider.SessionBuilder(), nil)
+	slow := cfg.SlowQuery
+	if slow < 0 {
+		slow = 0
+	}
+	cs := newConns(log, slow)
+	s, err := gmsserver.NewServerWithHandler(scfg, e.SQL, sql.NewContext, e.Provider.SessionBuilder(), nil, cs.wrap)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("server: %w", err)
 	}
+	cs.sm = s.SessionManager()
+	cs.kill = e.SQL.ProcessList.Kill
 	errc := make(chan error, 1)
 	go func() { errc <- s.Start() }()
+	log.Info("listening", zap.String("address", ln.Addr().String()), zap.String("socket", cfg.Socket),
+		zap.String("data_dir", dir), zap.Bool("read_only", cfg.ReadOnly), zap.Bool("tls", tlsConfig != nil))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -188,15 +218,13 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 		return err
 	case <-ctx.Done():
 	}
-	done := make(chan struct{})
-	go func() {
-		s.Close()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(ShutdownTimeout):
-	}
+	log.Info("shutting down: no new connections; waiting for running statements",
+		zap.Duration("timeout", cfg.ShutdownTimeout))
+	s.Close()
+	dctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	cs.drain(dctx, 5*time.Second)
+	log.Info("connections closed; closing databases")
 	return nil
 }
 

@@ -16,7 +16,12 @@ func newSQLServerCmd() *cobra.Command {
 		"serve the databases of a data directory over the MySQL protocol")
 	cmd.Long = `Sql-server serves every database of the data directory (the current directory
 by default) to MySQL clients until it is interrupted (SIGINT or SIGTERM), then
-lets running statements finish and closes the databases.
+lets running statements finish (up to the shutdown timeout) and closes the
+databases. A second signal exits at once; the databases are crash-safe.
+
+The log goes to stderr: one line per connection opened and closed, per failed
+statement and per slow statement; statement text only at the debug level, with
+string literals hidden in statements that may carry passwords.
 
 Users and grants are kept in DATA_DIR/.cairn. On the first start the superuser
 is --user (root) with --password (empty), allowed from localhost. Without
@@ -26,11 +31,14 @@ named by $CAIRN_ROOT_PASSWORD_FILE (a trailing newline is dropped).
 The configuration file (--config) is YAML; flags given override it:
 
   log_level: info            # debug, info, warn, error
+  log_format: console        # console (human-readable) or json
+  slow_query_threshold_millis: 1000   # log statements this slow (0: never)
   data_dir: /var/lib/cairn
   user: {name: root, password: ""}
   listener: {host: 127.0.0.1, port: 3306, socket: /tmp/cairn.sock, max_connections: 0,
              read_timeout_millis: 0, write_timeout_millis: 0,
-             tls_cert: cert.pem, tls_key: key.pem, require_secure_transport: false}
+             tls_cert: cert.pem, tls_key: key.pem, require_secure_transport: false,
+             shutdown_timeout_millis: 30000}
   behavior: {read_only: false, autocommit: true}`
 	cmd.Example = "  cairn sql-server --data-dir /var/lib/cairn -P 3306"
 	var flags server.Config
@@ -44,6 +52,8 @@ The configuration file (--config) is YAML; flags given override it:
 	f.Uint64Var(&flags.MaxConnections, "max-connections", 0, "the most connections at once (0: no limit)")
 	f.BoolVar(&flags.ReadOnly, "readonly", false, "refuse every statement that would change data or schema")
 	f.StringVarP(&flags.LogLevel, "loglevel", "l", "info", "debug, info, warn or error")
+	f.StringVar(&flags.LogFormat, "log-format", "console", "console (human-readable) or json")
+	f.DurationVar(&flags.SlowQuery, "slow-query", server.DefaultSlowQuery, "log statements that take this long (0: never)")
 	configFile := f.String("config", "", "a YAML configuration file (flags given override it)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		cfg := flags
@@ -59,6 +69,8 @@ The configuration file (--config) is YAML; flags given override it:
 				"max-connections": func() { cfg.MaxConnections = flags.MaxConnections },
 				"loglevel":        func() { cfg.LogLevel = flags.LogLevel },
 				"socket":          func() { cfg.Socket = flags.Socket },
+				"log-format":      func() { cfg.LogFormat = flags.LogFormat },
+				"slow-query":      func() { cfg.SlowQuery = flags.SlowQuery },
 			} {
 				if f.Changed(name) {
 					set()
@@ -71,6 +83,9 @@ The configuration file (--config) is YAML; flags given override it:
 				return err
 			}
 			cfg.Password = pw
+		}
+		if f.Changed("slow-query") && cfg.SlowQuery == 0 {
+			cfg.SlowQuery = -1 // never
 		}
 		if cfg.Port < 0 || cfg.Port > 65535 {
 			return usageError(fmt.Sprintf("port %d is not a TCP port", cfg.Port))

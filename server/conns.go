@@ -1,0 +1,310 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	gmsserver "github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// conns wraps go-mysql-server's protocol handler: it logs each
+// connection and each failed or slow statement, and it knows which
+// connections are open and which are running a statement, so a shutdown
+// can close the idle ones and wait for the busy ones.
+type conns struct {
+	mysql.Handler
+	log  *zap.Logger
+	slow time.Duration // a statement taking this long is logged; 0: never
+	sm   *gmsserver.SessionManager
+	kill func(connID uint32) // cancels the connection's running statement
+
+	mu       sync.Mutex
+	open     map[uint32]*connState
+	stopping bool
+	drained  chan struct{} // closed once stopping and no connection is open
+}
+
+type connState struct {
+	c      *mysql.Conn
+	opened time.Time
+	busy   bool // running a command
+	// announced: the connection's open line is logged (at its first
+	// command, when the user is known).
+	announced bool
+}
+
+var _ mysql.Handler = (*conns)(nil)
+
+func newConns(log *zap.Logger, slow time.Duration) *conns {
+	return &conns{log: log, slow: slow, open: map[uint32]*connState{}, drained: make(chan struct{})}
+}
+
+// wrap is the gmsserver.HandlerWrapper installing c.
+func (cs *conns) wrap(h mysql.Handler) (mysql.Handler, error) {
+	cs.Handler = h
+	return cs, nil
+}
+
+func (cs *conns) NewConnection(c *mysql.Conn) {
+	cs.mu.Lock()
+	cs.open[c.ConnectionID] = &connState{c: c, opened: time.Now()}
+	stopping := cs.stopping
+	cs.mu.Unlock()
+	cs.Handler.NewConnection(c)
+	if stopping {
+		// Accepted just as the listener closed: hang up at once.
+		c.Conn.SetReadDeadline(time.Now())
+	}
+}
+
+func (cs *conns) ConnectionClosed(c *mysql.Conn) {
+	cs.Handler.ConnectionClosed(c)
+	cs.mu.Lock()
+	st := cs.open[c.ConnectionID]
+	delete(cs.open, c.ConnectionID)
+	if cs.stopping && len(cs.open) == 0 {
+		closeOnce(cs.drained)
+	}
+	cs.mu.Unlock()
+	if st != nil && c.User != "" {
+		cs.log.Info("connection closed", zap.Uint32("conn", c.ConnectionID), zap.String("user", c.User),
+			zap.String("remote", remote(c)),
+			zap.Duration("duration", time.Since(st.opened).Round(time.Millisecond)))
+	}
+}
+
+func (cs *conns) ConnectionAborted(c *mysql.Conn, reason string) error {
+	cs.log.Warn("connection refused", zap.Uint32("conn", c.ConnectionID), zap.String("remote", remote(c)),
+		zap.String("reason", reason))
+	return cs.Handler.ConnectionAborted(c, reason)
+}
+
+func (cs *conns) ComInitDB(c *mysql.Conn, db string) error {
+	done := cs.begin(c, "USE "+db)
+	err := cs.Handler.ComInitDB(c, db)
+	done(err)
+	return err
+}
+
+func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
+	done := cs.begin(c, query)
+	err := cs.Handler.ComQuery(ctx, c, query, cb)
+	done(err)
+	return err
+}
+
+func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
+	done := cs.begin(c, query)
+	rest, err := cs.Handler.ComMultiQuery(ctx, c, query, cb)
+	// Log only this statement, not the ones after it.
+	done(err, len(query)-len(rest))
+	return rest, err
+}
+
+func (cs *conns) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p *mysql.PrepareData) ([]*querypb.Field, error) {
+	done := cs.begin(c, query)
+	fields, err := cs.Handler.ComPrepare(ctx, c, query, p)
+	done(err)
+	return fields, err
+}
+
+func (cs *conns) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.PrepareData, cb func(*sqltypes.Result) error) error {
+	done := cs.begin(c, p.PrepareStmt)
+	err := cs.Handler.ComStmtExecute(ctx, c, p, cb)
+	done(err)
+	return err
+}
+
+func (cs *conns) ComResetConnection(c *mysql.Conn) error {
+	done := cs.begin(c, "COM_RESET_CONNECTION")
+	err := cs.Handler.ComResetConnection(c)
+	done(err)
+	return err
+}
+
+// begin marks c busy for a command and returns what ends it: it logs the
+// command at debug, or when it failed or was slow. keep, if given, is how
+// much of text the command was (a multi-statement packet runs one
+// statement per call).
+func (cs *conns) begin(c *mysql.Conn, text string) func(err error, keep ...int) {
+	start := time.Now()
+	cs.mu.Lock()
+	st := cs.open[c.ConnectionID]
+	first := false
+	if st != nil {
+		st.busy = true
+		first, st.announced = !st.announced, true
+	}
+	cs.mu.Unlock()
+	return func(err error, keep ...int) {
+		cs.setBusy(c, false)
+		if first {
+			// Logged after the command: the session (and its current
+			// database) exists from the first command on.
+			cs.log.Info("connection opened", zap.Uint32("conn", c.ConnectionID), zap.String("user", c.User),
+				zap.String("remote", remote(c)), zap.String("db", cs.currentDB(c)))
+		}
+		d := time.Since(start)
+		debug := cs.log.Core().Enabled(zapcore.DebugLevel)
+		slow := cs.slow > 0 && d >= cs.slow
+		if err == nil && !slow && !debug {
+			return
+		}
+		if len(keep) == 1 && keep[0] >= 0 && keep[0] <= len(text) {
+			text = text[:keep[0]]
+		}
+		fields := []zap.Field{
+			zap.Uint32("conn", c.ConnectionID), zap.String("user", c.User),
+			zap.String("db", cs.currentDB(c)), zap.Duration("duration", d),
+		}
+		if debug {
+			fields = append(fields, zap.String("query", redactQuery(text)))
+		} else {
+			fields = append(fields, zap.String("statement", statementKind(text)))
+		}
+		switch {
+		case err != nil:
+			// Info, not error: most failures are the client's (the
+			// engine reports many of those as 1105 too).
+			code, msg := errorCode(err)
+			fields = append(fields, zap.Uint16("code", code), zap.String("error", msg))
+			cs.log.Info("statement failed", fields...)
+		case slow:
+			cs.log.Warn("slow statement", fields...)
+		default:
+			cs.log.Debug("statement", fields...)
+		}
+	}
+}
+
+func (cs *conns) setBusy(c *mysql.Conn, busy bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if st := cs.open[c.ConnectionID]; st != nil {
+		st.busy = busy
+	}
+}
+
+func (cs *conns) currentDB(c *mysql.Conn) string {
+	if cs.sm == nil {
+		return ""
+	}
+	// GetCurrentDB needs the session, which a failed first command may
+	// not have made.
+	db := ""
+	cs.sm.Iter(func(s sql.Session) (bool, error) {
+		if s.ID() == c.ConnectionID {
+			db = s.GetCurrentDatabase()
+			return true, nil
+		}
+		return false, nil
+	})
+	return db
+}
+
+// drain ends every connection: an idle one at once, a busy one after its
+// running command has answered. It returns when none is open, or when
+// ctx ends; then it closes the busy ones too and waits for them up to
+// grace.
+func (cs *conns) drain(ctx context.Context, grace time.Duration) {
+	cs.mu.Lock()
+	cs.stopping = true
+	if len(cs.open) == 0 {
+		closeOnce(cs.drained)
+	}
+	cs.mu.Unlock()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// A connection waiting for its next command is in a read: a
+		// deadline in the past ends that read, and the connection
+		// closes. A busy connection's read comes after it answered, and
+		// the deadline is set again on every tick (the connection's
+		// own read timeout may have moved it).
+		cs.mu.Lock()
+		for _, st := range cs.open {
+			if !st.busy {
+				st.c.Conn.SetReadDeadline(time.Now())
+			}
+		}
+		cs.mu.Unlock()
+		select {
+		case <-cs.drained:
+			return
+		case <-ctx.Done():
+			cs.mu.Lock()
+			n := len(cs.open)
+			for id, st := range cs.open {
+				if cs.kill != nil {
+					cs.kill(id)
+				}
+				st.c.Close()
+			}
+			cs.mu.Unlock()
+			cs.log.Warn("shutdown timeout: closed connections still running statements", zap.Int("connections", n))
+			select {
+			case <-cs.drained:
+			case <-time.After(grace):
+			}
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func closeOnce(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+func remote(c *mysql.Conn) string {
+	if a := c.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// errorCode returns the MySQL error code and message a client sees for err.
+func errorCode(err error) (uint16, string) {
+	var se *mysql.SQLError
+	if errors.As(err, &se) {
+		return uint16(se.Number()), se.Message
+	}
+	se = sql.CastSQLError(err)
+	if se == nil {
+		return mysql.ERUnknownError, err.Error()
+	}
+	return uint16(se.Number()), se.Message
+}
+
+// statementKind is the first word of a statement, upper-cased: what a log
+// line says about a statement when query text is not logged.
+func statementKind(text string) string {
+	text = strings.TrimSpace(text)
+	for strings.HasPrefix(text, "/*") {
+		end := strings.Index(text, "*/")
+		if end < 0 {
+			break
+		}
+		text = strings.TrimSpace(text[end+2:])
+	}
+	if i := strings.IndexFunc(text, func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }); i >= 0 {
+		text = text[:i]
+	}
+	if len(text) > 32 {
+		text = text[:32]
+	}
+	return strings.ToUpper(text)
+}
