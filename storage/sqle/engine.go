@@ -25,7 +25,7 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := analyzer.NewDefault(p)
+	a := addCompatRules(analyzer.NewBuilder(p)).Build()
 	e := gms.New(a, &gms.Config{})
 	return &Engine{Provider: p, SQL: e}, nil
 }
@@ -88,6 +88,9 @@ func (e *Engine) Query(ctx *sql.Context, query string) (*Result, error) {
 // row as it comes, so a result of any size streams. The returned Result has
 // the columns and, for statements without rows, the count, but no Rows.
 func (e *Engine) QueryEach(ctx *sql.Context, query string, start func([]ResultColumn) error, fn func(row []*string) error) (*Result, error) {
+	if s, ok := ctx.Session.(*Session); ok {
+		s.objectDB = "" // as the server's CommandBegin does
+	}
 	sch, iter, _, err := e.SQL.Query(ctx, query)
 	if err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ func (db *Database) collection(ctx *sql.Context, coll string) (tree.Map, *txDB, 
 
 func getObject[T any](ctx *sql.Context, db *Database, coll, name string) (T, bool, error) {
 	var v T
+	readingObjectOf(ctx, db.Name())
 	m, _, err := db.collection(ctx, coll)
 	if err != nil {
 		return v, false, err
@@ -52,6 +53,7 @@ func getObject[T any](ctx *sql.Context, db *Database, coll, name string) (T, boo
 }
 
 func listObjects[T any](ctx *sql.Context, db *Database, coll string) ([]T, error) {
+	readingObjectOf(ctx, db.Name())
 	m, _, err := db.collection(ctx, coll)
 	if err != nil {
 		return nil, err

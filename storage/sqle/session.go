@@ -35,6 +35,12 @@ type Session struct {
 	// tempBefore holds the version of each temporary table before the
 	// transaction first wrote it.
 	tempBefore map[*tempTable]*tableData
+
+	// objectDB is the database of the stored object (view, trigger,
+	// routine, event) the engine read last in this statement. With no
+	// current database, GetCurrentDatabase answers it, so that the names
+	// in the object's statement resolve in the object's own database.
+	objectDB string
 }
 
 var (
@@ -119,6 +125,7 @@ func (s *Session) StartTransaction(ctx *sql.Context, tc sql.TransactionCharacter
 // statement reads fresh data. (Not in ValidateSession: the engine calls
 // that for statements run inside a statement too, stored procedures.)
 func (s *Session) CommandBegin() error {
+	s.objectDB = ""
 	// Edits of a statement the server abandoned without closing it never
 	// reach a table.
 	s.writers = nil
@@ -131,6 +138,29 @@ func (s *Session) CommandBegin() error {
 		s.SetTransaction(nil)
 	}
 	return nil
+}
+
+// GetCurrentDatabase implements sql.Session: the current database, or
+// while there is none, the database of the stored object the engine is
+// reading (see objectDB). go-mysql-server v0.20.0 parses a view's, a
+// trigger's or a routine's statement in the session's current database,
+// so `SELECT * FROM shop.v`, `CALL shop.p()`, an INSERT into a table with
+// a trigger or `SHOW TRIGGERS FROM shop` otherwise fail with "no database
+// selected" when no database is selected, where MySQL resolves the
+// object's names in its own database.
+func (s *Session) GetCurrentDatabase() string {
+	if db := s.BaseSession.GetCurrentDatabase(); db != "" || s.objectDB == "" {
+		return db
+	}
+	return s.objectDB
+}
+
+// readingObjectOf notes that the engine is reading a stored object of db
+// (see objectDB).
+func readingObjectOf(ctx *sql.Context, db string) {
+	if s, ok := ctx.Session.(*Session); ok && s.BaseSession.GetCurrentDatabase() == "" {
+		s.objectDB = db
+	}
 }
 
 func (s *Session) autocommit(ctx *sql.Context) bool {
