@@ -3,6 +3,7 @@ package sqle
 import (
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
@@ -21,12 +22,37 @@ import (
 const (
 	ruleExactAggregates analyzer.RuleId = 1000 + iota
 	ruleShowCreateDefaults
+	ruleViewsAreNotDDL
 )
 
 func addCompatRules(b *analyzer.Builder) *analyzer.Builder {
 	return b.
 		AddPostAnalyzeRule(ruleExactAggregates, exactAggregates).
-		AddPostAnalyzeRule(ruleShowCreateDefaults, showCreateDefaults)
+		AddPostAnalyzeRule(ruleShowCreateDefaults, showCreateDefaults).
+		AddPostAnalyzeRule(ruleViewsAreNotDDL, viewsAreNotDDL)
+}
+
+// viewsAreNotDDL clears the DDL flag of a statement that is not DDL. The
+// engine binds a view's stored CREATE VIEW statement to resolve it, which
+// flags the statement reading the view as DDL, and DDL commits implicitly:
+// a SELECT from a view inside START TRANSACTION … ROLLBACK committed the
+// transaction, and mariadb-dump --single-transaction lost its savepoint.
+func viewsAreNotDDL(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, scope *plan.Scope, sel analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	if qFlags == nil || !qFlags.IsSet(sql.QFlagDDL) || scope != nil && !scope.IsEmpty() {
+		return n, transform.SameTree, nil
+	}
+	root := n // post-analyzer rules run before the process wrappers
+	if plan.IsDDLNode(root) {
+		return n, transform.SameTree, nil
+	}
+	name := strings.TrimPrefix(fmt.Sprintf("%T", root), "*plan.")
+	for _, p := range []string{"Alter", "Create", "Drop", "Rename", "Truncate"} {
+		if strings.HasPrefix(name, p) {
+			return n, transform.SameTree, nil
+		}
+	}
+	qFlags.Unset(sql.QFlagDDL)
+	return n, transform.SameTree, nil
 }
 
 // exactAggregates replaces SUM and AVG of exact numbers (integers,

@@ -83,3 +83,25 @@ func TestObjectsWithoutCurrentDatabase(t *testing.T) {
 		t.Errorf("unqualified table without a database: %v", err)
 	}
 }
+
+// Reading a view inside a transaction does not commit it.
+func TestViewInTransaction(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	for _, q := range []string{
+		"CREATE DATABASE d", "USE d",
+		"CREATE TABLE t (id INT PRIMARY KEY)", "CREATE VIEW v AS SELECT id FROM t",
+		"START TRANSACTION", "INSERT INTO t VALUES (1)", "SAVEPOINT sp",
+		"SELECT * FROM v", "SHOW CREATE TABLE v", "SHOW FIELDS FROM v",
+		"ROLLBACK TO SAVEPOINT sp", "ROLLBACK",
+	} {
+		query(t, e, ctx, q)
+	}
+	expectRows(t, e, ctx, "SELECT COUNT(*) FROM t", "0")
+	// DDL still commits implicitly.
+	query(t, e, ctx, "START TRANSACTION")
+	query(t, e, ctx, "INSERT INTO t VALUES (2)")
+	query(t, e, ctx, "CREATE TABLE t2 (a INT)")
+	query(t, e, ctx, "ROLLBACK")
+	expectRows(t, e, ctx, "SELECT id FROM t", "2")
+}

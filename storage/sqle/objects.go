@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -176,8 +177,39 @@ func (db *Database) AllViews(ctx *sql.Context) ([]sql.ViewDefinition, error) {
 // Triggers.
 
 // GetTriggers implements sql.TriggerDatabase.
+//
+// go-mysql-server parses each trigger's statement in the session's current
+// database, so when another database is current (mariadb-dump --databases
+// a b reads information_schema.triggers from b), the table after ON would
+// not be found: the statements then name it with this database.
 func (db *Database) GetTriggers(ctx *sql.Context) ([]sql.TriggerDefinition, error) {
-	return listObjects[sql.TriggerDefinition](ctx, db, repo.CollectionTriggers)
+	defs, err := listObjects[sql.TriggerDefinition](ctx, db, repo.CollectionTriggers)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := ctx.Session.(*Session); ok {
+		if cur := s.BaseSession.GetCurrentDatabase(); cur != "" && !strings.EqualFold(cur, db.Name()) {
+			for i := range defs {
+				defs[i].CreateStatement = qualifyTriggerTable(defs[i].CreateStatement, db.Name())
+			}
+		}
+	}
+	return defs, nil
+}
+
+// triggerTable finds the table of a CREATE TRIGGER statement: the name
+// after "{BEFORE|AFTER} {INSERT|UPDATE|DELETE} ON".
+var triggerTable = regexp.MustCompile("(?is)^(.*?\\b(?:BEFORE|AFTER)\\s+(?:INSERT|UPDATE|DELETE)\\s+ON\\s+)(`(?:[^`]|``)+`|[A-Za-z0-9_$]+)(\\s*\\.)?")
+
+// qualifyTriggerTable returns stmt with its table named in database db,
+// unless it names a database already.
+func qualifyTriggerTable(stmt, db string) string {
+	m := triggerTable.FindStringSubmatchIndex(stmt)
+	if m == nil || m[6] >= 0 { // no match, or already qualified
+		return stmt
+	}
+	quoted := "`" + strings.ReplaceAll(db, "`", "``") + "`."
+	return stmt[:m[4]] + quoted + stmt[m[4]:]
 }
 
 // CreateTrigger implements sql.TriggerDatabase. The statement is stored
