@@ -94,6 +94,7 @@ func newRootCmd() *cobra.Command {
 	root.SetVersionTemplate("cairn version {{.Version}}\n")
 	root.AddCommand(
 		newDemoCmd(),
+		newDumpCmd(),
 		newInitCmd(),
 		newSQLCmd(),
 		newSQLServerCmd(),
