@@ -1,9 +1,34 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, vet, the unit and integration tests,
-# and the race detector on the packages with concurrency. Installs nothing yet:
-# the storage core needs only Go and the module proxy.
+# and the race detector on the packages with concurrency.
+#
+# It installs what the integration tests need and is missing: Debian's
+# mariadb-client (mariadb, mariadb-dump) and mariadb-server (a private
+# MariaDB the dump tests load into; the tests start it themselves), and
+# Node.js with npm (the mysql2 driver test installs its package from npm).
+# Under CI=true a test whose tool is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+missing=()
+command -v mariadb >/dev/null || missing+=(mariadb-client)
+command -v mariadb-dump >/dev/null || missing+=(mariadb-client)
+{ command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; } || missing+=(mariadb-server)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+		echo "scripts/test.sh: needs ${missing[*]} (apt-get install them as root)" >&2
+		exit 1
+	fi
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO=sudo
+	echo "scripts/test.sh: installing ${missing[*]}" >&2
+	$SUDO apt-get update -qq
+	# policy-rc.d keeps the packaged MariaDB service from starting: the
+	# tests start their own servers on free ports.
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
