@@ -74,7 +74,9 @@ func TestServerLogging(t *testing.T) {
 	if findLog(lines, "connection closed", func(l map[string]any) bool { return l["user"] == "root" && l["duration"] != nil }) == nil {
 		t.Error("no connection closed line for root")
 	}
-	if findLog(lines, "slow statement", func(l map[string]any) bool { return strings.Contains(l["query"].(string), "SLEEP(0.2)") && l["duration"] != nil }) == nil {
+	if findLog(lines, "slow statement", func(l map[string]any) bool {
+		return strings.Contains(l["query"].(string), "SLEEP(0.2)") && l["duration"] != nil
+	}) == nil {
 		t.Error("no slow statement line for DO SLEEP(0.2)")
 	}
 	if findLog(lines, "statement failed", func(l map[string]any) bool { return l["code"] == float64(1146) }) == nil {

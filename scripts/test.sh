@@ -14,8 +14,9 @@ missing=()
 command -v mariadb >/dev/null || missing+=(mariadb-client)
 command -v mariadb-dump >/dev/null || missing+=(mariadb-client)
 { command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; } || missing+=(mariadb-server)
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
+# Node.js with its own npm (machines of this kind ship Node 20 and npm 11;
+# Debian's npm package would conflict with that).
+command -v node >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
 		echo "scripts/test.sh: needs ${missing[*]} (apt-get install them as root)" >&2

@@ -97,16 +97,22 @@ func (cs *conns) ComInitDB(c *mysql.Conn, db string) error {
 
 func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
 	done := cs.begin(c, query)
-	err := cs.Handler.ComQuery(ctx, c, query, cb)
+	err := cs.Handler.ComQuery(ctx, c, query, fixFields(cb))
 	done(err)
 	return err
 }
 
 func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
 	done := cs.begin(c, query)
-	rest, err := cs.Handler.ComMultiQuery(ctx, c, query, cb)
+	rest, err := cs.Handler.ComMultiQuery(ctx, c, query, fixFields(cb))
 	// Log only this statement, not the ones after it.
 	done(err, len(query)-len(rest))
+	if err != nil {
+		// MySQL stops a multi-statement packet at the first error; the
+		// protocol layer would run the rest and send their results after
+		// the error, which clients read as the answer to their next query.
+		rest = ""
+	}
 	return rest, err
 }
 
@@ -114,12 +120,16 @@ func (cs *conns) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p 
 	done := cs.begin(c, query)
 	fields, err := cs.Handler.ComPrepare(ctx, c, query, p)
 	done(err)
+	fixCharsets(fields)
 	return fields, err
 }
 
 func (cs *conns) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.PrepareData, cb func(*sqltypes.Result) error) error {
 	done := cs.begin(c, p.PrepareStmt)
-	err := cs.Handler.ComStmtExecute(ctx, c, p, cb)
+	err := cs.Handler.ComStmtExecute(ctx, c, p, func(r *sqltypes.Result) error {
+		fixCharsets(r.Fields)
+		return cb(r)
+	})
 	done(err)
 	return err
 }
@@ -257,6 +267,32 @@ func (cs *conns) drain(ctx context.Context, grace time.Duration) {
 			}
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// fixFields wraps a result callback with fixCharsets.
+func fixFields(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
+	return func(r *sqltypes.Result, more bool) error {
+		fixCharsets(r.Fields)
+		return cb(r, more)
+	}
+}
+
+// fixCharsets gives numeric, temporal, BIT, JSON and spatial columns the
+// binary character set (63) in result metadata, as MySQL does: the engine
+// sends them with utf8mb4 (255), and drivers that go by the character set
+// decode BIT values as text and lose them (Node's mysql2).
+func fixCharsets(fields []*querypb.Field) {
+	for _, f := range fields {
+		switch f.Type {
+		case querypb.Type_INT8, querypb.Type_UINT8, querypb.Type_INT16, querypb.Type_UINT16,
+			querypb.Type_INT24, querypb.Type_UINT24, querypb.Type_INT32, querypb.Type_UINT32,
+			querypb.Type_INT64, querypb.Type_UINT64, querypb.Type_FLOAT32, querypb.Type_FLOAT64,
+			querypb.Type_DECIMAL, querypb.Type_TIMESTAMP, querypb.Type_DATE, querypb.Type_TIME,
+			querypb.Type_DATETIME, querypb.Type_YEAR, querypb.Type_BIT, querypb.Type_JSON,
+			querypb.Type_GEOMETRY:
+			f.Charset = 63
 		}
 	}
 }
