@@ -50,3 +50,22 @@ func TestBitColumnsAreBinary(t *testing.T) {
 		t.Errorf("a string column is binary:\n%s", fields[4])
 	}
 }
+
+// SET GLOBAL needs SUPER (MySQL's 1227); a session variable does not.
+func TestSetGlobalNeedsSuper(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	root := s.connect(t, "root", "", "")
+	mustExec(t, root, "CREATE USER 'bob'@'%' IDENTIFIED BY 'pw'")
+	mustExec(t, root, "GRANT SELECT ON *.* TO 'bob'@'%'")
+	bob := s.connect(t, "bob", "pw", "")
+	for _, q := range []string{"SET GLOBAL autocommit = 0", "SET @@global.max_connections = 5", "SET PERSIST read_only = 1"} {
+		_, err := bob.Exec(q)
+		if a := sqlAnswerOf(err); a.Number != 1227 {
+			t.Errorf("bob: %s: %v, want error 1227", q, a)
+		}
+	}
+	mustExec(t, bob, "SET autocommit = 0")
+	mustExec(t, bob, "SET SESSION sql_mode = ''")
+	mustExec(t, root, "SET GLOBAL max_connections = 500")
+	mustExec(t, root, "SET GLOBAL max_connections = 151")
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/mysql"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/shopspring/decimal"
 )
@@ -23,13 +24,51 @@ const (
 	ruleExactAggregates analyzer.RuleId = 1000 + iota
 	ruleShowCreateDefaults
 	ruleViewsAreNotDDL
+	ruleGlobalSetNeedsSuper
 )
 
 func addCompatRules(b *analyzer.Builder) *analyzer.Builder {
 	return b.
 		AddPostAnalyzeRule(ruleExactAggregates, exactAggregates).
 		AddPostAnalyzeRule(ruleShowCreateDefaults, showCreateDefaults).
-		AddPostAnalyzeRule(ruleViewsAreNotDDL, viewsAreNotDDL)
+		AddPostAnalyzeRule(ruleViewsAreNotDDL, viewsAreNotDDL).
+		AddPostAnalyzeRule(ruleGlobalSetNeedsSuper, globalSetNeedsSuper)
+}
+
+// errNeedSuperForGlobal is MySQL's refusal of SET GLOBAL to a user without
+// the privilege (ER_SPECIFIC_ACCESS_DENIED_ERROR).
+var errNeedSuperForGlobal = mysql.NewSQLError(mysql.ERSpecifiedAccessDenied, mysql.SSClientError,
+	"Access denied; you need (at least one of) the SUPER or SYSTEM_VARIABLES_ADMIN privilege(s) for this operation")
+
+// globalSetNeedsSuper refuses SET GLOBAL / SET PERSIST from a user without
+// SUPER. The engine checks no privilege for it, and new sessions start from
+// the global values: any user could, say, turn autocommit off for every
+// later session.
+func globalSetNeedsSuper(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, scope *plan.Scope, sel analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	set, ok := n.(*plan.Set)
+	if !ok || a.Catalog.MySQLDb == nil || !a.Catalog.MySQLDb.Enabled() {
+		return n, transform.SameTree, nil
+	}
+	global := false
+	for _, e := range set.Exprs {
+		sf, ok := e.(*expression.SetField)
+		if !ok {
+			continue
+		}
+		if v, ok := sf.LeftChild.(*expression.SystemVar); ok {
+			if ms, ok := v.Scope.(*sql.MysqlScope); ok {
+				switch ms.Type {
+				case sql.SystemVariableScope_Global, sql.SystemVariableScope_Persist,
+					sql.SystemVariableScope_PersistOnly, sql.SystemVariableScope_ResetPersist:
+					global = true
+				}
+			}
+		}
+	}
+	if global && !a.Catalog.MySQLDb.UserActivePrivilegeSet(ctx).Has(sql.PrivilegeType_Super) {
+		return nil, transform.SameTree, errNeedSuperForGlobal
+	}
+	return n, transform.SameTree, nil
 }
 
 // viewsAreNotDDL clears the DDL flag of a statement that is not DDL. The
