@@ -98,7 +98,14 @@ unless -f is given. docs/dump.md has the details.`
 			return fmt.Errorf("data directory: %w", err)
 		}
 		if !dbdir.IsDatabase(dir) {
+			if names, _ := dbdir.List(dir); len(names) > 0 {
+				return fmt.Errorf("not a cairn database directory: %s (it holds the databases %s: dump one with --data-dir %s)",
+					dir, strings.Join(names, ", "), filepath.Join(dir, names[0]))
+			}
 			return fmt.Errorf("not a cairn database directory: %s", dir)
+		}
+		if _, err := os.Stat(filepath.Dir(out)); err != nil {
+			return fmt.Errorf("cannot write %s: %w", out, err)
 		}
 		fi, err := os.Stat(out)
 		switch {
@@ -237,7 +244,7 @@ func (d *dumper) readSchema(objects bool) (*dumpSchema, error) {
 		t := &dumpTable{name: name, create: create}
 		t.columns, t.parents = parseCreateTable(create, d.db)
 		if len(t.columns) == 0 {
-			return nil, fmt.Errorf("cannot read the columns of table %s from SHOW CREATE TABLE", name)
+			return nil, fmt.Errorf("cannot read the columns of table %s from its SHOW CREATE TABLE (unbalanced quotes?):\n%s", name, create)
 		}
 		tables[strings.ToLower(name)] = t
 	}

@@ -230,6 +230,22 @@ func TestDumpRefusals(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Fatalf("refused dumps left %v", entries)
 	}
+	// A data directory holding databases: the hint names one.
+	if err := os.Mkdir("shop", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir("shop")
+	mustCairn(t, "", "init")
+	t.Chdir(dir)
+	code, _, errOut := cairnIn(t, "", "dump")
+	want := "error: not a cairn database directory: " + dir + " (it holds the databases shop: dump one with --data-dir " + filepath.Join(dir, "shop") + ")\n"
+	if code != 1 || errOut != want {
+		t.Fatalf("data directory of databases: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = cairnIn(t, "", "dump", "--data-dir", "shop", "--file-name", "nosuch/x.sql")
+	if code != 1 || errOut != "error: cannot write nosuch/x.sql: stat nosuch: no such file or directory\n" {
+		t.Fatalf("missing directory: exit %d\n%s", code, errOut)
+	}
 	code, out, _ := cairnIn(t, "", "dump", "--help")
 	if code != 0 || !strings.Contains(out, "cairn dump -f --file-name shop.sql --compat mariadb") {
 		t.Fatalf("help: %s", out)
