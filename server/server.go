@@ -17,6 +17,7 @@ import (
 	gmsserver "github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/mysql_db"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	"go.uber.org/zap"
 
 	"github.com/cairndb/cairn/storage/dbdir"
@@ -46,7 +47,9 @@ type Config struct {
 	// User and Password are the superuser made on first start (root with
 	// an empty password by default); later starts keep the stored users.
 	User, Password string
-	MaxConnections uint64 // 0: no limit
+	// MaxConnections is the most connections at once (0: no limit); it
+	// sets @@max_connections, which SET GLOBAL can then change.
+	MaxConnections uint64
 	// ReadTimeout and WriteTimeout bound waiting on a connection (0: none).
 	ReadTimeout, WriteTimeout time.Duration
 	// ReadOnly refuses every statement that would change data or schema.
@@ -71,6 +74,10 @@ type Config struct {
 	// default, as in MySQL).
 	AutoCommit *bool
 }
+
+// Version is the cairn release the server reports in @@version_comment;
+// the binary sets it.
+var Version = "dev"
 
 // ServerDir is the directory of server-wide state in a data directory.
 const ServerDir = dbdir.CairnDir
@@ -184,11 +191,19 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 			return fmt.Errorf("server: autocommit: %w", err)
 		}
 	}
+	var accept net.Listener = ln
+	if cfg.MaxConnections > 0 {
+		if err := sql.SystemVariables.SetGlobal(sql.NewEmptyContext(), "max_connections", int64(cfg.MaxConnections)); err != nil {
+			ln.Close()
+			return fmt.Errorf("server: max_connections: %w", err)
+		}
+		accept = &limitListener{Listener: ln}
+	}
+	addSystemVariables()
 	scfg := gmsserver.Config{
 		Protocol:               "tcp",
 		Address:                ln.Addr().String(),
-		Listener:               ln,
-		MaxConnections:         cfg.MaxConnections,
+		Listener:               accept,
 		ConnReadTimeout:        cfg.ReadTimeout,
 		ConnWriteTimeout:       cfg.WriteTimeout,
 		TLSConfig:              tlsConfig,
@@ -226,6 +241,28 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	cs.drain(dctx, 5*time.Second)
 	log.Info("connections closed; closing databases")
 	return nil
+}
+
+// addSystemVariables adds or replaces system variables clients read or
+// set: @@version_comment is cairn's (the engine says Dolt), and
+// optimizer_switch exists, so that SET optimizer_switch=… (mariadb-dump
+// sends one) is accepted; the engine has no such switches and ignores it.
+func addSystemVariables() {
+	sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{
+		&sql.MysqlSystemVariable{
+			Name:    "version_comment",
+			Scope:   sql.GetMysqlScope(sql.SystemVariableScope_Global),
+			Type:    types.NewSystemStringType("version_comment"),
+			Default: "cairn " + Version,
+		},
+		&sql.MysqlSystemVariable{
+			Name:    "optimizer_switch",
+			Scope:   sql.GetMysqlScope(sql.SystemVariableScope_Both),
+			Dynamic: true,
+			Type:    types.NewSystemStringType("optimizer_switch"),
+			Default: "index_merge=on,index_merge_union=on,index_merge_sort_union=on,index_merge_intersection=on,semijoin=on,materialization=on,derived_merge=on",
+		},
+	})
 }
 
 // removeStaleSocket removes a unix socket file nobody listens on (left by

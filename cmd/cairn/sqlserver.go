@@ -90,6 +90,7 @@ The configuration file (--config) is YAML; flags given override it:
 		if cfg.Port < 0 || cfg.Port > 65535 {
 			return usageError(fmt.Sprintf("port %d is not a TCP port", cfg.Port))
 		}
+		server.Version = Version
 		return server.Run(cmd.Context(), cfg, func(addr string) {
 			fmt.Fprintf(cmd.OutOrStdout(), "cairn sql-server listening on %s (data directory %s)\n", addr, cfg.DataDir)
 			if host, _, err := net.SplitHostPort(addr); err == nil && cfg.Password == "" && !isLoopback(host) {
