@@ -121,6 +121,10 @@ func exactAggregatesIn(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 				exprs[i] = x
 				retyped[x.Id()] = x.typ
 				changed = true
+			} else if x := newDoubleAgg(e); x != nil {
+				exprs[i] = x
+				retyped[x.Id()] = types.Float64
+				changed = true
 			}
 		}
 		if !changed {
@@ -157,6 +161,47 @@ func exactAggregatesIn(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 		return nil, transform.SameTree, err
 	}
 	return n, same1 && same2, nil
+}
+
+// doubleAgg is a STD, STDDEV_SAMP, VARIANCE or VAR_SAMP: the engine types
+// them as their argument, so over an INT column a variance above 2^31 came
+// out as 2147483647; MySQL types them DOUBLE, which is what the engine
+// computes.
+type doubleAgg struct{ sql.Aggregation }
+
+func newDoubleAgg(e sql.Expression) *doubleAgg {
+	var w *sql.WindowDefinition
+	switch e := e.(type) {
+	case *aggregation.StdDevPop:
+		w = e.Window()
+	case *aggregation.StdDevSamp:
+		w = e.Window()
+	case *aggregation.VarPop:
+		w = e.Window()
+	case *aggregation.VarSamp:
+		w = e.Window()
+	default:
+		return nil
+	}
+	if w != nil {
+		return nil
+	}
+	return &doubleAgg{e.(sql.Aggregation)}
+}
+
+func (a *doubleAgg) Type() sql.Type   { return types.Float64 }
+func (a *doubleAgg) IsNullable() bool { return true }
+
+func (a *doubleAgg) WithChildren(children ...sql.Expression) (sql.Expression, error) {
+	inner, err := a.Aggregation.WithChildren(children...)
+	if err != nil {
+		return nil, err
+	}
+	return &doubleAgg{inner.(sql.Aggregation)}, nil
+}
+
+func (a *doubleAgg) WithId(id sql.ColumnId) sql.IdExpression {
+	return &doubleAgg{a.Aggregation.WithId(id).(sql.Aggregation)}
 }
 
 // exactAgg is a SUM or AVG computed exactly, with MySQL's DECIMAL type.
