@@ -105,3 +105,16 @@ func TestViewInTransaction(t *testing.T) {
 	query(t, e, ctx, "ROLLBACK")
 	expectRows(t, e, ctx, "SELECT id FROM t", "2")
 }
+
+// Functions go-mysql-server lacks.
+func TestAddedFunctions(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	for q, want := range map[string]string{
+		"SELECT TRUNCATE(1000.25, 1), TRUNCATE(1999, -2), TRUNCATE(-1.5, 0), TRUNCATE(1.999, 2), TRUNCATE(NULL, 1)": "1000.2|1900|-1|1.99|NULL",
+		"SELECT OCT(8), OCT(0), OCT(-1), OCT(NULL)":                                                                 "10|0|1777777777777777777777|NULL",
+		"SELECT SEC_TO_TIME(3661), SEC_TO_TIME(-10), SEC_TO_TIME(99999999), SEC_TO_TIME(NULL)":                      "01:01:01|-00:00:10|838:59:59|NULL",
+	} {
+		expectRows(t, e, ctx, q, want)
+	}
+}

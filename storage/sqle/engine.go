@@ -27,6 +27,7 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	a := addCompatRules(analyzer.NewBuilder(p)).Build()
 	e := gms.New(a, &gms.Config{})
+	e.Analyzer.Catalog.RegisterFunction(sql.NewEmptyContext(), functions...)
 	return &Engine{Provider: p, SQL: e}, nil
 }
 
