@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,8 @@ import (
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/cairndb/cairn/storage/sqle"
 )
 
 // conns wraps go-mysql-server's protocol handler: it logs each
@@ -271,11 +274,38 @@ func (cs *conns) drain(ctx context.Context, grace time.Duration) {
 	}
 }
 
-// fixFields wraps a result callback with fixCharsets.
+// fixFields wraps a text-protocol result callback with fixCharsets and
+// fixFloats.
 func fixFields(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 	return func(r *sqltypes.Result, more bool) error {
 		fixCharsets(r.Fields)
+		fixFloats(r)
 		return cb(r, more)
+	}
+}
+
+// fixFloats rewrites FLOAT and DOUBLE values in MySQL's text form
+// (sqle.FormatFloat). The binary protocol sends them as IEEE numbers.
+func fixFloats(r *sqltypes.Result) {
+	for j, f := range r.Fields {
+		bits := 64
+		switch f.Type {
+		case querypb.Type_FLOAT32:
+			bits = 32
+		case querypb.Type_FLOAT64:
+		default:
+			continue
+		}
+		for _, row := range r.Rows {
+			if j >= len(row) || row[j].IsNull() {
+				continue
+			}
+			v, err := strconv.ParseFloat(string(row[j].Raw()), bits)
+			if err != nil {
+				continue
+			}
+			row[j] = sqltypes.MakeTrusted(f.Type, []byte(sqle.FormatFloat(v, bits)))
+		}
 	}
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 
 	gms "github.com/dolthub/go-mysql-server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 )
 
 // Engine is a go-mysql-server engine over a Provider: what `cairn sql` and
@@ -25,10 +27,21 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	installFunctions()
 	a := addCompatRules(analyzer.NewBuilder(p)).Build()
 	e := gms.New(a, &gms.Config{})
-	e.Analyzer.Catalog.RegisterFunction(sql.NewEmptyContext(), functions...)
 	return &Engine{Provider: p, SQL: e}, nil
+}
+
+// floatBits is 32 for FLOAT, 64 for DOUBLE, else 0.
+func floatBits(t querypb.Type) int {
+	switch t {
+	case querypb.Type_FLOAT32:
+		return 32
+	case querypb.Type_FLOAT64:
+		return 64
+	}
+	return 0
 }
 
 // Close closes the engine and its databases.
@@ -146,6 +159,11 @@ func (e *Engine) QueryEach(ctx *sql.Context, query string, start func([]ResultCo
 				continue
 			}
 			s := v.ToString()
+			if bits := floatBits(v.Type()); bits != 0 {
+				if f, err := strconv.ParseFloat(s, bits); err == nil {
+					s = FormatFloat(f, bits)
+				}
+			}
 			out[i] = &s
 		}
 		if err := fn(out); err != nil {
