@@ -126,6 +126,7 @@ unless -f is given. docs/dump.md has the details.`
 			return err
 		}
 		defer e.Close()
+		e.UseLocalRoot()
 		d := &dumper{e: e, ctx: e.NewContext(cmd.Context(), filepath.Base(dir)), db: filepath.Base(dir), opts: opts}
 		// One read-only transaction: every table as of one moment.
 		if _, err := e.Query(d.ctx, "START TRANSACTION READ ONLY"); err != nil {

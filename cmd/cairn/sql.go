@@ -56,6 +56,7 @@ or JSON with -r. The first failing statement stops the run with an error.`
 		if dbdir.IsDatabase(dir) {
 			current = filepath.Base(dir)
 		}
+		e.UseLocalRoot()
 		sctx := e.NewContext(cmd.Context(), current)
 		out := cmd.OutOrStdout()
 		exec := func(stmt string, line int) error {

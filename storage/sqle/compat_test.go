@@ -118,3 +118,20 @@ func TestAddedFunctions(t *testing.T) {
 		expectRows(t, e, ctx, q, want)
 	}
 }
+
+// With UseLocalRoot (cairn sql, cairn dump), information_schema shows
+// views and routines.
+func TestLocalRootSeesObjects(t *testing.T) {
+	e := newTestEngine(t, "")
+	e.UseLocalRoot()
+	ctx := e.NewContext(context.Background(), "")
+	for _, q := range []string{
+		"CREATE DATABASE shop", "USE shop", "CREATE TABLE t (id INT PRIMARY KEY)",
+		"CREATE VIEW v AS SELECT id FROM t", "CREATE PROCEDURE p() SELECT 1",
+	} {
+		query(t, e, ctx, q)
+	}
+	expectRows(t, e, ctx, "SELECT table_name FROM information_schema.views WHERE table_schema = 'shop'", "v")
+	expectRows(t, e, ctx, "SELECT routine_name FROM information_schema.routines WHERE routine_schema = 'shop'", "p")
+	expectRows(t, e, ctx, "SELECT CURRENT_USER()", "root@localhost")
+}

@@ -19,6 +19,20 @@ import (
 type Engine struct {
 	Provider *Provider
 	SQL      *gms.Engine
+	// localRoot: sessions from NewContext are root@localhost, a superuser
+	// (UseLocalRoot).
+	localRoot bool
+}
+
+// UseLocalRoot turns users and grants on with one superuser,
+// root@localhost, kept in memory, and makes NewContext's sessions that
+// user: what `cairn sql` and `cairn dump` run as, on files the operating
+// system already lets them open. With users off, the engine hides views
+// and routines in information_schema and SHOW … STATUS. Not for the
+// server, whose users come from its data directory.
+func (e *Engine) UseLocalRoot() {
+	e.SQL.Analyzer.Catalog.MySQLDb.AddRootAccount()
+	e.localRoot = true
 }
 
 // NewEngine opens the databases of opts.Dir and an engine over them.
@@ -56,7 +70,11 @@ func (e *Engine) Close() error {
 // NewContext returns a context with a new session, its current database
 // set to db (may be empty).
 func (e *Engine) NewContext(ctx context.Context, db string) *sql.Context {
-	s := e.Provider.NewSession(sql.NewBaseSession())
+	base := sql.NewBaseSession()
+	if e.localRoot {
+		base = sql.NewBaseSessionWithClientServer("localhost", sql.Client{User: "root", Address: "localhost"}, 1)
+	}
+	s := e.Provider.NewSession(base)
 	sctx := sql.NewContext(ctx, sql.WithSession(s))
 	if db != "" {
 		sctx.SetCurrentDatabase(db)
