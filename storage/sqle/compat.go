@@ -22,17 +22,19 @@ import (
 // docs/sql.md "Results as MySQL gives them").
 const (
 	ruleExactAggregates analyzer.RuleId = 1000 + iota
-	ruleShowCreateDefaults
+	ruleShowCreateTable
 	ruleViewsAreNotDDL
 	ruleGlobalSetNeedsSuper
+	ruleCreateTableComment
 )
 
 func addCompatRules(b *analyzer.Builder) *analyzer.Builder {
 	return b.
 		AddPostAnalyzeRule(ruleExactAggregates, exactAggregates).
-		AddPostAnalyzeRule(ruleShowCreateDefaults, showCreateDefaults).
+		AddPostAnalyzeRule(ruleShowCreateTable, showCreateTable).
 		AddPostAnalyzeRule(ruleViewsAreNotDDL, viewsAreNotDDL).
-		AddPostAnalyzeRule(ruleGlobalSetNeedsSuper, globalSetNeedsSuper)
+		AddPostAnalyzeRule(ruleGlobalSetNeedsSuper, globalSetNeedsSuper).
+		AddPostAnalyzeRule(ruleCreateTableComment, createTableComment)
 }
 
 // errNeedSuperForGlobal is MySQL's refusal of SET GLOBAL to a user without
@@ -386,11 +388,12 @@ func (b *exactBuffer) Eval(ctx *sql.Context) (any, error) {
 
 func (b *exactBuffer) Dispose() { expression.Dispose(b.expr) }
 
-// showCreateDefaults makes SHOW CREATE TABLE print literal defaults of
-// ENUM, SET and DECIMAL columns as MySQL does ('new', 'a,b', '0.00'): the
-// engine prints the stored form, an ENUM's index ('1'), a SET's bits ('3'),
-// a DECIMAL without its scale ('0'), which a dump then loads as something
-// else or not at all.
+// showCreateDefaults makes the engine's SHOW CREATE TABLE print literal
+// defaults of ENUM, SET and DECIMAL columns as MySQL does ('new', 'a,b',
+// '0.00'): the engine prints the stored form, an ENUM's index ('1'), a
+// SET's bits ('3'), a DECIMAL without its scale ('0'), which a dump then
+// loads as something else or not at all. Cairn tables have their own text
+// (showCreateTable); this is for the others.
 func showCreateDefaults(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, scope *plan.Scope, sel analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
 	sc, ok := n.(*plan.ShowCreateTable)
 	if !ok || sc.IsView {

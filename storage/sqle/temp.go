@@ -38,6 +38,10 @@ func (s *Session) dropTempTable(db, name string) bool {
 
 // CreateTemporaryTable implements sql.TemporaryTableCreator.
 func (db *Database) CreateTemporaryTable(ctx *sql.Context, name string, sch sql.PrimaryKeySchema, collation sql.CollationID) error {
+	return db.createTemporaryTable(ctx, name, sch, collation, "")
+}
+
+func (db *Database) createTemporaryTable(ctx *sql.Context, name string, sch sql.PrimaryKeySchema, collation sql.CollationID, comment string) error {
 	if err := checkTableName(name); err != nil {
 		return err
 	}
@@ -48,7 +52,7 @@ func (db *Database) CreateTemporaryTable(ctx *sql.Context, name string, sch sql.
 	if s.tempTable(db.st.name, name) != nil {
 		return sql.ErrTableAlreadyExists.New(name)
 	}
-	t, err := schema.FromSQL(name, sch, collation, "")
+	t, err := schema.FromSQL(name, sch, collation, comment)
 	if err != nil {
 		return err
 	}
