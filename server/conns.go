@@ -29,6 +29,9 @@ type conns struct {
 	slow time.Duration // a statement taking this long is logged; 0: never
 	sm   *gmsserver.SessionManager
 	kill func(connID uint32) // cancels the connection's running statement
+	// engine, if set, lets error messages name definitions (foreign
+	// keys, unique indexes) the engine's messages leave out.
+	engine *sqle.Engine
 
 	mu       sync.Mutex
 	open     map[uint32]*connState
@@ -43,6 +46,10 @@ type connState struct {
 	// announced: the connection's open line is logged (at its first
 	// command, when the user is known).
 	announced bool
+	// host is the client's host as MySQL names it in errors, password
+	// whether it logged in with one (set at login).
+	host     string
+	password bool
 }
 
 var _ mysql.Handler = (*conns)(nil)
@@ -93,14 +100,14 @@ func (cs *conns) ConnectionAborted(c *mysql.Conn, reason string) error {
 
 func (cs *conns) ComInitDB(c *mysql.Conn, db string) error {
 	done := cs.begin(c, "USE "+db)
-	err := cs.Handler.ComInitDB(c, db)
+	err := cs.mapError(c, "USE "+db, cs.Handler.ComInitDB(c, db))
 	done(err)
 	return err
 }
 
 func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
 	done := cs.begin(c, query)
-	err := cs.Handler.ComQuery(ctx, c, query, fixFields(cb))
+	err := cs.mapError(c, query, cs.Handler.ComQuery(ctx, c, query, fixFields(cb)))
 	done(err)
 	return err
 }
@@ -108,6 +115,7 @@ func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb m
 func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
 	done := cs.begin(c, query)
 	rest, err := cs.Handler.ComMultiQuery(ctx, c, query, fixFields(cb))
+	err = cs.mapError(c, query, err)
 	// Log only this statement, not the ones after it.
 	done(err, len(query)-len(rest))
 	if err != nil {
@@ -122,6 +130,7 @@ func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string,
 func (cs *conns) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p *mysql.PrepareData) ([]*querypb.Field, error) {
 	done := cs.begin(c, query)
 	fields, err := cs.Handler.ComPrepare(ctx, c, query, p)
+	err = cs.mapError(c, query, err)
 	done(err)
 	fixCharsets(fields)
 	return fields, err
@@ -133,6 +142,7 @@ func (cs *conns) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.Pre
 		fixCharsets(r.Fields)
 		return cb(r)
 	})
+	err = cs.mapError(c, p.PrepareStmt, err)
 	done(err)
 	return err
 }
@@ -186,8 +196,7 @@ func (cs *conns) begin(c *mysql.Conn, text string) func(err error, keep ...int) 
 		}
 		switch {
 		case err != nil:
-			// Info, not error: most failures are the client's (the
-			// engine reports many of those as 1105 too).
+			// Info, not error: most failures are the client's.
 			code, msg := errorCode(err)
 			fields = append(fields, zap.Uint16("code", code), zap.String("error", msg))
 			cs.log.Info("statement failed", fields...)
@@ -197,6 +206,54 @@ func (cs *conns) begin(c *mysql.Conn, text string) func(err error, keep ...int) 
 			cs.log.Debug("statement", fields...)
 		}
 	}
+}
+
+// mapError is err as MySQL reports it (MapErrorIn), for a statement of
+// query on c.
+func (cs *conns) mapError(c *mysql.Conn, query string, err error) error {
+	if err == nil {
+		return nil
+	}
+	ec := ErrorContext{Query: query, DB: cs.currentDB(c)}
+	var lookup *sql.Context
+	if e := cs.engine; e != nil {
+		ec.Catalog = e.Provider
+		ec.Ctx = func() *sql.Context {
+			lookup = e.NewContext(context.Background(), "")
+			return lookup
+		}
+	}
+	err = MapErrorIn(err, ec)
+	if lookup != nil {
+		// Reading definitions began a transaction (holding a snapshot
+		// of each database read): end it.
+		if tx := lookup.GetTransaction(); tx != nil {
+			if ts, ok := lookup.Session.(sql.TransactionSession); ok {
+				ts.Rollback(lookup, tx)
+			}
+		}
+	}
+	return err
+}
+
+// setClient records how c logged in: its host as MySQL names it, and
+// whether it gave a password.
+func (cs *conns) setClient(id uint32, host string, password bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if st := cs.open[id]; st != nil {
+		st.host, st.password = host, password
+	}
+}
+
+// client is what setClient recorded for connection id ("" if none).
+func (cs *conns) client(id uint32) (host string, password bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if st := cs.open[id]; st != nil {
+		return st.host, st.password
+	}
+	return "", false
 }
 
 func (cs *conns) setBusy(c *mysql.Conn, busy bool) {

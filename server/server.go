@@ -214,6 +214,9 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 		slow = 0
 	}
 	cs := newConns(log, slow)
+
+	installMySQLErrors(e, cs, &scfg) // MySQL's errors for logins, privileges and statements (auth.go)
+
 	s, err := gmsserver.NewServerWithHandler(scfg, e.SQL, sql.NewContext, e.Provider.SessionBuilder(), nil, cs.wrap)
 	if err != nil {
 		ln.Close()
