@@ -130,3 +130,28 @@ func parseError(q string) string {
 	}
 	return err.Error()
 }
+
+// Errors made of a kind alone, raw and as the protocol handler sends them.
+func TestErrorCodesKinds(t *testing.T) {
+	for _, c := range []struct {
+		err   error
+		code  int
+		state string
+		msg   string
+	}{
+		{sql.ErrLockDeadlock.New("row changed"), 1213, "40001", "Deadlock found when trying to get lock; try restarting transaction"},
+		{sql.ErrReadOnlyTransaction.New(), 1792, "25006", "Cannot execute statement in a READ ONLY transaction."},
+		{sql.ErrReadOnly.New(), 1290, "HY000", "The MySQL server is running with the --read-only option so it cannot execute this statement"},
+		{sql.ErrDatabaseAccessDeniedForUser.New("'bob'@'%'", "secret"), 1044, "42000", "Access denied for user 'bob'@'%' to database 'secret'"},
+		{sql.ErrNoDatabaseSelected.New(), 1046, "3D000", "No database selected"},
+		{sql.ErrDatabaseNotFound.New("x"), 1049, "42000", "Unknown database 'x'"},
+		{sql.WrappedInsertError{Cause: sql.ErrInsertIntoNonNullableProvidedNull.New("c")}, 1048, "23000", "Column 'c' cannot be null"},
+	} {
+		for _, in := range []error{c.err, sql.CastSQLError(c.err)} {
+			var se *mysql.SQLError
+			if !errors.As(MapError(in), &se) || se.Num != c.code || se.State != c.state || se.Message != c.msg {
+				t.Errorf("%T %v mapped to %v; want %d (%s) %q", in, in, se, c.code, c.state, c.msg)
+			}
+		}
+	}
+}
