@@ -16,6 +16,7 @@ require (
 	github.com/stretchr/testify v1.9.0
 	go.uber.org/zap v1.28.0
 	golang.org/x/text v0.14.0
+	gopkg.in/src-d/go-errors.v1 v1.0.0
 	gopkg.in/yaml.v3 v3.0.1
 	pgregory.net/rapid v1.3.0
 )
@@ -70,5 +71,4 @@ require (
 	google.golang.org/genproto v0.0.0-20230410155749-daa745c078e1 // indirect
 	google.golang.org/grpc v1.56.3 // indirect
 	google.golang.org/protobuf v1.33.0 // indirect
-	gopkg.in/src-d/go-errors.v1 v1.0.0 // indirect
 )
