@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/dolthub/vitess/go/mysql"
 	"github.com/spf13/cobra"
 
+	"github.com/cairndb/cairn/server"
 	"github.com/cairndb/cairn/storage/dbdir"
 	"github.com/cairndb/cairn/storage/sqle"
 )
@@ -73,6 +76,7 @@ or JSON with -r. The first failing statement stops the run with an error.`
 			if err == nil && started {
 				err = rw.end()
 			}
+			err = mysqlError(err, stmt, sctx.GetCurrentDatabase())
 			if err != nil && line > 0 {
 				return fmt.Errorf("line %d: %w", line, err)
 			}
@@ -84,4 +88,17 @@ or JSON with -r. The first failing statement stops the run with an error.`
 		return splitStatements(cmd.InOrStdin(), exec)
 	}
 	return cmd
+}
+
+// mysqlError returns a statement's error as MySQL reports it, with its
+// number and SQLSTATE as the mysql client prints them.
+func mysqlError(err error, stmt, db string) error {
+	if err == nil {
+		return nil
+	}
+	var se *mysql.SQLError
+	if errors.As(server.MapErrorIn(err, server.ErrorContext{Query: stmt, DB: db}), &se) {
+		return fmt.Errorf("ERROR %d (%s): %s", se.Num, se.State, se.Message)
+	}
+	return err
 }

@@ -56,7 +56,7 @@ INSERT INTO items (name, price) VALUES ('apple', 1.25), ('pear', NULL);
 		t.Fatalf("json: %v\n%s", err, out)
 	}
 	out, err = run("SELECT 1;\nINSERT INTO items VALUES (1, 'dup', 0);\n", "sql")
-	if err == nil || !strings.Contains(out, "error: line 2:") || !strings.Contains(out, "duplicate") {
+	if err == nil || !strings.Contains(out, "error: line 2: ERROR 1062 (23000): Duplicate entry '1' for key 'items.PRIMARY'") {
 		t.Fatalf("duplicate key: %v\n%s", err, out)
 	}
 	out, err = run("", "sql", "-r", "xml", "-q", "SELECT 1")
