@@ -61,6 +61,9 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 	if err != nil {
 		return nil, err
 	}
+	if err := notesFor(ctx, t.name).refusal(); err != nil {
+		return nil, err
+	}
 	if len(oldSchema.PkOrdinals) > 0 && len(newSchema.PkOrdinals) == 0 {
 		if err := sql.ValidatePrimaryKeyDrop(ctx, t, oldSchema); err != nil {
 			return nil, err
@@ -72,7 +75,7 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 	if err := t.db.ValidateSchema(newSchema.Schema); err != nil {
 		return nil, err
 	}
-	sch, err := rewrittenSchema(td.lay.sch, newSchema, oldColumn, newColumn, idxCols)
+	sch, err := rewrittenSchema(td.lay.sch, newSchema, oldColumn, newColumn, idxCols, notesFor(ctx, t.name))
 	if err != nil {
 		return nil, err
 	}
@@ -82,14 +85,27 @@ func (t *Table) RewriteInserter(ctx *sql.Context, oldSchema, newSchema sql.Prima
 // rewrittenSchema derives the schema of a rewritten table: columns and
 // primary key from newSchema; indexes, checks, foreign keys, comment and
 // collation carried over, following a renamed column and dropping a
-// dropped one.
-func rewrittenSchema(old *schema.Table, newSchema sql.PrimaryKeySchema, oldCol, newCol *sql.Column, idxCols []sql.IndexColumn) (*schema.Table, error) {
+// dropped one. Declared types come from the statement's notes (nil if
+// none) for the columns it defines, and are carried over for the others
+// whose type stays.
+func rewrittenSchema(old *schema.Table, newSchema sql.PrimaryKeySchema, oldCol, newCol *sql.Column, idxCols []sql.IndexColumn, notes *tableNotes) (*schema.Table, error) {
 	sch := old.Clone()
 	sch.Columns = sch.Columns[:0]
 	for _, c := range newSchema.Schema {
 		col, err := schema.ColumnFromSQL(c)
 		if err != nil {
 			return nil, err
+		}
+		if r, ok := notes.column(c.Name); ok && (newCol == nil || strings.EqualFold(c.Name, newCol.Name)) {
+			declare(&col, r)
+		} else {
+			prev := c.Name
+			if oldCol != nil && newCol != nil && strings.EqualFold(c.Name, newCol.Name) {
+				prev = oldCol.Name
+			}
+			if i := old.ColumnIndex(prev); i >= 0 {
+				carryDeclared(&col, &old.Columns[i])
+			}
 		}
 		sch.Columns = append(sch.Columns, col)
 	}
@@ -109,12 +125,19 @@ func rewrittenSchema(old *schema.Table, newSchema sql.PrimaryKeySchema, oldCol, 
 	case len(sch.PKOrdinals) == 0:
 		sch.PKPrefixLengths = nil
 	}
+	if pkChanged {
+		sch.PKDescending = nil
+		if notes != nil && len(notes.pk) == len(sch.PKOrdinals) {
+			sch.PKDescending = append([]bool(nil), notes.pk...)
+		}
+	}
 	renamed := oldCol != nil && newCol != nil && !strings.EqualFold(oldCol.Name, newCol.Name)
 	dropped := oldCol != nil && newCol == nil
 	indexes := sch.Indexes[:0]
 	for _, idx := range sch.Indexes {
 		var cols []string
 		var prefixes []uint16
+		var desc []bool
 		for j, c := range idx.Columns {
 			switch {
 			case dropped && strings.EqualFold(c, oldCol.Name):
@@ -126,6 +149,9 @@ func rewrittenSchema(old *schema.Table, newSchema sql.PrimaryKeySchema, oldCol, 
 			if j < len(idx.PrefixLengths) {
 				prefixes = append(prefixes, idx.PrefixLengths[j])
 			}
+			if j < len(idx.Descending) {
+				desc = append(desc, idx.Descending[j])
+			}
 		}
 		if len(cols) == 0 {
 			continue
@@ -133,6 +159,9 @@ func rewrittenSchema(old *schema.Table, newSchema sql.PrimaryKeySchema, oldCol, 
 		idx.Columns = cols
 		if idx.PrefixLengths != nil {
 			idx.PrefixLengths = prefixes
+		}
+		if idx.Descending != nil {
+			idx.Descending = desc
 		}
 		indexes = append(indexes, idx)
 	}
@@ -294,9 +323,15 @@ func (t *Table) AddColumn(ctx *sql.Context, column *sql.Column, order *sql.Colum
 	if err != nil {
 		return err
 	}
+	if err := notesFor(ctx, t.name).refusal(); err != nil {
+		return err
+	}
 	col, err := schema.ColumnFromSQL(column)
 	if err != nil {
 		return err
+	}
+	if r, ok := notesFor(ctx, t.name).column(col.Name); ok {
+		declare(&col, r)
 	}
 	sch := td.lay.sch.Clone()
 	if sch.ColumnIndex(col.Name) >= 0 {
@@ -347,7 +382,7 @@ func (t *Table) DropColumn(ctx *sql.Context, name string) error {
 			pks.PkOrdinals = append(pks.PkOrdinals, o-1)
 		}
 	}
-	sch, err := rewrittenSchema(td.lay.sch, pks, dropped, nil, nil)
+	sch, err := rewrittenSchema(td.lay.sch, pks, dropped, nil, nil, notesFor(ctx, t.name))
 	if err != nil {
 		return err
 	}
@@ -363,6 +398,9 @@ func (t *Table) DropColumn(ctx *sql.Context, name string) error {
 func (t *Table) ModifyColumn(ctx *sql.Context, name string, column *sql.Column, order *sql.ColumnOrder) error {
 	td, err := t.data(ctx)
 	if err != nil {
+		return err
+	}
+	if err := notesFor(ctx, t.name).refusal(); err != nil {
 		return err
 	}
 	old := td.lay.sch
@@ -404,12 +442,13 @@ func (t *Table) ModifyColumn(ctx *sql.Context, name string, column *sql.Column, 
 			}
 		}
 	}
-	sch, err := rewrittenSchema(old, pks, oldSQL[pos], nc, nil)
+	sch, err := rewrittenSchema(old, pks, oldSQL[pos], nc, nil, notesFor(ctx, t.name))
 	if err != nil {
 		return err
 	}
 	sameStorage := newPos == pos && old.Columns[pos].Type.Equals(col.Type) &&
-		old.Columns[pos].Virtual == col.Virtual && old.Columns[pos].Nullable == col.Nullable
+		old.Columns[pos].Virtual == col.Virtual && old.Columns[pos].Nullable == col.Nullable &&
+		old.Columns[pos].Declared == sch.Columns[newPos].Declared
 	if sameStorage {
 		nt, err := retable(ctx, t.db.st, td, sch)
 		if err != nil {
@@ -454,6 +493,9 @@ func (t *Table) CreatePrimaryKey(ctx *sql.Context, columns []sql.IndexColumn) er
 		sch.Columns[i].Nullable = false
 	}
 	sch.PKPrefixLengths = prefixLengthsOf(columns)
+	if tn := notesFor(ctx, t.name); tn != nil && len(tn.pk) == len(sch.PKOrdinals) {
+		sch.PKDescending = append([]bool(nil), tn.pk...)
+	}
 	return t.rebuild(ctx, sch, func(r sql.Row) (sql.Row, error) {
 		for _, o := range sch.PKOrdinals {
 			if r[o] == nil {
@@ -477,7 +519,7 @@ func (t *Table) DropPrimaryKey(ctx *sql.Context) error {
 		return err
 	}
 	sch := td.lay.sch.Clone()
-	sch.PKOrdinals, sch.PKPrefixLengths = nil, nil
+	sch.PKOrdinals, sch.PKPrefixLengths, sch.PKDescending = nil, nil, nil
 	return t.rebuild(ctx, sch, func(r sql.Row) (sql.Row, error) { return r, nil })
 }
 
@@ -489,6 +531,9 @@ func (t *Table) DropPrimaryKey(ctx *sql.Context) error {
 func (t *Table) CreateIndex(ctx *sql.Context, def sql.IndexDef) error {
 	if def.Constraint == sql.IndexConstraint_Fulltext || def.Constraint == sql.IndexConstraint_Spatial || def.Constraint == sql.IndexConstraint_Vector {
 		return sql.ErrUnsupportedFeature.New("FULLTEXT, SPATIAL and VECTOR indexes")
+	}
+	if err := notesFor(ctx, t.name).refusal(); err != nil {
+		return err
 	}
 	if def.Constraint == sql.IndexConstraint_Primary {
 		return t.CreatePrimaryKey(ctx, def.Columns)
@@ -511,6 +556,7 @@ func (t *Table) CreateIndex(ctx *sql.Context, def sql.IndexDef) error {
 		idx.Columns = append(idx.Columns, c.Name)
 	}
 	idx.PrefixLengths = prefixLengthsOf(def.Columns)
+	idx.Descending = t.indexOrder(ctx, def.Name, idx.Columns)
 	sch := td.lay.sch.Clone()
 	sch.Indexes = append(sch.Indexes, idx)
 	sort.Slice(sch.Indexes, func(i, j int) bool { return sch.Indexes[i].Name < sch.Indexes[j].Name })

@@ -211,6 +211,9 @@ func (db *Database) createTable(ctx *sql.Context, name string, sch sql.PrimaryKe
 	if err != nil {
 		return err
 	}
+	if err := db.applyCreateNotes(ctx, t); err != nil {
+		return err
+	}
 	if pk != nil {
 		if err := checkPKPrefixes(sch.Schema, pk.Columns); err != nil {
 			return err

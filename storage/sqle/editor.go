@@ -282,6 +282,10 @@ func (w *tableWriter) insert(ctx *sql.Context, row sql.Row) error {
 // not nil (an update keeps the row's place), else a new one.
 func (w *tableWriter) insertAt(ctx *sql.Context, row sql.Row, key []byte) error {
 	lay := w.base.lay
+	row, err := lay.refineRow(row)
+	if err != nil {
+		return err
+	}
 	k, val, err := w.rowKey(row)
 	if err != nil {
 		return err

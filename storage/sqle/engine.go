@@ -42,6 +42,7 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	installFunctions()
+	installDDLParser()
 	a := addCompatRules(analyzer.NewBuilder(p)).Build()
 	e := gms.New(a, &gms.Config{})
 	return &Engine{Provider: p, SQL: e}, nil

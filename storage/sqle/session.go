@@ -41,6 +41,11 @@ type Session struct {
 	// current database, GetCurrentDatabase answers it, so that the names
 	// in the object's statement resolve in the object's own database.
 	objectDB string
+
+	// ddl is what the table DDL statement parsed last declared that the
+	// engine drops (see ddlparse.go); the table methods the statement
+	// calls apply it.
+	ddl ddlNotes
 }
 
 var (
@@ -126,6 +131,7 @@ func (s *Session) StartTransaction(ctx *sql.Context, tc sql.TransactionCharacter
 // that for statements run inside a statement too, stored procedures.)
 func (s *Session) CommandBegin() error {
 	s.objectDB = ""
+	s.ddl = nil
 	// Edits of a statement the server abandoned without closing it never
 	// reach a table.
 	s.writers = nil

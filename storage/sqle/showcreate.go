@@ -135,6 +135,9 @@ func (r *showCreateResult) statement(ctx *sql.Context) (string, error) {
 			if j < len(sch.PKPrefixLengths) && sch.PKPrefixLengths[j] > 0 {
 				cols[j] += "(" + strconv.Itoa(int(sch.PKPrefixLengths[j])) + ")"
 			}
+			if j < len(sch.PKDescending) && sch.PKDescending[j] {
+				cols[j] += " DESC"
+			}
 		}
 		lines = append(lines, "  PRIMARY KEY ("+strings.Join(cols, ",")+")")
 	}
@@ -230,10 +233,14 @@ func columnDefinition(ctx *sql.Context, sch *schema.Table, i int, res *sql.Colum
 	return b.String(), nil
 }
 
-// columnTypeText writes a column's type as MySQL does: ENUM and SET
-// members escaped, the character set and collation when they are not the
-// table's.
+// columnTypeText writes a column's type as MySQL does: as declared where
+// that refines the engine's type (`time`, `decimal(10,2) unsigned`), ENUM
+// and SET members escaped, the character set and collation when they are
+// not the table's.
 func columnTypeText(c *schema.Column, tableColl sql.CollationID) string {
+	if c.Declared != "" {
+		return c.Declared // numbers and TIME: no collation
+	}
 	var s string
 	if tc, ok := c.Type.(sql.TypeWithCollation); ok {
 		s = tc.StringWithTableCollation(tableColl)
@@ -326,6 +333,9 @@ func indexDefinition(x *schema.Index) string {
 		b.WriteString(quoteIdent(col))
 		if j < len(x.PrefixLengths) && x.PrefixLengths[j] > 0 {
 			b.WriteString("(" + strconv.Itoa(int(x.PrefixLengths[j])) + ")")
+		}
+		if j < len(x.Descending) && x.Descending[j] {
+			b.WriteString(" DESC")
 		}
 	}
 	b.WriteByte(')')

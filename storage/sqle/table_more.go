@@ -245,6 +245,11 @@ func (t *Table) AddForeignKey(ctx *sql.Context, fk sql.ForeignKeyConstraint) err
 	if t.temp != nil {
 		return sql.ErrTemporaryTablesForeignKeySupport.New()
 	}
+	// The engine refuses SET DEFAULT only under its own parser type, and
+	// cairn's wraps it (ddlparse.go).
+	if fk.OnDelete == sql.ForeignKeyReferentialAction_SetDefault || fk.OnUpdate == sql.ForeignKeyReferentialAction_SetDefault {
+		return sql.ErrForeignKeySetDefault.New()
+	}
 	if err := t.checkFKName(ctx, fk.Name, ""); err != nil {
 		return err
 	}

@@ -30,6 +30,9 @@ type layout struct {
 	pk          []int // schema positions of the primary-key columns
 	pkEnc       *codec.KeyCodec
 	indexes     []indexLayout // in the order of sch.Indexes
+	// refine holds, by schema position, the refinement of each column
+	// with a declared type (nil for the others); nil if none has one.
+	refine []*schema.Refinement
 }
 
 // indexLayout is the storage of one secondary index: keys are the index
@@ -57,7 +60,7 @@ func newLayout(sch *schema.Table) (*layout, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &layout{sch: sch, schEnc: enc, keyless: len(sch.PKOrdinals) == 0, pk: sch.PKOrdinals, autoIncCol: -1}
+	l := &layout{sch: sch, schEnc: enc, keyless: len(sch.PKOrdinals) == 0, pk: sch.PKOrdinals, autoIncCol: -1, refine: refinements(sch)}
 	var storedTypes []sql.Type
 	for i, c := range sch.Columns {
 		if c.AutoIncrement {

@@ -56,6 +56,9 @@ func (db *Database) createTemporaryTable(ctx *sql.Context, name string, sch sql.
 	if err != nil {
 		return err
 	}
+	if err := db.applyCreateNotes(ctx, t); err != nil {
+		return err
+	}
 	release := db.st.lease()
 	td, err := db.st.newTableData(ctx, t)
 	if err != nil {

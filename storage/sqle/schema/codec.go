@@ -12,9 +12,12 @@ import (
 	"github.com/cairndb/cairn/storage/chunk"
 )
 
-// Version is the format version Encode writes, the first byte of every
-// encoded schema. docs/format.md describes the layout.
-const Version = 1
+// Version is the newest format version, the first byte of every encoded
+// schema. docs/format.md describes the layout. Version 2 is version 1
+// followed by what version 1 cannot hold (declared types, descending key
+// columns); Encode writes it only for a table that has some, so other
+// tables keep their version 1 bytes and older readers of those.
+const Version = 2
 
 // Column flag bits.
 const (
@@ -48,8 +51,15 @@ func Encode(t *Table) ([]byte, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
+	indexes := slices.Clone(t.Indexes)
+	slices.SortFunc(indexes, func(a, b Index) int { return strings.Compare(a.Name, b.Name) })
 	var e encoder
-	e.byte(Version)
+	ext := hasExtension(t, indexes)
+	if ext {
+		e.byte(2)
+	} else {
+		e.byte(1)
+	}
 	e.str(t.Name)
 	e.str(t.Comment)
 	e.uvarint(uint64(t.Collation))
@@ -89,8 +99,6 @@ func Encode(t *Table) ([]byte, error) {
 	}
 	e.prefixes(t.PKPrefixLengths)
 
-	indexes := slices.Clone(t.Indexes)
-	slices.SortFunc(indexes, func(a, b Index) int { return strings.Compare(a.Name, b.Name) })
 	e.uvarint(uint64(len(indexes)))
 	for i := range indexes {
 		x := &indexes[i]
@@ -134,7 +142,74 @@ func Encode(t *Table) ([]byte, error) {
 		e.str(string(fk.OnDelete))
 		e.bool(fk.IsResolved)
 	}
+	if ext {
+		e.extension(t, indexes)
+	}
 	return e.buf, nil
+}
+
+// hasExtension reports whether t has what only version 2 holds.
+func hasExtension(t *Table, sortedIndexes []Index) bool {
+	for i := range t.Columns {
+		if t.Columns[i].Declared != "" {
+			return true
+		}
+	}
+	if slices.Contains(t.PKDescending, true) {
+		return true
+	}
+	for i := range sortedIndexes {
+		if slices.Contains(sortedIndexes[i].Descending, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// extension writes version 2's fields: the declared types (position,
+// text), the descending primary key columns, and the indexes with
+// descending columns (position in name order, then the columns), each
+// list in increasing order of position.
+func (e *encoder) extension(t *Table, indexes []Index) {
+	var declared []int
+	for i := range t.Columns {
+		if t.Columns[i].Declared != "" {
+			declared = append(declared, i)
+		}
+	}
+	e.uvarint(uint64(len(declared)))
+	for _, i := range declared {
+		e.uvarint(uint64(i))
+		e.str(t.Columns[i].Declared)
+	}
+	e.positions(t.PKDescending)
+	var desc []int
+	for i := range indexes {
+		if slices.Contains(indexes[i].Descending, true) {
+			desc = append(desc, i)
+		}
+	}
+	e.uvarint(uint64(len(desc)))
+	for _, i := range desc {
+		e.uvarint(uint64(i))
+		e.positions(indexes[i].Descending)
+	}
+}
+
+// positions writes the positions of the true flags: a count, then each.
+func (e *encoder) positions(flags []bool) {
+	var n int
+	for _, f := range flags {
+		if f {
+			n++
+		}
+	}
+	e.uvarint(uint64(n))
+	for i, f := range flags {
+		if f {
+			e.uvarint(uint64(i))
+		}
+	}
 }
 
 // Decode returns the table encoded in b. The result does not alias b.
@@ -153,7 +228,7 @@ func Decode(b []byte) (*Table, error) {
 		return nil, d.err
 	case v > Version:
 		return nil, fmt.Errorf("schema: decode: format version %d, this build reads up to %d: %w", v, Version, ErrUnknownVersion)
-	case v != Version:
+	case v != 1 && v != 2:
 		return nil, corrupt("unknown format version %d", v)
 	}
 	t := &Table{}
@@ -267,6 +342,9 @@ func Decode(b []byte) (*Table, error) {
 		fk.OnDelete = sql.ForeignKeyReferentialAction(d.str())
 		fk.IsResolved = d.bool()
 	}
+	if v == 2 {
+		d.extension(t)
+	}
 
 	if d.err == nil && len(d.buf) > 0 {
 		d.fail("%d bytes left over", len(d.buf))
@@ -278,6 +356,75 @@ func Decode(b []byte) (*Table, error) {
 		return nil, corrupt("%v", err)
 	}
 	return t, nil
+}
+
+// extension reads version 2's fields (see encoder.extension), which must
+// not be empty: a table without them is written as version 1.
+func (d *decoder) extension(t *Table) {
+	n := d.count(2)
+	last := -1
+	for range n {
+		i := d.uvarint()
+		text := d.str()
+		if d.err != nil {
+			return
+		}
+		if int64(i) <= int64(last) || i >= uint64(len(t.Columns)) {
+			d.fail("declared type of column %d: position out of order or range", i)
+			return
+		}
+		if text == "" {
+			d.fail("empty declared type of column %d", i)
+			return
+		}
+		t.Columns[i].Declared = text
+		last = int(i)
+	}
+	t.PKDescending = d.positions(len(t.PKOrdinals))
+	m := d.count(2)
+	last = -1
+	for range m {
+		i := d.uvarint()
+		if d.err != nil {
+			return
+		}
+		if int64(i) <= int64(last) || i >= uint64(len(t.Indexes)) {
+			d.fail("descending index %d: position out of order or range", i)
+			return
+		}
+		t.Indexes[i].Descending = d.positions(len(t.Indexes[i].Columns))
+		if t.Indexes[i].Descending == nil {
+			d.fail("descending index %q without descending columns", t.Indexes[i].Name)
+		}
+		last = int(i)
+	}
+	if d.err == nil && n == 0 && t.PKDescending == nil && m == 0 {
+		d.fail("version 2 without version 2 fields")
+	}
+}
+
+// positions reads the true flags among n (see encoder.positions): nil when
+// none is.
+func (d *decoder) positions(n int) []bool {
+	k := d.count(1)
+	if k == 0 || d.err != nil {
+		return nil
+	}
+	out := make([]bool, n)
+	last := -1
+	for range k {
+		i := d.uvarint()
+		if d.err != nil {
+			return nil
+		}
+		if int64(i) <= int64(last) || i >= uint64(n) {
+			d.fail("flag position %d out of order or range", i)
+			return nil
+		}
+		out[i] = true
+		last = int(i)
+	}
+	return out
 }
 
 func corrupt(format string, args ...any) error {

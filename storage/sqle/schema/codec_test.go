@@ -136,6 +136,13 @@ func FuzzDecode(f *testing.F) {
 	if b, err := schema.Encode(sampleTable(f)); err == nil {
 		f.Add(b)
 	}
+	v2 := sampleTable(f) // format version 2
+	v2.Columns = append(v2.Columns, schema.Column{Name: "t0", Type: mustType(f, "time"), Nullable: true, Declared: "time(3)"})
+	v2.PKDescending = []bool{false, true}
+	v2.Indexes[0].Descending = []bool{true, false}
+	if b, err := schema.Encode(v2); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tbl, err := schema.Decode(data)
 		if err != nil {

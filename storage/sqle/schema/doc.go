@@ -21,6 +21,12 @@
 // ErrUnsupportedType) a type whose text would not parse back to the same
 // type, so a type is never silently changed by storing it.
 //
+// Where MySQL's type says more than the engine's can (TIME(0), DECIMAL
+// UNSIGNED, FLOAT(M,D)), a column also keeps its declared type, as MySQL
+// writes it (Column.Declared, ParseDeclared); indexes and the primary key
+// keep which columns were declared DESC. These are stored in format
+// version 2, written only for tables that have them.
+//
 // Defaults, generated columns and ON UPDATE are stored as expression text,
 // the way the engine's memory tables keep them: the resolved expression's
 // String with table names removed from column references. That text is what

@@ -24,6 +24,10 @@ type Table struct {
 	// PKPrefixLengths are the key's prefix lengths, one per key column (0 for
 	// a whole column); nil unless the key uses a prefix.
 	PKPrefixLengths []uint16
+	// PKDescending marks the key columns declared DESC, one per key column;
+	// nil if none is. Rows are kept in ascending order all the same: the
+	// flag is what SHOW CREATE TABLE prints.
+	PKDescending []bool
 	// Indexes are the secondary indexes (not the primary key). Decode returns
 	// them sorted by name in byte order; Encode sorts them.
 	Indexes []Index
@@ -54,6 +58,11 @@ type Column struct {
 	HasDefault, HasGenerated, HasOnUpdate bool
 
 	Virtual bool // generated VIRTUAL: computed on read, not stored
+
+	// Declared is the column's type as the user declared it where that
+	// refines Type (TIME(0), DECIMAL UNSIGNED, FLOAT(M,D): see
+	// ParseDeclared), as MySQL writes it; "" when Type says it all.
+	Declared string
 }
 
 // Index is a secondary index of a Table.
@@ -67,6 +76,10 @@ type Index struct {
 	Comment       string
 	Fulltext      bool
 	Spatial       bool
+	// Descending marks the columns declared DESC, one per column; nil if
+	// none is. Keys are kept in ascending order all the same: the flag is
+	// what SHOW CREATE TABLE prints.
+	Descending []bool
 }
 
 // ColumnIndex returns the position of the column named name, compared
@@ -120,10 +133,12 @@ func (t *Table) Clone() *Table {
 	c.Columns = slices.Clone(t.Columns)
 	c.PKOrdinals = slices.Clone(t.PKOrdinals)
 	c.PKPrefixLengths = slices.Clone(t.PKPrefixLengths)
+	c.PKDescending = slices.Clone(t.PKDescending)
 	c.Indexes = slices.Clone(t.Indexes)
 	for i := range c.Indexes {
 		c.Indexes[i].Columns = slices.Clone(c.Indexes[i].Columns)
 		c.Indexes[i].PrefixLengths = slices.Clone(c.Indexes[i].PrefixLengths)
+		c.Indexes[i].Descending = slices.Clone(c.Indexes[i].Descending)
 	}
 	c.Checks = slices.Clone(t.Checks)
 	c.ForeignKeys = slices.Clone(t.ForeignKeys)
@@ -140,9 +155,10 @@ func (t *Table) Clone() *Table {
 //     or two indexes have names equal but for case; no index is named PRIMARY;
 //   - every column has a type, a virtual column is generated, a column has an
 //     expression text only if its Has flag is set, and at most one column is
-//     auto-increment;
-//   - primary key ordinals are distinct and in range, and prefix lengths, when
-//     present, are one per key column (likewise for each index);
+//     auto-increment; a declared type is one ParseDeclared accepts;
+//   - primary key ordinals are distinct and in range, and prefix lengths and
+//     descending flags, when present, are one per key column (likewise for
+//     each index);
 //   - every index column and foreign key column exists, and a foreign key has
 //     as many parent columns as columns;
 //   - checks have names, unique but for case, and expressions (the engine
@@ -191,6 +207,11 @@ func (t *Table) Validate() error {
 		if (c.Default != "" && !c.HasDefault) || (c.Generated != "" && !c.HasGenerated) || (c.OnUpdate != "" && !c.HasOnUpdate) {
 			return bad("column %q has expression text without its Has flag", c.Name)
 		}
+		if c.Declared != "" {
+			if _, err := ParseDeclared(c.Type, c.Declared); err != nil {
+				return bad("column %q: %v", c.Name, err)
+			}
+		}
 	}
 	inPK := make([]bool, len(t.Columns))
 	for _, o := range t.PKOrdinals {
@@ -204,6 +225,9 @@ func (t *Table) Validate() error {
 	}
 	if t.PKPrefixLengths != nil && len(t.PKPrefixLengths) != len(t.PKOrdinals) {
 		return bad("%d primary key prefix lengths for %d key columns", len(t.PKPrefixLengths), len(t.PKOrdinals))
+	}
+	if t.PKDescending != nil && len(t.PKDescending) != len(t.PKOrdinals) {
+		return bad("%d primary key order flags for %d key columns", len(t.PKDescending), len(t.PKOrdinals))
 	}
 	indexNames := make(map[string]bool, len(t.Indexes))
 	for i := range t.Indexes {
@@ -229,6 +253,9 @@ func (t *Table) Validate() error {
 		}
 		if x.PrefixLengths != nil && len(x.PrefixLengths) != len(x.Columns) {
 			return bad("index %q has %d prefix lengths for %d columns", x.Name, len(x.PrefixLengths), len(x.Columns))
+		}
+		if x.Descending != nil && len(x.Descending) != len(x.Columns) {
+			return bad("index %q has %d order flags for %d columns", x.Name, len(x.Descending), len(x.Columns))
 		}
 	}
 	checkNames := make(map[string]bool, len(t.Checks))
