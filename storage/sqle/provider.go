@@ -269,3 +269,35 @@ func (p *Provider) ExternalStoredProcedure(ctx *sql.Context, name string, numOfP
 func (p *Provider) ExternalStoredProcedures(ctx *sql.Context, name string) ([]sql.ExternalStoredProcedureDetails, error) {
 	return p.procs.LookupByName(name)
 }
+
+// CollectGarbage runs the store's garbage collection (chunk.GC) on every
+// open database, one after another, while they are in use: what
+// transactions and the published working sets reference is leased and
+// kept. It returns what each collection did, by database name; a database
+// dropped meanwhile is skipped.
+func (p *Provider) CollectGarbage(ctx context.Context) (map[string]chunk.GCStats, error) {
+	p.mu.RLock()
+	states := make([]*dbState, 0, len(p.dbs))
+	for _, st := range p.dbs {
+		states = append(states, st)
+	}
+	p.mu.RUnlock()
+	out := map[string]chunk.GCStats{}
+	var errs []error
+	for _, st := range states {
+		c, ok := st.store.(chunk.Collectable)
+		if !ok || st.dropped.Load() {
+			continue
+		}
+		stats, err := chunk.GC(ctx, c)
+		if err != nil {
+			if st.dropped.Load() {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("database %s: %w", st.name, err))
+			continue
+		}
+		out[st.name] = stats
+	}
+	return out, errors.Join(errs...)
+}

@@ -43,12 +43,6 @@ type dbState struct {
 	cur        map[string]*wsState
 	curRelease map[string]func()
 
-	emptyOnce sync.Once
-	empty     tree.Map
-	emptyErr  error
-	// emptyRelease ends the lease on the empty map.
-	emptyRelease func()
-
 	autoMu  sync.Mutex
 	autoInc map[string]uint64 // next value by lower-case table name
 	rowIDs  map[string]uint64 // next keyless row id by lower-case table name
@@ -86,9 +80,6 @@ func (st *dbState) close() error {
 		delete(st.cur, b)
 	}
 	st.curMu.Unlock()
-	if st.emptyRelease != nil {
-		st.emptyRelease()
-	}
 	err := st.closeFn()
 	st.closeFn = nil
 	return err
@@ -104,16 +95,14 @@ func (st *dbState) lease(roots ...chunk.Hash) func() {
 	return l.Release
 }
 
-// emptyMap returns the empty prolly map, put in the store once and leased
-// until the database closes, so no garbage collection takes it from under
-// a transaction that uses it.
+// emptyMap returns the empty prolly map, put in the store again on every
+// call. It is not leased for the life of the database: a lease keeps every
+// chunk put after it began, so a lease held that long would keep garbage
+// collection from ever deleting anything. Putting the node again stamps it
+// with the current generation, so a collection running meanwhile keeps it
+// for the transaction that uses it (whose own lease began earlier).
 func (st *dbState) emptyMap(ctx context.Context) (tree.Map, error) {
-	st.emptyOnce.Do(func() {
-		release := st.lease()
-		st.empty, st.emptyErr = tree.NewEmptyMap(ctx, st.ns)
-		st.emptyRelease = release
-	})
-	return st.empty, st.emptyErr
+	return tree.NewEmptyMap(ctx, st.ns)
 }
 
 // nextAutoIncrement allocates an auto-increment value for table, whose
