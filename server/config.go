@@ -38,8 +38,9 @@ type fileConfig struct {
 		ShutdownTimeoutMillis  *uint64 `yaml:"shutdown_timeout_millis"`
 	} `yaml:"listener"`
 	Behavior *struct {
-		ReadOnly   *bool `yaml:"read_only"`
-		AutoCommit *bool `yaml:"autocommit"`
+		ReadOnly          *bool  `yaml:"read_only"`
+		AutoCommit        *bool  `yaml:"autocommit"`
+		GCIntervalSeconds *int64 `yaml:"gc_interval_seconds"`
 	} `yaml:"behavior"`
 }
 
@@ -139,6 +140,13 @@ func LoadConfigFile(path string, cfg *Config) error {
 		if b.AutoCommit != nil {
 			v := *b.AutoCommit
 			cfg.AutoCommit = &v
+		}
+		if v := b.GCIntervalSeconds; v != nil {
+			// 0 in the file means never, as a negative interval does in Config.
+			cfg.GCInterval = time.Duration(*v) * time.Second
+			if *v <= 0 {
+				cfg.GCInterval = -1
+			}
 		}
 	}
 	return nil

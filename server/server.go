@@ -66,6 +66,9 @@ type Config struct {
 	// ShutdownTimeout bounds the wait for running statements once Run's
 	// context ends (DefaultShutdownTimeout if 0).
 	ShutdownTimeout time.Duration
+	// GCInterval is how often garbage is collected (DefaultGCInterval if
+	// 0; negative: never).
+	GCInterval time.Duration
 	// TLSCert and TLSKey are PEM files: with them, clients may use TLS.
 	TLSCert, TLSKey string
 	// RequireSecureTransport refuses connections without TLS.
@@ -119,6 +122,9 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	}
 	if cfg.SlowQuery == 0 {
 		cfg.SlowQuery = DefaultSlowQuery
+	}
+	if cfg.GCInterval == 0 {
+		cfg.GCInterval = DefaultGCInterval
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
@@ -224,6 +230,16 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	}
 	cs.sm = s.SessionManager()
 	cs.kill = e.SQL.ProcessList.Kill
+	gcCtx, stopGC := context.WithCancel(ctx)
+	gcDone := make(chan struct{})
+	go func() {
+		defer close(gcDone)
+		if cfg.GCInterval > 0 {
+			collectGarbage(gcCtx, e.Provider, cfg.GCInterval, log)
+		}
+	}()
+	// The collection ends before the databases close.
+	defer func() { stopGC(); <-gcDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- s.Start() }()
 	log.Info("listening", zap.String("address", ln.Addr().String()), zap.String("socket", cfg.Socket),

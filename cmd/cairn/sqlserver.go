@@ -39,7 +39,7 @@ The configuration file (--config) is YAML; flags given override it:
              read_timeout_millis: 0, write_timeout_millis: 0,
              tls_cert: cert.pem, tls_key: key.pem, require_secure_transport: false,
              shutdown_timeout_millis: 30000}
-  behavior: {read_only: false, autocommit: true}`
+  behavior: {read_only: false, autocommit: true, gc_interval_seconds: 60}`
 	cmd.Example = "  cairn sql-server --data-dir /var/lib/cairn -P 3306"
 	var flags server.Config
 	f := cmd.Flags()
@@ -54,6 +54,7 @@ The configuration file (--config) is YAML; flags given override it:
 	f.StringVarP(&flags.LogLevel, "loglevel", "l", "info", "debug, info, warn or error")
 	f.StringVar(&flags.LogFormat, "log-format", "console", "console (human-readable) or json")
 	f.DurationVar(&flags.SlowQuery, "slow-query", server.DefaultSlowQuery, "log statements that take this long (0: never)")
+	f.DurationVar(&flags.GCInterval, "gc-interval", server.DefaultGCInterval, "collect garbage this often (0: never)")
 	configFile := f.String("config", "", "a YAML configuration file (flags given override it)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		cfg := flags
@@ -71,6 +72,7 @@ The configuration file (--config) is YAML; flags given override it:
 				"socket":          func() { cfg.Socket = flags.Socket },
 				"log-format":      func() { cfg.LogFormat = flags.LogFormat },
 				"slow-query":      func() { cfg.SlowQuery = flags.SlowQuery },
+				"gc-interval":     func() { cfg.GCInterval = flags.GCInterval },
 			} {
 				if f.Changed(name) {
 					set()
@@ -86,6 +88,9 @@ The configuration file (--config) is YAML; flags given override it:
 		}
 		if f.Changed("slow-query") && cfg.SlowQuery == 0 {
 			cfg.SlowQuery = -1 // never
+		}
+		if f.Changed("gc-interval") && cfg.GCInterval == 0 {
+			cfg.GCInterval = -1 // never
 		}
 		if cfg.Port < 0 || cfg.Port > 65535 {
 			return usageError(fmt.Sprintf("port %d is not a TCP port", cfg.Port))
