@@ -8,6 +8,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/mysql_db"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/planbuilder"
 	"github.com/dolthub/go-mysql-server/sql/transform"
@@ -39,11 +40,14 @@ import (
 // showCreateDefaults applied.
 func showCreateTable(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, scope *plan.Scope, sel analyzer.RuleSelector, qFlags *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
 	sc, ok := n.(*plan.ShowCreateTable)
-	if !ok || sc.IsView || sc.AsOf() != nil {
+	if !ok || sc.AsOf() != nil {
 		return n, transform.SameTree, nil
 	}
+	if sa, ok := sc.Child.(*plan.SubqueryAlias); ok {
+		return showCreateView(ctx, a, sc, sa)
+	}
 	rt, ok := sc.Child.(*plan.ResolvedTable)
-	if !ok {
+	if !ok || sc.IsView {
 		return n, transform.SameTree, nil
 	}
 	t, ok := cairnTable(rt.Table)
@@ -461,4 +465,142 @@ func quoteString(s string) string {
 	}
 	b.WriteByte('\'')
 	return b.String()
+}
+
+// showCreateView replaces SHOW CREATE VIEW (or SHOW CREATE TABLE of a
+// view) of a cairn view. The engine prints `CREATE VIEW `v` AS …` and
+// loses the view's column list (`CREATE VIEW v (p, q) AS …` reloads with
+// other column names), its ALGORITHM, DEFINER and SQL SECURITY. MySQL
+// prints `CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL
+// SECURITY DEFINER VIEW `v` AS …`; so does this, but for the definer, which
+// is printed only when CREATE VIEW gave one: the engine keeps no other (it
+// takes the reading session's user for one), and a definer that changes
+// with the reader would make the text unstable. mariadb-dump then keeps the
+// statement whole instead of splitting DEFINER into a comment of its own.
+// The SELECT is the text the view was created with, where MySQL prints its
+// own rewriting of it.
+func showCreateView(ctx *sql.Context, a *analyzer.Analyzer, sc *plan.ShowCreateTable, sa *plan.SubqueryAlias) (sql.Node, transform.TreeIdentity, error) {
+	db, def, ok := findView(ctx, a, sa)
+	if !ok {
+		return sc, transform.SameTree, nil
+	}
+	stmt, err := ast.ParseWithOptions(ctx, def.CreateViewStatement, sql.NewSqlModeFromString(def.SqlMode).ParserOptions())
+	if err != nil {
+		return sc, transform.SameTree, nil
+	}
+	ddl, ok := stmt.(*ast.DDL)
+	if !ok || ddl.ViewSpec == nil {
+		return sc, transform.SameTree, nil
+	}
+	res := &showCreateViewResult{name: sa.Name(), stmt: createViewText(def.Name, def.TextDefinition, ddl.ViewSpec)}
+	return plan.NewResolvedTable(res, db, nil), transform.NewTree, nil
+}
+
+// createViewText writes a view's CREATE VIEW statement as MySQL does.
+func createViewText(name, selectText string, spec *ast.ViewSpec) string {
+	var b strings.Builder
+	b.WriteString("CREATE ALGORITHM=")
+	if spec.Algorithm != "" {
+		b.WriteString(strings.ToUpper(spec.Algorithm))
+	} else {
+		b.WriteString("UNDEFINED")
+	}
+	if spec.Definer != "" {
+		b.WriteString(" DEFINER=" + spec.Definer) // `user`@`host`, as the parser writes it
+	}
+	b.WriteString(" SQL SECURITY ")
+	if spec.Security != "" {
+		b.WriteString(strings.ToUpper(spec.Security))
+	} else {
+		b.WriteString("DEFINER")
+	}
+	b.WriteString(" VIEW " + quoteIdent(name))
+	if len(spec.Columns) > 0 {
+		cols := make([]string, len(spec.Columns))
+		for i, c := range spec.Columns {
+			cols[i] = c.String()
+		}
+		b.WriteString(" (" + quoteIdents(cols) + ")")
+	}
+	b.WriteString(" AS " + selectText)
+	return b.String()
+}
+
+// findView returns the cairn database and stored definition of the view
+// sa reads: in the database SHOW names, the current one, or another that
+// has a view of that name and text.
+func findView(ctx *sql.Context, a *analyzer.Analyzer, sa *plan.SubqueryAlias) (sql.Database, sql.ViewDefinition, bool) {
+	var names []string
+	if stmt, err := ast.Parse(ctx.Query()); err == nil {
+		if show, ok := stmt.(*ast.Show); ok && strings.EqualFold(show.Table.Name.String(), sa.Name()) {
+			names = append(names, show.Table.DbQualifier.String(), show.Database)
+		}
+	}
+	names = append(names, ctx.GetCurrentDatabase())
+	for _, db := range a.Catalog.AllDatabases(ctx) {
+		names = append(names, db.Name())
+	}
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		db, err := a.Catalog.Database(ctx, n)
+		if err != nil {
+			continue
+		}
+		cdb := db
+		if p, ok := cdb.(mysql_db.PrivilegedDatabase); ok {
+			cdb = p.Unwrap()
+		}
+		vdb, ok := cdb.(*Database)
+		if !ok {
+			continue
+		}
+		def, ok, err := vdb.GetViewDefinition(ctx, sa.Name())
+		if err == nil && ok && def.TextDefinition == sa.TextDefinition {
+			return db, def, true
+		}
+	}
+	return nil, sql.ViewDefinition{}, false
+}
+
+// showCreateViewResult is the result of SHOW CREATE VIEW of a cairn view.
+type showCreateViewResult struct {
+	name, stmt string
+}
+
+var _ sql.Table = (*showCreateViewResult)(nil)
+
+func (r *showCreateViewResult) Name() string   { return r.name }
+func (r *showCreateViewResult) String() string { return "SHOW CREATE VIEW " + r.name }
+
+// Schema is the engine's for SHOW CREATE VIEW (with the view as the
+// columns' source, see showCreateResult.Schema).
+func (r *showCreateViewResult) Schema() sql.Schema {
+	return sql.Schema{
+		{Name: "View", Type: types.LongText, Source: r.name},
+		{Name: "Create View", Type: types.LongText, Source: r.name},
+		{Name: "character_set_client", Type: types.LongText, Source: r.name},
+		{Name: "collation_connection", Type: types.LongText, Source: r.name},
+	}
+}
+
+func (r *showCreateViewResult) Collation() sql.CollationID { return sql.Collation_Default }
+
+func (r *showCreateViewResult) Partitions(*sql.Context) (sql.PartitionIter, error) {
+	return sql.PartitionsToPartitionIter(&partition{}), nil
+}
+
+// PartitionRows gives the row, with the session's character set and
+// collation, as the engine does.
+func (r *showCreateViewResult) PartitionRows(ctx *sql.Context, _ sql.Partition) (sql.RowIter, error) {
+	cs, err := ctx.GetSessionVariable(ctx, "character_set_client")
+	if err != nil {
+		return nil, err
+	}
+	coll, err := ctx.GetSessionVariable(ctx, "collation_connection")
+	if err != nil {
+		return nil, err
+	}
+	return sql.RowsToRowIter(sql.Row{r.name, r.stmt, cs, coll}), nil
 }

@@ -251,3 +251,51 @@ func TestCreateTableComment(t *testing.T) {
 	expectRows(t, e, ctx, "SELECT table_name, table_comment FROM information_schema.tables WHERE table_schema = 'd' ORDER BY 1",
 		"ai|x", "fromp|z")
 }
+
+// SHOW CREATE VIEW prints ALGORITHM, SQL SECURITY and the view's column
+// list as MySQL 8 does, and a DEFINER given at CREATE VIEW; the text makes
+// the same view again.
+func TestShowCreateView(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	for _, q := range []string{
+		"CREATE DATABASE o", "CREATE TABLE o.t (a INT)", "CREATE VIEW o.ov AS SELECT a FROM o.t",
+		"CREATE DATABASE d", "USE d",
+		"CREATE TABLE t (a INT)", "INSERT INTO t VALUES (1), (2)",
+		"CREATE VIEW v1 AS SELECT a FROM t",
+		"CREATE VIEW v2 (p, `q r`) AS SELECT a, a + 1 FROM t",
+		"CREATE ALGORITHM=merge DEFINER='bob'@'%' SQL SECURITY invoker VIEW v3 AS SELECT a FROM t WHERE a > 1",
+	} {
+		query(t, e, ctx, q)
+	}
+	for _, tc := range []struct{ view, want string }{
+		{"v1", "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v1` AS SELECT a FROM t"},
+		{"v2", "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v2` (`p`,`q r`) AS SELECT a, a + 1 FROM t"},
+		{"v3", "CREATE ALGORITHM=MERGE DEFINER=`bob`@`%` SQL SECURITY INVOKER VIEW `v3` AS SELECT a FROM t WHERE a > 1"},
+		{"o.ov", "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `ov` AS SELECT a FROM o.t"},
+	} {
+		for _, show := range []string{"SHOW CREATE VIEW ", "SHOW CREATE TABLE "} {
+			got := query(t, e, ctx, show+tc.view)
+			name := tc.view[strings.LastIndex(tc.view, ".")+1:]
+			if want := name + "|" + tc.want + "|utf8mb4|utf8mb4_0900_bin"; len(got) != 1 || got[0] != want {
+				t.Errorf("%s%s:\n%q\nwant\n%q", show, tc.view, got, want)
+			}
+		}
+	}
+	// The text makes the same view.
+	query(t, e, ctx, "CREATE DATABASE copies")
+	query(t, e, ctx, "USE copies")
+	query(t, e, ctx, "CREATE TABLE t (a INT)")
+	query(t, e, ctx, "INSERT INTO t VALUES (1), (2)")
+	for _, v := range []string{"v1", "v2", "v3"} {
+		stmt := strings.Split(query(t, e, ctx, "SHOW CREATE VIEW d."+v)[0], "|")[1]
+		query(t, e, ctx, stmt)
+		if again := strings.Split(query(t, e, ctx, "SHOW CREATE VIEW "+v)[0], "|")[1]; again != stmt {
+			t.Errorf("view %s made again prints\n%s\nnot\n%s", v, again, stmt)
+		}
+	}
+	expectRows(t, e, ctx, "SELECT * FROM v2 ORDER BY p", "1|2", "2|3")
+	if got := query(t, e, ctx, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'copies' AND table_name = 'v2' ORDER BY ordinal_position"); strings.Join(got, ",") != "p,q r" {
+		t.Errorf("columns of v2: %q", got)
+	}
+}
