@@ -298,6 +298,14 @@ func (p *Provider) CollectGarbage(ctx context.Context) (map[string]chunk.GCStats
 			continue
 		}
 		out[st.name] = stats
+		// Deleted chunks free their space when Pebble compacts their
+		// tombstones; after a collection that deleted more than it kept,
+		// compact now.
+		if cs, ok := st.store.(interface{ Compact(context.Context) error }); ok && stats.Deleted > stats.Reachable {
+			if err := cs.Compact(ctx); err != nil && !st.dropped.Load() {
+				errs = append(errs, fmt.Errorf("database %s: %w", st.name, err))
+			}
+		}
 	}
 	return out, errors.Join(errs...)
 }

@@ -569,3 +569,22 @@ type quietLogger struct{}
 func (quietLogger) Infof(string, ...any)              {}
 func (quietLogger) Errorf(format string, args ...any) { pebble.DefaultLogger.Errorf(format, args...) }
 func (quietLogger) Fatalf(format string, args ...any) { pebble.DefaultLogger.Fatalf(format, args...) }
+
+// Compact rewrites the chunk key range, so that the space of deleted
+// chunks is given back to the file system now rather than when Pebble's
+// own compactions reach their tombstones. Garbage collection calls it after
+// deleting much.
+func (s *Store) Compact(ctx context.Context) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	lower, upper := prefixBounds(prefixChunk)
+	if err := s.db.Compact(ctx, lower, upper, true); err != nil {
+		return fmt.Errorf("diskstore: compact: %w", err)
+	}
+	return nil
+}
