@@ -26,6 +26,7 @@ const (
 	ruleViewsAreNotDDL
 	ruleGlobalSetNeedsSuper
 	ruleCreateTableComment
+	ruleColumnsInfo
 )
 
 func addCompatRules(b *analyzer.Builder) *analyzer.Builder {
@@ -34,7 +35,8 @@ func addCompatRules(b *analyzer.Builder) *analyzer.Builder {
 		AddPostAnalyzeRule(ruleShowCreateTable, showCreateTable).
 		AddPostAnalyzeRule(ruleViewsAreNotDDL, viewsAreNotDDL).
 		AddPostAnalyzeRule(ruleGlobalSetNeedsSuper, globalSetNeedsSuper).
-		AddPostAnalyzeRule(ruleCreateTableComment, createTableComment)
+		AddPostAnalyzeRule(ruleCreateTableComment, createTableComment).
+		AddPostAnalyzeRule(ruleColumnsInfo, columnsInfo)
 }
 
 // errNeedSuperForGlobal is MySQL's refusal of SET GLOBAL to a user without

@@ -299,3 +299,41 @@ func TestShowCreateView(t *testing.T) {
 		t.Errorf("columns of v2: %q", got)
 	}
 }
+
+// information_schema.COLUMNS and SHOW COLUMNS give what MySQL 8 gives:
+// generated columns marked, ENUM/SET/DECIMAL defaults as values, types as
+// declared and escaped, no character set in the type.
+func TestColumnsInfo(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	query(t, e, ctx, "CREATE DATABASE d")
+	query(t, e, ctx, "USE d")
+	query(t, e, ctx, `CREATE TABLE c (id INT PRIMARY KEY, e ENUM('x','y') NOT NULL DEFAULT 'y', s SET('a','b') DEFAULT 'a,b', n ENUM('p','q') DEFAULT 2,
+		g INT AS (id + 1), st INT AS (id * 2) STORED, tm TIME DEFAULT '10:00:00', d DECIMAL(5,2) DEFAULT 1.5,
+		v VARCHAR(5) COLLATE utf8mb4_0900_ai_ci DEFAULT 'ab''c', q ENUM('it''s','b\\s'), f FLOAT(7,3) UNSIGNED, KEY (n))`)
+	expectRows(t, e, ctx, "SELECT column_name, column_default, extra, generation_expression, column_type, datetime_precision, numeric_precision, numeric_scale "+
+		"FROM information_schema.columns WHERE table_schema = 'd' AND table_name = 'c' ORDER BY ordinal_position",
+		"id|NULL|||int|NULL|10|0",
+		"e|y|||enum('x','y')|NULL|NULL|NULL",
+		"s|a,b|||set('a','b')|NULL|NULL|NULL",
+		"n|q|||enum('p','q')|NULL|NULL|NULL",
+		"g|NULL|VIRTUAL GENERATED|(`id` + 1)|int|NULL|10|0",
+		"st|NULL|STORED GENERATED|(`id` * 2)|int|NULL|10|0",
+		"tm|10:00:00|||time|0|NULL|NULL",
+		"d|1.50|||decimal(5,2)|NULL|5|2",
+		"v|ab'c|||varchar(5)|NULL|NULL|NULL",
+		`q|NULL|||enum('it''s','b\\s')|NULL|NULL|NULL`,
+		"f|NULL|||float(7,3) unsigned|NULL|7|3")
+	expectRows(t, e, ctx, "SHOW FULL COLUMNS FROM c WHERE Field IN ('e', 'n', 'g', 'v', 'q')",
+		"e|enum('x','y')|utf8mb4_0900_bin|NO||y|||",
+		"n|enum('p','q')|utf8mb4_0900_bin|YES|MUL|q|||",
+		"g|int|NULL|YES||NULL|VIRTUAL GENERATED||",
+		"v|varchar(5)|utf8mb4_0900_ai_ci|YES||ab'c|||",
+		`q|enum('it''s','b\\s')|utf8mb4_0900_bin|YES||NULL|||`)
+	expectRows(t, e, ctx, "SHOW COLUMNS FROM c LIKE 's%'",
+		"s|set('a','b')|YES||a,b|",
+		"st|int|YES||NULL|STORED GENERATED")
+	expectRows(t, e, ctx, "SHOW COLUMNS FROM c WHERE Extra LIKE '%GENERATED'",
+		"g|int|YES||NULL|VIRTUAL GENERATED",
+		"st|int|YES||NULL|STORED GENERATED")
+}
