@@ -24,6 +24,19 @@ type RefUpdate struct {
 // MaxRefNameLen bounds ref names.
 const MaxRefNameLen = 1024
 
+// QueuedRefUpdater is a Store that can queue a ref update and be waited on
+// later, so that a caller can queue its update while holding a lock and
+// wait for the sync after releasing it: updates queued by several callers
+// then share one sync.
+type QueuedRefUpdater interface {
+	// UpdateRefsQueued queues updates and returns at once. The updates are
+	// carried out in the order they were queued, each checked against the
+	// refs as the ones queued before it left them. wait returns what
+	// UpdateRefs would have; it must be called, promptly: a queued request
+	// may be the one that commits the others.
+	UpdateRefsQueued(ctx context.Context, updates ...RefUpdate) (wait func() error)
+}
+
 // Store holds chunks and named refs. All methods are safe for concurrent use.
 type Store interface {
 	// Get returns the bytes of chunk h. A miss returns an error matching

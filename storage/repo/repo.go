@@ -443,25 +443,52 @@ func (r *Repo) WorkingSet(ctx context.Context, branch string) (*WorkingSet, chun
 // changed meanwhile gives an error matching chunk.ErrRefConflict, and nothing
 // changes; a missing branch gives ErrBranchNotFound.
 func (r *Repo) UpdateWorkingSet(ctx context.Context, branch string, old chunk.Hash, ws *WorkingSet) (chunk.Hash, error) {
+	h, wait, err := r.UpdateWorkingSetQueued(ctx, branch, old, ws)
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	return h, wait()
+}
+
+// UpdateWorkingSetQueued is UpdateWorkingSet in two steps: it writes the
+// working set and queues the swap of its ref, returning the new hash at
+// once; wait returns once the swap is durable, or why it failed. A caller
+// can so queue swaps under its own lock, each with old set to the hash the
+// previous one returned, and wait outside it, and the swaps share a sync.
+// On a store that cannot queue, the swap is done before it returns.
+// wait must be called.
+func (r *Repo) UpdateWorkingSetQueued(ctx context.Context, branch string, old chunk.Hash, ws *WorkingSet) (_ chunk.Hash, wait func() error, _ error) {
 	head, ok, err := chunk.GetRef(ctx, r.store, BranchRef(branch))
 	if err != nil {
-		return chunk.Hash{}, fmt.Errorf("repo: update working set: %w", err)
+		return chunk.Hash{}, nil, fmt.Errorf("repo: update working set: %w", err)
 	}
 	if !ok {
-		return chunk.Hash{}, fmt.Errorf("repo: update working set: branch %q: %w", branch, ErrBranchNotFound)
+		return chunk.Hash{}, nil, fmt.Errorf("repo: update working set: branch %q: %w", branch, ErrBranchNotFound)
 	}
-	defer r.lease(head)()
+	release := r.lease(head)
 	h, err := r.putWorkingSet(ctx, ws)
 	if err != nil {
-		return chunk.Hash{}, fmt.Errorf("repo: update working set of %q: %w", branch, err)
+		release()
+		return chunk.Hash{}, nil, fmt.Errorf("repo: update working set of %q: %w", branch, err)
 	}
 	// The unchanged head in the same step makes sure the branch still exists,
 	// so a working set never outlives its branch.
-	err = r.store.UpdateRefs(ctx,
-		chunk.RefUpdate{Name: BranchRef(branch), Old: head, New: head},
-		chunk.RefUpdate{Name: WorkingSetRef(branch), Old: old, New: h})
-	if err != nil {
-		return chunk.Hash{}, fmt.Errorf("repo: update working set of %q: %w", branch, err)
+	updates := []chunk.RefUpdate{
+		{Name: BranchRef(branch), Old: head, New: head},
+		{Name: WorkingSetRef(branch), Old: old, New: h},
 	}
-	return h, nil
+	var swap func() error
+	if q, ok := r.store.(chunk.QueuedRefUpdater); ok {
+		swap = q.UpdateRefsQueued(ctx, updates...)
+	} else {
+		err := r.store.UpdateRefs(ctx, updates...)
+		swap = func() error { return err }
+	}
+	return h, func() error {
+		defer release()
+		if err := swap(); err != nil {
+			return fmt.Errorf("repo: update working set of %q: %w", branch, err)
+		}
+		return nil
+	}, nil
 }

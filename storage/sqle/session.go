@@ -254,6 +254,21 @@ func (s *Session) CommitTransaction(ctx *sql.Context, t sql.Transaction) error {
 // two of them keeps the first.)
 func publish(ctx *sql.Context, changed []*txDB) error {
 	sort.Slice(changed, func(i, j int) bool { return changed[i].st.name < changed[j].st.name })
+	ps, err := preparePublications(ctx, changed)
+	// Outside the locks: the syncs of publications queued by concurrent
+	// commits are shared (group commit).
+	for _, p := range ps {
+		if ferr := p.finish(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	return err
+}
+
+// preparePublications merges, writes and queues the publication of every
+// changed database under their publish locks, taken in name order, and
+// returns what was queued.
+func preparePublications(ctx *sql.Context, changed []*txDB) ([]*prepared, error) {
 	for _, d := range changed {
 		d.st.publish.Lock()
 		defer d.st.publish.Unlock()
@@ -262,16 +277,16 @@ func publish(ctx *sql.Context, changed []*txDB) error {
 	for _, d := range changed {
 		p, err := d.prepare(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ps = append(ps, p)
 	}
-	for _, p := range ps {
-		if err := p.apply(ctx); err != nil {
-			return err
+	for i, p := range ps {
+		if err := p.queue(ctx); err != nil {
+			return ps[:i], err
 		}
 	}
-	return nil
+	return ps, nil
 }
 
 // Rollback implements sql.TransactionSession.
@@ -433,20 +448,45 @@ func (st *dbState) snapshot(ctx context.Context, branch string) (*wsState, func(
 	}
 }
 
+// pendingWS is a working set whose publication is queued but not yet
+// durable.
+type pendingWS struct {
+	ws  *wsState
+	seq uint64
+}
+
+// head returns what the next publication of branch builds on: the last
+// queued one if it is not yet durable, else the current working set. The
+// caller holds st.publish.
+func (st *dbState) head(ctx context.Context, branch string) (*wsState, error) {
+	st.curMu.RLock()
+	p := st.pending[branch]
+	st.curMu.RUnlock()
+	if p != nil {
+		return p.ws, nil
+	}
+	return st.current(ctx, branch)
+}
+
 // prepared is a database's new working set, merged and written, ready to
 // be swapped in.
 type prepared struct {
 	d    *txDB
-	cur  *wsState
+	cur  *wsState // what it builds on
 	root *repo.RootValue
 	ws   *repo.WorkingSet // nil: nothing to publish
+
+	next *wsState     // the published working set, once queued
+	seq  uint64       // its publication number
+	wait func() error // waits for the swap to be durable
 }
 
-// prepare merges the transaction's root of d with what was published since
-// it began and writes the result; the caller holds d.st.publish.
+// prepare merges the transaction's root of d with what was published (or
+// queued for publication) since it began and writes the result; the caller
+// holds d.st.publish.
 func (d *txDB) prepare(ctx *sql.Context) (*prepared, error) {
 	st := d.st
-	cur, err := st.current(ctx, d.branch)
+	cur, err := st.head(ctx, d.branch)
 	if err != nil {
 		return nil, err
 	}
@@ -467,28 +507,61 @@ func (d *txDB) prepare(ctx *sql.Context) (*prepared, error) {
 	return p, nil
 }
 
-// apply swaps the prepared working set in, durably; the caller holds
-// d.st.publish.
-func (p *prepared) apply(ctx *sql.Context) error {
+// queue queues the swap of the prepared working set and makes it the head
+// later publications build on; the caller holds d.st.publish, and must call
+// finish.
+func (p *prepared) queue(ctx *sql.Context) error {
 	if p.ws == nil {
 		return nil
 	}
 	st := p.d.st
-	wsHash, err := st.repo.UpdateWorkingSet(ctx, p.d.branch, p.cur.hash, p.ws)
-	if errors.Is(err, chunk.ErrRefConflict) {
-		// Only this process writes the store (it holds its lock), and
-		// only under the publish lock: the cache was wrong. Reload it;
-		// the transaction fails and may be retried.
-		if _, rerr := st.reload(ctx, p.d.branch); rerr != nil {
-			return rerr
-		}
-		return errConflict("the working set changed under the commit")
-	}
+	wsHash, wait, err := st.repo.UpdateWorkingSetQueued(ctx, p.d.branch, p.cur.hash, p.ws)
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	p.wait = wait
+	p.next = &wsState{hash: wsHash, ws: p.ws, root: p.root}
 	st.curMu.Lock()
-	st.setCurLocked(p.d.branch, &wsState{hash: wsHash, ws: p.ws, root: p.root})
+	st.pubSeq++
+	p.seq = st.pubSeq
+	st.pending[p.d.branch] = &pendingWS{ws: p.next, seq: p.seq}
 	st.curMu.Unlock()
 	return nil
+}
+
+// finish waits until the queued swap is durable and makes it the current
+// working set (unless a later publication already is). If the swap failed,
+// every publication queued on top of it fails too: what was queued is
+// forgotten and the working set read again from the store.
+func (p *prepared) finish(ctx *sql.Context) error {
+	if p.wait == nil {
+		return nil
+	}
+	st := p.d.st
+	err := p.wait()
+	st.curMu.Lock()
+	if err == nil {
+		if p.seq > st.curSeq[p.d.branch] {
+			st.setCurLocked(p.d.branch, p.next)
+			st.curSeq[p.d.branch] = p.seq
+		}
+		if q := st.pending[p.d.branch]; q != nil && q.seq <= p.seq {
+			delete(st.pending, p.d.branch)
+		}
+		st.curMu.Unlock()
+		return nil
+	}
+	delete(st.pending, p.d.branch)
+	st.curMu.Unlock()
+	if _, rerr := st.reload(ctx, p.d.branch); rerr != nil {
+		return rerr
+	}
+	if errors.Is(err, chunk.ErrRefConflict) {
+		// Only this process writes the store (it holds its lock), and
+		// only under the publish lock: the cache was wrong, or a
+		// publication this one built on failed. The transaction fails
+		// and may be retried.
+		return errConflict("the working set changed under the commit")
+	}
+	return fmt.Errorf("commit: %w", err)
 }

@@ -42,6 +42,12 @@ type dbState struct {
 	curMu      sync.RWMutex
 	cur        map[string]*wsState
 	curRelease map[string]func()
+	// curSeq is the publication number of each branch's cur; pending
+	// is the working set of each branch's last queued publication, not
+	// yet durable (see publish). pubSeq numbers publications.
+	curSeq  map[string]uint64
+	pending map[string]*pendingWS
+	pubSeq  uint64
 
 	autoMu  sync.Mutex
 	autoInc map[string]uint64 // next value by lower-case table name
@@ -61,6 +67,8 @@ func newDBState(name, dir string, store chunk.Store, closeFn func() error, cache
 		cur:     map[string]*wsState{},
 
 		curRelease: map[string]func(){},
+		curSeq:     map[string]uint64{},
+		pending:    map[string]*pendingWS{},
 	}
 	if c, ok := store.(chunk.Collectable); ok {
 		st.leases = c.Leases()

@@ -36,31 +36,52 @@ type commitRequest struct {
 // to disk. Once queued, a request is carried out even if ctx is cancelled:
 // cancellation only stops a call that has not yet queued.
 func (s *Store) UpdateRefs(ctx context.Context, updates ...chunk.RefUpdate) error {
+	return s.UpdateRefsQueued(ctx, updates...)()
+}
+
+var _ chunk.QueuedRefUpdater = (*Store)(nil)
+
+// UpdateRefsQueued implements chunk.QueuedRefUpdater: it queues the
+// updates and returns at once; wait returns what UpdateRefs would, once
+// they are synced (or refused). Requests are carried out in the order they
+// were queued, each against the refs as the ones before it left them, so a
+// caller may queue an update whose Old is the New of one still queued.
+func (s *Store) UpdateRefsQueued(ctx context.Context, updates ...chunk.RefUpdate) (wait func() error) {
 	if err := s.enter(); err != nil {
-		return err
+		return func() error { return err }
 	}
-	defer s.gate.leave()
 	if err := ctx.Err(); err != nil {
-		return err
+		s.gate.leave()
+		return func() error { return err }
 	}
 	if err := s.writable(); err != nil {
-		return err
+		s.gate.leave()
+		return func() error { return err }
 	}
 	req := &commitRequest{updates: updates, wake: make(chan struct{})}
 	c := &s.commits
 	c.mu.Lock()
 	c.queue = append(c.queue, req)
-	if c.leading {
-		c.mu.Unlock()
-		<-req.wake
-		if !req.lead {
-			return req.err
+	lead := !c.leading
+	c.leading = true
+	c.mu.Unlock()
+	return func() error {
+		defer s.gate.leave()
+		if !lead {
+			<-req.wake
+			if !req.lead {
+				return req.err
+			}
 		}
-	} else {
-		c.leading = true
-		c.mu.Unlock()
+		s.leadCommits(req)
+		return req.err
 	}
+}
 
+// leadCommits commits every queued request as one group, as the leader,
+// and hands leadership on to the oldest request queued meanwhile.
+func (s *Store) leadCommits(req *commitRequest) {
+	c := &s.commits
 	c.mu.Lock()
 	group := c.queue
 	c.queue = nil
@@ -82,7 +103,6 @@ func (s *Store) UpdateRefs(ctx context.Context, updates ...chunk.RefUpdate) erro
 		c.leading = false
 	}
 	c.mu.Unlock()
-	return req.err
 }
 
 // commitGroup applies the requests of group in order, each as one
