@@ -161,6 +161,16 @@ func (s *Session) GetCurrentDatabase() string {
 	return s.objectDB
 }
 
+// StatementBegin forgets, at the start of a statement, the stored object's
+// database GetCurrentDatabase answers with none selected (objectDB). The
+// server's CommandBegin and Engine.QueryEach call it; so must any other
+// caller that runs statements on a session of this package.
+func StatementBegin(s sql.Session) {
+	if s, ok := s.(*Session); ok {
+		s.objectDB = ""
+	}
+}
+
 // readingObjectOf notes that the engine is reading a stored object of db
 // (see objectDB).
 func readingObjectOf(ctx *sql.Context, db string) {

@@ -271,6 +271,7 @@ func (e *recoveringEngine) Query(ctx *sql.Context, query string) (sch sql.Schema
 			err = panicError(r)
 		}
 	}()
+	sqle.StatementBegin(ctx.Session)
 	sch, iter, flags, err = e.Engine.Query(ctx, query)
 	return sch, wrapIter(iter), flags, err
 }
@@ -281,6 +282,7 @@ func (e *recoveringEngine) QueryWithBindings(ctx *sql.Context, query string, par
 			err = panicError(r)
 		}
 	}()
+	sqle.StatementBegin(ctx.Session)
 	sch, iter, flags, err = e.Engine.QueryWithBindings(ctx, query, parsed, bindings, qFlags)
 	return sch, wrapIter(iter), flags, err
 }
