@@ -405,7 +405,7 @@ async function main() {
     } catch (e) {
       stored = [e.errno, e.sqlMessage];
     }
-    known('DOUBLE parameter 3e9 into INT UNSIGNED', stored, 3000000000, [1105, '3e+09 out of range for int unsigned']);
+    known('DOUBLE parameter 3e9 into INT UNSIGNED', stored, 3000000000, [1264, '3e+09 out of range for int unsigned']);
   });
 
   await step('connection pool with concurrent queries', async () => {
