@@ -22,6 +22,8 @@ func writeConfig(t *testing.T, text string) string {
 func TestLoadConfigFile(t *testing.T) {
 	path := writeConfig(t, `
 log_level: debug
+log_format: json
+slow_query_threshold_millis: 250
 data_dir: /srv/cairn
 user:
   name: admin
@@ -31,15 +33,18 @@ listener:
   port: 3307
   max_connections: 10
   read_timeout_millis: 1500
+  shutdown_timeout_millis: 5000
 behavior:
   read_only: true
+  gc_interval_seconds: 0
 `)
 	cfg := Config{Host: DefaultHost, Port: DefaultPort, User: "root", WriteTimeout: time.Second}
 	if err := LoadConfigFile(path, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Host: "0.0.0.0", Port: 3307, DataDir: "/srv/cairn", User: "admin", Password: "pw", MaxConnections: 10,
-		ReadTimeout: 1500 * time.Millisecond, WriteTimeout: time.Second, ReadOnly: true, LogLevel: "debug"}
+		ReadTimeout: 1500 * time.Millisecond, WriteTimeout: time.Second, ReadOnly: true, LogLevel: "debug",
+		LogFormat: "json", SlowQuery: 250 * time.Millisecond, ShutdownTimeout: 5 * time.Second, GCInterval: -1}
 	if cfg != want {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
@@ -48,6 +53,7 @@ behavior:
 		"listener:\n  prot: 1\n":      "prot",
 		"listener:\n  port: 70000\n":  "listener.port",
 		"log_level: loud\n":           "log_level",
+		"log_format: xml\n":           "log_format",
 		"listener:\n  port: three\n":  "three",
 		"user:\n  name: \"\"\n":       "user.name",
 		"behavior:\n  read_only: 2\n": "line 2", // a wrong type names the line
