@@ -107,6 +107,11 @@ func (cs *conns) ComInitDB(c *mysql.Conn, db string) error {
 
 func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
 	done := cs.begin(c, query)
+	if reply := cs.mysqlDB(c, query); reply != nil {
+		err := cb(reply, false)
+		done(err)
+		return err
+	}
 	err := cs.mapError(c, query, cs.Handler.ComQuery(ctx, c, query, fixFields(cb)))
 	done(err)
 	return err
@@ -114,6 +119,13 @@ func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb m
 
 func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
 	done := cs.begin(c, query)
+	if reply := cs.mysqlDB(c, query); reply != nil {
+		// The shim answers single statements only (it matches the whole
+		// text), as the mariadb client sends them.
+		err := cb(reply, false)
+		done(err)
+		return "", err
+	}
 	rest, err := cs.Handler.ComMultiQuery(ctx, c, query, fixFields(cb))
 	err = cs.mapError(c, query, err)
 	// Log only this statement, not the ones after it.
@@ -152,6 +164,27 @@ func (cs *conns) ComResetConnection(c *mysql.Conn) error {
 	err := cs.Handler.ComResetConnection(c)
 	done(err)
 	return err
+}
+
+// mysqlDB applies mysqlDBShim to a statement run on the mysql database.
+func (cs *conns) mysqlDB(c *mysql.Conn, query string) *sqltypes.Result {
+	if !strings.EqualFold(cs.sessionDB(c), "mysql") {
+		return nil
+	}
+	return mysqlDBShim(query)
+}
+
+// sessionDB is c's current database, "" before its session exists.
+func (cs *conns) sessionDB(c *mysql.Conn) (db string) {
+	if cs.sm == nil {
+		return ""
+	}
+	defer func() {
+		if recover() != nil { // no session yet
+			db = ""
+		}
+	}()
+	return cs.sm.GetCurrentDB(c)
 }
 
 // begin marks c busy for a command and returns what ends it: it logs the
