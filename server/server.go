@@ -69,6 +69,9 @@ type Config struct {
 	// GCInterval is how often garbage is collected (DefaultGCInterval if
 	// 0; negative: never).
 	GCInterval time.Duration
+	// PprofAddr, if set, is an address to serve Go's profiles on
+	// (net/http/pprof), for profiling the server under load.
+	PprofAddr string
 	// TLSCert and TLSKey are PEM files: with them, clients may use TLS.
 	TLSCert, TLSKey string
 	// RequireSecureTransport refuses connections without TLS.
@@ -230,6 +233,14 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	}
 	cs.sm = s.SessionManager()
 	cs.kill = e.SQL.ProcessList.Kill
+	if cfg.PprofAddr != "" {
+		stop, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	gcCtx, stopGC := context.WithCancel(ctx)
 	gcDone := make(chan struct{})
 	go func() {

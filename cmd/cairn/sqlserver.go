@@ -55,6 +55,7 @@ The configuration file (--config) is YAML; flags given override it:
 	f.StringVar(&flags.LogFormat, "log-format", "console", "console (human-readable) or json")
 	f.DurationVar(&flags.SlowQuery, "slow-query", server.DefaultSlowQuery, "log statements that take this long (0: never)")
 	f.DurationVar(&flags.GCInterval, "gc-interval", server.DefaultGCInterval, "collect garbage this often (0: never)")
+	f.StringVar(&flags.PprofAddr, "pprof", "", "serve Go's profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	configFile := f.String("config", "", "a YAML configuration file (flags given override it)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		cfg := flags
@@ -73,6 +74,7 @@ The configuration file (--config) is YAML; flags given override it:
 				"log-format":      func() { cfg.LogFormat = flags.LogFormat },
 				"slow-query":      func() { cfg.SlowQuery = flags.SlowQuery },
 				"gc-interval":     func() { cfg.GCInterval = flags.GCInterval },
+				"pprof":           func() { cfg.PprofAddr = flags.PprofAddr },
 			} {
 				if f.Changed(name) {
 					set()
