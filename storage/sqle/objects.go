@@ -20,27 +20,32 @@ import (
 // definition as JSON (a versioned object, see docs/sql.md). Being in the
 // root, they are transactional and versioned like rows.
 
-// collection returns the map of collection coll in the session's view
-// (empty if the root has none).
-func (db *Database) collection(ctx *sql.Context, coll string) (tree.Map, *txDB, error) {
+// collection returns the map of collection coll in the session's view, and
+// whether the root has one. Without one, the map is an empty one put in
+// the store only if forWrite: readers (every table name is looked up as a
+// view first) need not write.
+func (db *Database) collection(ctx *sql.Context, coll string, forWrite bool) (tree.Map, bool, *txDB, error) {
 	_, d, err := db.tx(ctx)
 	if err != nil {
-		return tree.Map{}, nil, err
+		return tree.Map{}, false, nil, err
 	}
 	h, ok := d.root.Collection(coll)
 	if !ok {
+		if !forWrite {
+			return tree.Map{}, false, d, nil
+		}
 		m, err := db.st.emptyMap(ctx)
-		return m, d, err
+		return m, false, d, err
 	}
 	m, err := tree.LoadMap(ctx, db.st.ns, h)
-	return m, d, err
+	return m, true, d, err
 }
 
 func getObject[T any](ctx *sql.Context, db *Database, coll, name string) (T, bool, error) {
 	var v T
 	readingObjectOf(ctx, db.Name())
-	m, _, err := db.collection(ctx, coll)
-	if err != nil {
+	m, ok, _, err := db.collection(ctx, coll, false)
+	if err != nil || !ok {
 		return v, false, err
 	}
 	b, ok, err := m.Get(ctx, []byte(strings.ToLower(name)))
@@ -55,8 +60,8 @@ func getObject[T any](ctx *sql.Context, db *Database, coll, name string) (T, boo
 
 func listObjects[T any](ctx *sql.Context, db *Database, coll string) ([]T, error) {
 	readingObjectOf(ctx, db.Name())
-	m, _, err := db.collection(ctx, coll)
-	if err != nil {
+	m, ok, _, err := db.collection(ctx, coll, false)
+	if err != nil || !ok {
 		return nil, err
 	}
 	it, err := m.Iter(ctx, tree.Range{})
@@ -105,7 +110,7 @@ func (db *Database) putObject(ctx *sql.Context, coll, name string, v any) error 
 	if err := db.checkWritable(ctx); err != nil {
 		return err
 	}
-	m, d, err := db.collection(ctx, coll)
+	m, _, d, err := db.collection(ctx, coll, true)
 	if err != nil {
 		return err
 	}
