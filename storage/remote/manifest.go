@@ -1,0 +1,143 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cairndb/cairn/storage/chunk"
+)
+
+// The manifest is the one object of a destination that changes: JSON naming
+// the refs the destination holds and the packs that hold their chunks. It is
+// written last and only by compare-and-swap, so a destination always holds a
+// whole backup: the old one or the new.
+const (
+	manifestName    = "manifest.json"
+	manifestFormat  = "cairn-destination"
+	manifestVersion = 1
+	// maxManifestLen bounds the manifest a destination may give us.
+	maxManifestLen = 256 << 20
+)
+
+// Manifest is the content of a destination's manifest.
+type Manifest struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Kind is "backup" (remotes come with a later issue).
+	Kind string `json:"kind"`
+	// Database is the name of the database last synced here.
+	Database string    `json:"database,omitempty"`
+	Updated  time.Time `json:"updated"`
+	// Refs maps every ref of the backup to its chunk's hash.
+	Refs map[string]string `json:"refs"`
+	// Packs are every pack holding the chunks of the refs, in the order
+	// they were written.
+	Packs []PackRef `json:"packs"`
+}
+
+// PackRef names one pack of a manifest.
+type PackRef struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	Chunks int    `json:"chunks"`
+}
+
+// refHashes returns the manifest's refs as hashes.
+func (m *Manifest) refHashes() map[string]chunk.Hash {
+	out := make(map[string]chunk.Hash, len(m.Refs))
+	for name, s := range m.Refs {
+		h, _ := chunk.Parse(s) // checked by decodeManifest
+		out[name] = h
+	}
+	return out
+}
+
+func encodeManifest(m *Manifest) []byte {
+	m.Format, m.Version = manifestFormat, manifestVersion
+	b, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		panic(err) // only strings, numbers and times
+	}
+	return append(b, '\n')
+}
+
+// decodeManifest parses and checks a manifest: it is untrusted input.
+func decodeManifest(b []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, corruptf(manifestName, "not a cairn manifest: %v", err)
+	}
+	if m.Format != manifestFormat {
+		return nil, corruptf(manifestName, "not a cairn manifest (format %q)", m.Format)
+	}
+	if m.Version != manifestVersion {
+		return nil, fmt.Errorf("the destination's manifest is of version %d; this cairn reads version %d (a newer cairn wrote it)", m.Version, manifestVersion)
+	}
+	for name, s := range m.Refs {
+		if err := chunk.CheckRefName(name); err != nil {
+			return nil, corruptf(manifestName, "ref %q: %v", name, err)
+		}
+		if _, err := chunk.Parse(s); err != nil {
+			return nil, corruptf(manifestName, "ref %s: bad hash %q", name, s)
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range m.Packs {
+		if !isPackName(p.Name) || p.Size < packHeaderLen+packFooterLen || p.Chunks < 0 || seen[p.Name] {
+			return nil, corruptf(manifestName, "bad pack entry %q", p.Name)
+		}
+		seen[p.Name] = true
+	}
+	return &m, nil
+}
+
+// loadManifest reads the destination's manifest and its version; a
+// destination without one gives an empty manifest and version "".
+func loadManifest(ctx context.Context, d Destination) (*Manifest, string, error) {
+	b, v, err := d.Load(ctx, manifestName)
+	if errors.Is(err, ErrNotExist) {
+		return &Manifest{Kind: "backup", Refs: map[string]string{}}, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read the manifest of %s: %w", d.URL(), err)
+	}
+	if len(b) > maxManifestLen {
+		return nil, "", corruptf(manifestName, "%d bytes", len(b))
+	}
+	m, err := decodeManifest(b)
+	if err != nil {
+		return nil, "", err
+	}
+	return m, v, nil
+}
+
+// sameRefs reports whether the manifest holds exactly refs.
+func (m *Manifest) sameRefs(refs map[string]chunk.Hash) bool {
+	if len(m.Refs) != len(refs) {
+		return false
+	}
+	for name, h := range refs {
+		if m.Refs[name] != h.String() {
+			return false
+		}
+	}
+	return true
+}
+
+// refRoots returns the hashes of refs, sorted by ref name.
+func refRoots(refs map[string]chunk.Hash) []chunk.Hash {
+	names := make([]string, 0, len(refs))
+	for n := range refs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]chunk.Hash, 0, len(names))
+	for _, n := range names {
+		out = append(out, refs[n])
+	}
+	return out
+}

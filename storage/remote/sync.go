@@ -1,0 +1,339 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairndb/cairn/storage/chunk"
+)
+
+// DefaultPackSize is the size a sync fills a pack to before it starts the
+// next one.
+const DefaultPackSize = 64 << 20
+
+// MinPruneGrace is the least age of an unreferenced pack that Prune deletes:
+// a sync that died may have been writing it moments ago (on a destination
+// without a working lock, such as one copied by hand).
+const MinPruneGrace = 10 * time.Minute
+
+// SyncOptions configures Sync.
+type SyncOptions struct {
+	// Database is the name of the database synced, recorded in the lock
+	// and the manifest.
+	Database string
+	// Leases, if the source store is collectable, is its lease registry:
+	// the sync leases every ref it copies, so garbage collection keeps
+	// their chunks until it is done.
+	Leases *chunk.Leases
+	// Progress, if not nil, receives progress reports.
+	Progress ProgressFunc
+	// PackSize is the target pack size; 0 means DefaultPackSize.
+	PackSize int
+	// PruneGrace, if positive, makes the sync delete the packs the new
+	// manifest does not name that are older than it (see MinPruneGrace).
+	PruneGrace time.Duration
+	// LockTTL is the lifetime of the destination lock between renewals;
+	// 0 means LockTTL.
+	LockTTL time.Duration
+}
+
+// SyncStats is what a sync did.
+type SyncStats struct {
+	Refs     int   // refs in the backup
+	Chunks   int64 // chunks uploaded
+	Bytes    int64 // their size before compression
+	Uploaded int64 // bytes written to the destination: packs and manifest
+	Packs    int   // packs written
+	Pruned   int   // unreferenced packs deleted
+	UpToDate bool  // the destination already held exactly these refs
+	Duration time.Duration
+}
+
+// Sync copies every ref of src, and every chunk they reach that d lacks, to
+// d. The refs are read in one atomic step when it starts; what is committed
+// after that is not in this backup and never disturbs it. d keeps its old
+// backup, whole, until the new manifest replaces it in one atomic swap.
+func Sync(ctx context.Context, src chunk.Store, d Destination, opts SyncOptions) (st SyncStats, err error) {
+	start := time.Now()
+	defer func() { st.Duration = time.Since(start) }()
+	if opts.PackSize <= 0 {
+		opts.PackSize = DefaultPackSize
+	}
+	if opts.LockTTL <= 0 {
+		opts.LockTTL = LockTTL
+	}
+	if opts.PruneGrace > 0 && opts.PruneGrace < MinPruneGrace {
+		return st, fmt.Errorf("the prune grace period must be at least %v", MinPruneGrace)
+	}
+
+	var refs map[string]chunk.Hash
+	if opts.Leases != nil {
+		r, lease, err := opts.Leases.AcquireRefs(ctx, src)
+		if err != nil {
+			return st, err
+		}
+		defer lease.Release()
+		refs = r
+	} else if refs, err = src.Refs(ctx); err != nil {
+		return st, err
+	}
+	st.Refs = len(refs)
+
+	// A destination that already holds exactly these refs holds
+	// everything they reach (its manifest is written last): nothing to do,
+	// and nothing is written, not even the lock.
+	m, _, err := loadManifest(ctx, d)
+	if err != nil {
+		return st, err
+	}
+	if m.sameRefs(refs) && opts.PruneGrace == 0 {
+		st.UpToDate = true
+		return st, nil
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lock, err := acquireLock(ctx, d, "sync", opts.Database, opts.LockTTL, cancel)
+	if err != nil {
+		return st, err
+	}
+	defer func() {
+		if uerr := lock.release(); uerr != nil && err == nil {
+			err = uerr
+		}
+		if lerr := lock.check(); lerr != nil && err != nil && errors.Is(err, context.Canceled) {
+			err = lerr // the cancellation came from losing the lock
+		}
+	}()
+	// Read again under the lock: another sync may have finished meanwhile.
+	m, mVersion, err := loadManifest(ctx, d)
+	if err != nil {
+		return st, err
+	}
+	rep := newReporter(opts.Progress)
+	if !m.sameRefs(refs) {
+		have, err := loadHave(ctx, d, m)
+		if err != nil {
+			return st, err
+		}
+		missing, missingBytes, err := scanMissing(ctx, src, refs, have, rep)
+		if err != nil {
+			return st, err
+		}
+		packs, err := uploadChunks(ctx, src, d, missing, missingBytes, opts.PackSize, rep, &st)
+		if err != nil {
+			return st, err
+		}
+		if err := lock.check(); err != nil {
+			return st, err
+		}
+		m.Packs = append(m.Packs, packs...)
+		m.Refs = make(map[string]string, len(refs))
+		for name, h := range refs {
+			m.Refs[name] = h.String()
+		}
+		m.Kind, m.Database, m.Updated = "backup", opts.Database, time.Now().UTC()
+		data := encodeManifest(m)
+		if _, err := d.Swap(ctx, manifestName, data, mVersion); err != nil {
+			if errors.Is(err, ErrVersionMismatch) {
+				return st, fmt.Errorf("the manifest of %s changed during the sync (did another process write there without its lock?): this sync is abandoned, the backup is as the other writer left it", d.URL())
+			}
+			return st, fmt.Errorf("write the manifest of %s: %w", d.URL(), err)
+		}
+		st.Uploaded += int64(len(data))
+	} else {
+		st.UpToDate = true
+	}
+	if opts.PruneGrace > 0 {
+		n, err := prune(ctx, d, m, opts.PruneGrace)
+		st.Pruned = n
+		if err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// loadHave returns every chunk the manifest's packs hold, reading their
+// indexes (a few in parallel).
+func loadHave(ctx context.Context, d Destination, m *Manifest) (chunk.HashSet, error) {
+	have := make(chunk.HashSet)
+	var mu sync.Mutex
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	var firstErr error
+	for _, p := range m.Packs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ix, err := readPackIndex(ctx, d, p.Name, p.Size)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			for _, e := range ix.entries {
+				have.Add(e.hash)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		if errors.Is(firstErr, ErrNotExist) {
+			return nil, fmt.Errorf("the backup at %s is damaged: a pack its manifest names is missing (%v); run `cairn backup verify`", d.URL(), firstErr)
+		}
+		return nil, firstErr
+	}
+	return have, nil
+}
+
+// scanMissing walks from the refs and returns, parents first, every chunk
+// that have lacks, and their total size. A chunk the destination has is not
+// descended into: the destination holds everything below it.
+func scanMissing(ctx context.Context, src chunk.Store, refs map[string]chunk.Hash, have chunk.HashSet, rep *reporter) ([]chunk.Hash, int64, error) {
+	var missing []chunk.Hash
+	var size int64
+	err := chunk.Walk(ctx, src, refRoots(refs), have.Has, func(h chunk.Hash, data []byte) error {
+		missing = append(missing, h)
+		size += int64(len(data))
+		rep.report(Progress{Phase: "scanning", Chunks: int64(len(missing)), Bytes: size}, false)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the database: %w", err)
+	}
+	return missing, size, nil
+}
+
+// uploadBatch is how many chunks an upload worker reads at once.
+const uploadBatch = 256
+
+// uploadChunks packs the chunks hashes of src and puts the packs in d, with
+// several workers when there is enough to fill several packs.
+func uploadChunks(ctx context.Context, src chunk.Store, d Destination, hashes []chunk.Hash, total int64, packSize int, rep *reporter, st *SyncStats) ([]PackRef, error) {
+	if len(hashes) == 0 {
+		return nil, nil
+	}
+	workers := int(min(int64(runtime.GOMAXPROCS(0)), 1+total/int64(packSize)))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []chunk.Hash)
+	var (
+		mu       sync.Mutex
+		packs    []PackRef
+		firstErr error
+		doneN    atomic.Int64
+		doneB    atomic.Int64
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	put := func(pw *packWriter) error {
+		name, data := pw.finish()
+		if err := d.Put(ctx, name, bytes.NewReader(data), int64(len(data))); err != nil {
+			return fmt.Errorf("write %s to %s: %w", name, d.URL(), err)
+		}
+		mu.Lock()
+		packs = append(packs, PackRef{Name: name, Size: int64(len(data)), Chunks: pw.count()})
+		st.Packs++
+		st.Uploaded += int64(len(data))
+		mu.Unlock()
+		return nil
+	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pw := newPackWriter()
+			for batch := range batches {
+				got := 0
+				err := src.GetMany(ctx, batch, func(c chunk.Chunk) error {
+					pw.add(c.Hash, c.Data)
+					got++
+					doneN.Add(1)
+					doneB.Add(int64(len(c.Data)))
+					return nil
+				})
+				if err == nil && got != len(batch) {
+					err = fmt.Errorf("read the database: %d of %d chunks vanished during the sync: %w", len(batch)-got, len(batch), chunk.ErrNotFound)
+				}
+				if err == nil && pw.size() >= packSize {
+					err = put(pw)
+					pw = newPackWriter()
+				}
+				if err != nil {
+					fail(err)
+					return
+				}
+			}
+			if pw.count() > 0 {
+				if err := put(pw); err != nil {
+					fail(err)
+				}
+			}
+		}()
+	}
+	n := int64(len(hashes))
+send:
+	for i := 0; i < len(hashes); i += uploadBatch {
+		select {
+		case batches <- hashes[i:min(i+uploadBatch, len(hashes))]:
+		case <-ctx.Done():
+			break send
+		}
+		rep.report(Progress{Phase: "uploading", Chunks: doneN.Load(), TotalChunks: n, Bytes: doneB.Load(), TotalBytes: total}, false)
+	}
+	close(batches)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep.report(Progress{Phase: "uploading", Chunks: n, TotalChunks: n, Bytes: total, TotalBytes: total}, true)
+	st.Chunks, st.Bytes = n, total
+	return packs, nil
+}
+
+// prune deletes the packs under d that m does not name and that are older
+// than grace: packs of syncs that died before writing their manifest.
+func prune(ctx context.Context, d Destination, m *Manifest, grace time.Duration) (int, error) {
+	named := make(map[string]bool, len(m.Packs))
+	for _, p := range m.Packs {
+		named[p.Name] = true
+	}
+	objs, err := d.List(ctx, packPrefix)
+	if err != nil {
+		return 0, fmt.Errorf("list the packs of %s: %w", d.URL(), err)
+	}
+	cutoff := time.Now().Add(-grace)
+	n := 0
+	for _, o := range objs {
+		if named[o.Name] || !isPackName(o.Name) || o.Modified.After(cutoff) {
+			continue
+		}
+		if err := d.Delete(ctx, o.Name); err != nil {
+			return n, fmt.Errorf("delete %s: %w", o.Name, err)
+		}
+		n++
+	}
+	return n, nil
+}
