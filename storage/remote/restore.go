@@ -18,9 +18,9 @@ import (
 // each chunk's hash, and the closure of the backup: every chunk a chunk or a
 // ref names is in it. Restore and Verify share it.
 type scanner struct {
-	d    Destination
-	m    *Manifest
-	rep  *reporter
+	d   Destination
+	m   *Manifest
+	rep *reporter
 	// keepGoing: record problems and go on (Verify); otherwise stop at the
 	// first (Restore).
 	keepGoing bool
