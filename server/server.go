@@ -20,6 +20,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"go.uber.org/zap"
 
+	"github.com/cairndb/cairn/procedures"
 	"github.com/cairndb/cairn/storage/dbdir"
 	"github.com/cairndb/cairn/storage/sqle"
 )
@@ -189,6 +190,9 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 		return errors.New("server: require_secure_transport needs a TLS certificate and key")
 	}
 	e.SQL.ReadOnly.Store(cfg.ReadOnly)
+	backups := &procedures.Backups{Prov: e.Provider, ReadOnly: e.SQL.ReadOnly.Load}
+	backups.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }
+	backups.Register()
 	if cfg.AutoCommit != nil {
 		v := int8(0)
 		if *cfg.AutoCommit {

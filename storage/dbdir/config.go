@@ -12,12 +12,33 @@ import (
 // ConfigVersion is the version of config.json this cairn writes and reads.
 const ConfigVersion = 1
 
-// Config is a database's own settings, kept in DIR/.cairn/config.json. Later
-// versions add remotes and backups; a change that older versions would
-// misread raises Version.
+// Config is a database's own settings, kept in DIR/.cairn/config.json. A
+// change that older versions would misread raises Version; new optional
+// fields do not.
 type Config struct {
 	// Version is ConfigVersion.
 	Version int `json:"version"`
+	// Backups are the database's backup destinations, sorted by name.
+	Backups []Backup `json:"backups,omitempty"`
+}
+
+// Backup is a named backup destination of a database.
+type Backup struct {
+	Name string `json:"name"`
+	// URL is absolute (see remote.NormalizeURL).
+	URL string `json:"url"`
+	// Params are settings of the destination (none for file://).
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// Backup returns the backup called name, if there is one.
+func (c *Config) Backup(name string) (Backup, bool) {
+	for _, b := range c.Backups {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return Backup{}, false
 }
 
 // ReadConfig reads the config of the database in dir. A database without a

@@ -14,76 +14,85 @@ import (
 	"github.com/cairndb/cairn/storage/chunk/diskstore"
 )
 
-// ErrExists is returned by Build for a target that exists when it may not
-// be replaced.
+// ErrExists is returned by Install for a target that exists when it may
+// not be replaced.
 var ErrExists = errors.New("database directory exists")
 
-// Build makes the database at dir from fill, which fills an empty store
-// (no refs) and returns nil only when the store holds a whole database.
-// The database is built in a hidden directory beside dir and appears at dir
-// only when complete and durable: a failure or crash midway leaves dir as it
-// was (a crash may leave the hidden directory behind, which List ignores).
-// If dir exists, Build fails with ErrExists unless replace is set; then the
-// old directory is exchanged for the new in one atomic rename where the
-// file system allows it (Linux's RENAME_EXCHANGE), and removed. Nobody may
-// have the old database open.
-func Build(ctx context.Context, dir string, replace bool, fill func(ctx context.Context, s *diskstore.Store) error) (err error) {
+// Prepare builds a database to be installed at dir with Install: in a new
+// hidden directory beside dir, which it returns, it makes an empty store (no
+// refs), has fill fill it (fill returns nil only when the store holds a
+// whole database), closes it and writes the default config, durably. On
+// failure it removes what it made. A crash midway leaves the hidden
+// directory, which List ignores. Discard removes a prepared directory that
+// is not installed.
+func Prepare(ctx context.Context, dir string, fill func(ctx context.Context, s *diskstore.Store) error) (tmp string, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return err
-	}
-	_, statErr := os.Lstat(abs)
-	exists := statErr == nil
-	if exists && !replace {
-		return fmt.Errorf("dbdir: %s: %w", abs, ErrExists)
-	}
-	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
-		return statErr
+		return "", err
 	}
 	parent := filepath.Dir(abs)
 	if _, err := mkdirs(parent); err != nil {
-		return err
+		return "", err
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(abs)+".building-")
+	tmp, err = os.MkdirTemp(parent, "."+filepath.Base(abs)+".building-")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer func() {
 		if err != nil {
 			os.RemoveAll(tmp)
+			tmp = ""
 		}
 	}()
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
+		return tmp, err
 	}
 	if err := os.Mkdir(cairnPath(tmp), 0o755); err != nil {
-		return err
+		return tmp, err
 	}
 	store, err := diskstore.Open(storePath(tmp), diskstore.Options{})
 	if err != nil {
-		return err
+		return tmp, err
 	}
 	err = fill(ctx, store)
 	if cerr := store.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return tmp, err
 	}
 	if err := WriteConfig(tmp, &Config{Version: ConfigVersion}); err != nil {
+		return tmp, err
+	}
+	return tmp, syncDir(tmp)
+}
+
+// Discard removes a directory Prepare made.
+func Discard(tmp string) error { return os.RemoveAll(tmp) }
+
+// Install moves the database Prepare built in tmp to dir. If dir exists,
+// it fails with ErrExists unless replace is set; then the old directory is
+// exchanged for the new in one atomic rename where the file system allows
+// it (Linux's RENAME_EXCHANGE), so that at every instant dir is the old
+// database or the new one, and the old one is removed. Nobody may have the
+// old database open.
+func Install(tmp, dir string, replace bool) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
 		return err
 	}
-	if err := syncDir(tmp); err != nil {
-		return err
-	}
-	if !exists {
+	parent := filepath.Dir(abs)
+	if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) {
 		if err := os.Rename(tmp, abs); err != nil {
 			return err
 		}
 		return syncDir(parent)
+	} else if err != nil {
+		return err
 	}
-	// Swap the new directory in. An exchange is atomic: at every instant
-	// dir is the old database or the new one.
+	if !replace {
+		return fmt.Errorf("dbdir: %s: %w", abs, ErrExists)
+	}
 	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, abs, unix.RENAME_EXCHANGE); err != nil {
 		if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EOPNOTSUPP) {
 			return fmt.Errorf("dbdir: replace %s: %w", abs, err)

@@ -124,6 +124,9 @@ func (db *Database) GetTableInsensitive(ctx *sql.Context, name string) (sql.Tabl
 	if tt := s.tempTable(db.st.name, name); tt != nil {
 		return newTable(db, tt.name, tt, tt.td), true, nil
 	}
+	if t := systemTableOf(db, name); t != nil {
+		return t, true, nil
+	}
 	stored, ok := findTable(d.root, name)
 	if !ok {
 		return nil, false, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/dbdir"
 	"github.com/cairndb/cairn/storage/repo"
 	"github.com/cairndb/cairn/storage/tree"
 )
@@ -48,6 +49,11 @@ type dbState struct {
 	curSeq  map[string]uint64
 	pending map[string]*pendingWS
 	pubSeq  uint64
+
+	// cfgMu serializes reads and updates of the database's config;
+	// memConfig is the config of a database in memory.
+	cfgMu     sync.Mutex
+	memConfig *dbdir.Config
 
 	autoMu  sync.Mutex
 	autoInc map[string]uint64 // next value by lower-case table name

@@ -1,0 +1,282 @@
+package sqle
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/chunk/diskstore"
+	"github.com/cairndb/cairn/storage/dbdir"
+	"github.com/cairndb/cairn/storage/repo"
+)
+
+// What the backup procedure and CLI need of the provider: a database's
+// store, its config (where backups are listed), and the installation of a
+// restored database.
+
+// DatabaseStore returns the chunk store of database name and its lease
+// registry (nil if the store is not collectable). Whoever copies from the
+// store leases what it reads (see chunk.Leases.AcquireRefs).
+func (p *Provider) DatabaseStore(name string) (chunk.Store, *chunk.Leases, error) {
+	st, ok := p.state(name)
+	if !ok {
+		return nil, nil, sql.ErrDatabaseNotFound.New(name)
+	}
+	return st.store, st.leases, nil
+}
+
+// DatabaseDir returns the directory of database name ("" in memory).
+func (p *Provider) DatabaseDir(name string) (string, error) {
+	st, ok := p.state(name)
+	if !ok {
+		return "", sql.ErrDatabaseNotFound.New(name)
+	}
+	return st.dir, nil
+}
+
+// DatabaseConfig returns a copy of the config of database name.
+func (p *Provider) DatabaseConfig(name string) (*dbdir.Config, error) {
+	st, ok := p.state(name)
+	if !ok {
+		return nil, sql.ErrDatabaseNotFound.New(name)
+	}
+	st.cfgMu.Lock()
+	defer st.cfgMu.Unlock()
+	return st.readConfig()
+}
+
+// UpdateDatabaseConfig applies fn to the config of database name and saves
+// it, durably, if fn returns nil. Updates of one database are serialized.
+func (p *Provider) UpdateDatabaseConfig(name string, fn func(*dbdir.Config) error) error {
+	st, ok := p.state(name)
+	if !ok {
+		return sql.ErrDatabaseNotFound.New(name)
+	}
+	st.cfgMu.Lock()
+	defer st.cfgMu.Unlock()
+	c, err := st.readConfig()
+	if err != nil {
+		return err
+	}
+	if err := fn(c); err != nil {
+		return err
+	}
+	if st.dir == "" {
+		st.memConfig = c
+		return nil
+	}
+	return dbdir.WriteConfig(st.dir, c)
+}
+
+// readConfig returns a copy of st's config; st.cfgMu is held.
+func (st *dbState) readConfig() (*dbdir.Config, error) {
+	if st.dir == "" {
+		if st.memConfig == nil {
+			return &dbdir.Config{Version: dbdir.ConfigVersion}, nil
+		}
+		b, _ := json.Marshal(st.memConfig)
+		var c dbdir.Config
+		json.Unmarshal(b, &c)
+		return &c, nil
+	}
+	return dbdir.ReadConfig(st.dir)
+}
+
+// ErrRestoreExists is the error of a restore onto an existing database
+// without --force; its text is Dolt's.
+type ErrRestoreExists struct{ Name string }
+
+func (e *ErrRestoreExists) Error() string {
+	return fmt.Sprintf("database '%s' already exists, use '--force' to overwrite", e.Name)
+}
+
+// CheckRestoreTarget checks that a restore may make database name: a valid
+// database name, and (unless force) no database or file of that name.
+func (p *Provider) CheckRestoreTarget(name string, force bool) error {
+	if err := dbdir.CheckName(name); err != nil {
+		return err
+	}
+	st, exists := p.state(name)
+	if exists && st.dir != "" && st.dir == p.opts.Dir {
+		return fmt.Errorf("cannot restore over database %s: it is the data directory itself", st.name)
+	}
+	if !exists && !p.opts.InMemory {
+		exists = pathExists(filepath.Join(p.opts.Dir, name))
+	}
+	if exists && !force {
+		return &ErrRestoreExists{Name: name}
+	}
+	return nil
+}
+
+// RestoreDatabase makes database name from what fill puts in an empty
+// store (fill returns nil only when the store holds a whole database). On
+// disk the database is built beside the data directory's entry for name and
+// moved into place only when complete; with force an existing database is
+// closed and replaced then, atomically. The database is served at once. A
+// failure leaves no database behind and the old one, if any, untouched.
+func (p *Provider) RestoreDatabase(ctx context.Context, name string, force bool, fill func(context.Context, chunk.Store) error) error {
+	if err := p.CheckRestoreTarget(name, force); err != nil {
+		return err
+	}
+	if p.opts.InMemory {
+		store := chunk.NewMemoryStore()
+		if err := fill(ctx, store); err != nil {
+			return err
+		}
+		if err := checkRestored(ctx, store); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		key := strings.ToLower(name)
+		if old, ok := p.dbs[key]; ok {
+			if !force {
+				return &ErrRestoreExists{Name: name}
+			}
+			old.dropped.Store(true)
+			old.close()
+		}
+		p.dbs[key] = newDBState(name, "", store, store.Close, p.cache)
+		return nil
+	}
+	dir := filepath.Join(p.opts.Dir, name)
+	tmp, err := dbdir.Prepare(ctx, dir, func(ctx context.Context, s *diskstore.Store) error {
+		if err := fill(ctx, s); err != nil {
+			return err
+		}
+		return checkRestored(ctx, s)
+	})
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := strings.ToLower(name)
+	old, hadOld := p.dbs[key]
+	if hadOld || pathExists(dir) {
+		if !force {
+			dbdir.Discard(tmp)
+			return &ErrRestoreExists{Name: name}
+		}
+	}
+	if hadOld {
+		// Like DROP DATABASE: sessions using it get errors from now on.
+		old.dropped.Store(true)
+		delete(p.dbs, key)
+		if err := old.close(); err != nil {
+			dbdir.Discard(tmp)
+			return fmt.Errorf("close database %s to replace it: %w", name, err)
+		}
+	}
+	if err := dbdir.Install(tmp, dir, force); err != nil {
+		dbdir.Discard(tmp)
+		if hadOld {
+			if st, oerr := p.openDir(ctx, old.name, old.dir); oerr == nil {
+				p.dbs[key] = st
+			}
+		}
+		if errors.Is(err, dbdir.ErrExists) {
+			return &ErrRestoreExists{Name: name}
+		}
+		return err
+	}
+	st, err := p.openDir(ctx, name, dir)
+	if err != nil {
+		return fmt.Errorf("open restored database %s: %w", name, err)
+	}
+	p.dbs[key] = st
+	return nil
+}
+
+// checkRestored checks that a restored store is a database: it has a
+// default branch whose working set reads.
+func checkRestored(ctx context.Context, s chunk.Store) error {
+	r := repo.Open(s)
+	if _, _, err := r.WorkingSet(ctx, repo.DefaultBranch); err != nil {
+		return fmt.Errorf("the backup holds no database (its branch %s: %w)", repo.DefaultBranch, err)
+	}
+	return nil
+}
+
+// backupsTable is the read-only system table dolt_backups(name, url,
+// params): the database's backups, as Dolt lists them.
+func backupsTable(db *Database) *systemTable {
+	return &systemTable{
+		name: "dolt_backups",
+		db:   db.st.name,
+		sch: sql.Schema{
+			{Name: "name", Type: types.LongText, PrimaryKey: true, Source: "dolt_backups"},
+			{Name: "url", Type: types.LongText, Source: "dolt_backups"},
+			{Name: "params", Type: types.JSON, Source: "dolt_backups"},
+		},
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			c, err := db.prov.DatabaseConfig(db.st.name)
+			if err != nil {
+				return nil, err
+			}
+			rows := make([]sql.Row, 0, len(c.Backups))
+			for _, b := range c.Backups {
+				params := map[string]any{}
+				for k, v := range b.Params {
+					params[k] = v
+				}
+				rows = append(rows, sql.Row{b.Name, b.URL, types.JSONDocument{Val: params}})
+			}
+			return rows, nil
+		},
+	}
+}
+
+// systemTable is a read-only table whose rows a function makes.
+type systemTable struct {
+	name string
+	db   string
+	sch  sql.Schema
+	rows func(ctx *sql.Context) ([]sql.Row, error)
+}
+
+var _ sql.Table = (*systemTable)(nil)
+
+func (t *systemTable) Name() string               { return t.name }
+func (t *systemTable) String() string             { return t.name }
+func (t *systemTable) Schema() sql.Schema         { return t.sch }
+func (t *systemTable) Collation() sql.CollationID { return sql.Collation_Default }
+func (t *systemTable) Partitions(*sql.Context) (sql.PartitionIter, error) {
+	return sql.PartitionsToPartitionIter(systemPartition{}), nil
+}
+
+func (t *systemTable) PartitionRows(ctx *sql.Context, _ sql.Partition) (sql.RowIter, error) {
+	rows, err := t.rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sql.RowsToRowIter(rows...), nil
+}
+
+type systemPartition struct{}
+
+func (systemPartition) Key() []byte { return []byte("all") }
+
+// systemTableOf returns the system table called name (case-insensitive) of
+// db, or nil.
+func systemTableOf(db *Database, name string) sql.Table {
+	switch strings.ToLower(name) {
+	case "dolt_backups":
+		return backupsTable(db)
+	}
+	return nil
+}
+
+func pathExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
