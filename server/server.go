@@ -383,3 +383,13 @@ func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
+
+// Running returns the lock of the live server holding dataDir, if one does:
+// its lock file exists and names a running process.
+func Running(dataDir string) (Lock, bool) {
+	l, err := ReadLock(dataDir)
+	if err != nil || !alive(l.PID) {
+		return Lock{}, false
+	}
+	return l, true
+}

@@ -93,6 +93,7 @@ func newRootCmd() *cobra.Command {
 	root.Flags().Bool("version", false, "print the version")
 	root.SetVersionTemplate("cairn version {{.Version}}\n")
 	root.AddCommand(
+		newBackupCmd(),
 		newDemoCmd(),
 		newDumpCmd(),
 		newInitCmd(),

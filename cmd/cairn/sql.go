@@ -11,6 +11,7 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/spf13/cobra"
 
+	"github.com/cairndb/cairn/procedures"
 	"github.com/cairndb/cairn/server"
 	"github.com/cairndb/cairn/storage/dbdir"
 	"github.com/cairndb/cairn/storage/sqle"
@@ -55,6 +56,7 @@ or JSON with -r. The first failing statement stops the run with an error.`
 			return err
 		}
 		defer e.Close()
+		(&procedures.Backups{Prov: e.Provider}).Register()
 		current := ""
 		if dbdir.IsDatabase(dir) {
 			current = filepath.Base(dir)

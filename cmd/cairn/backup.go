@@ -1,0 +1,402 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/spf13/cobra"
+
+	"github.com/cairndb/cairn/procedures"
+	"github.com/cairndb/cairn/server"
+	"github.com/cairndb/cairn/storage/dbdir"
+	"github.com/cairndb/cairn/storage/remote"
+	"github.com/cairndb/cairn/storage/sqle"
+)
+
+// Environment variables with the credentials the CLI uses to reach a running
+// server.
+const (
+	envUser     = "CAIRN_USER"
+	envPassword = "CAIRN_PASSWORD"
+)
+
+func newBackupCmd() *cobra.Command {
+	cmd := newCmd("backup [-v] | add NAME URL | remove|rm NAME | sync NAME | sync-url URL | restore [--force] URL DBNAME | verify NAME|URL",
+		"list, add, sync, restore and verify backups")
+	cmd.Long = `Backup copies the whole database in the current directory (every branch, tag
+and working set, with uncommitted changes, and the whole history) to a backup
+destination, and brings it back.
+
+  cairn backup [-v]                    list the backups (-v: with URL and params)
+  cairn backup add NAME URL            add a backup destination (file://DIR)
+  cairn backup remove|rm NAME          forget a backup (its files stay)
+  cairn backup sync NAME               copy the database to backup NAME
+  cairn backup sync-url URL            copy the database to URL
+  cairn backup restore [--force] URL DBNAME
+                                       make database ./DBNAME from the backup at URL
+  cairn backup verify NAME|URL         check every chunk of a backup
+
+Relative file:// URLs are relative to the current directory. When a cairn
+sql-server holds the data directory, the command runs in that server (as
+CALL dolt_backup(...)), with --user/--password or $` + envUser + `/$` + envPassword + `.`
+	cmd.Example = "  cairn backup add backup1 file://../backups/backup1\n  cairn backup sync backup1\n  cairn backup restore file://./backups/backup1 repo2"
+	cmd.Args = cobra.ArbitraryArgs
+	verbose := cmd.Flags().BoolP("verbose", "v", false, "list backups with their URL and params")
+	c := &backupCLI{}
+	cmd.PersistentFlags().StringVarP(&c.user, "user", "u", "", "user for a running server (default $"+envUser+", else root)")
+	cmd.PersistentFlags().StringVarP(&c.password, "password", "p", "", "password for a running server (default $"+envPassword+")")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError(fmt.Sprintf("unknown backup command %q (want add, remove, sync, sync-url, restore or verify)", args[0]))
+		}
+		if err := c.init(cmd); err != nil {
+			return err
+		}
+		return c.list(*verbose)
+	}
+	sub := func(use, short string, nargs int, fn func(args []string) error) *cobra.Command {
+		s := newCmd(use, short)
+		s.Args = cobra.ExactArgs(nargs)
+		s.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := c.init(cmd); err != nil {
+				return err
+			}
+			return fn(args)
+		}
+		return s
+	}
+	add := sub("add NAME URL", "add a backup destination", 2, func(a []string) error { return c.add(a[0], a[1]) })
+	remove := sub("remove NAME", "forget a backup", 1, func(a []string) error { return c.remove(a[0]) })
+	remove.Aliases = []string{"rm"}
+	var prune time.Duration
+	syncCmd := sub("sync NAME [--prune-with-grace-period DURATION]", "copy the database to a backup", 1, func(a []string) error { return c.sync(a[0], "", prune) })
+	syncCmd.Flags().DurationVar(&prune, "prune-with-grace-period", 0, "after syncing, delete packs of interrupted syncs older than this (at least 10m)")
+	syncURL := sub("sync-url URL [--prune-with-grace-period DURATION]", "copy the database to a URL", 1, func(a []string) error { return c.sync("", a[0], prune) })
+	syncURL.Flags().DurationVar(&prune, "prune-with-grace-period", 0, "after syncing, delete packs of interrupted syncs older than this (at least 10m)")
+	var force bool
+	restore := sub("restore [--force] URL DBNAME", "make a database from a backup", 2, func(a []string) error { return c.restore(a[0], a[1], force) })
+	restore.Flags().BoolVarP(&force, "force", "f", false, "replace an existing database (once the restored one is complete)")
+	verify := sub("verify NAME|URL", "check every chunk of a backup", 1, func(a []string) error { return c.verify(a[0]) })
+	cmd.AddCommand(add, remove, syncCmd, syncURL, restore, verify)
+	return cmd
+}
+
+// backupCLI runs one backup command.
+type backupCLI struct {
+	user, password string
+
+	ctx    context.Context
+	out    io.Writer
+	errOut io.Writer
+	cwd    string
+}
+
+func (c *backupCLI) init(cmd *cobra.Command) error {
+	c.ctx, c.out, c.errOut = cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	c.cwd = cwd
+	if c.user == "" {
+		c.user = os.Getenv(envUser)
+	}
+	if c.password == "" {
+		c.password = os.Getenv(envPassword)
+	}
+	return nil
+}
+
+// database returns the name of the database in the current directory and
+// the running server that serves it, if any (the server's data directory
+// is the database's directory or its parent).
+func (c *backupCLI) database() (string, *server.Lock, error) {
+	if !dbdir.IsDatabase(c.cwd) {
+		return "", nil, errors.New("the current directory is not a cairn database: run this in a database's directory (see cairn init)")
+	}
+	name := filepath.Base(c.cwd)
+	for _, dataDir := range []string{c.cwd, filepath.Dir(c.cwd)} {
+		if l, ok := server.Running(dataDir); ok {
+			return name, &l, nil
+		}
+	}
+	return name, nil, nil
+}
+
+// config reads the config of the database in the current directory.
+func (c *backupCLI) config() (*dbdir.Config, error) {
+	if !dbdir.IsDatabase(c.cwd) {
+		return nil, errors.New("the current directory is not a cairn database: run this in a database's directory (see cairn init)")
+	}
+	return dbdir.ReadConfig(c.cwd)
+}
+
+func (c *backupCLI) list(verbose bool) error {
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	for _, b := range cfg.Backups {
+		if verbose {
+			params := "{}"
+			if len(b.Params) > 0 {
+				var kv []string
+				for k, v := range b.Params {
+					kv = append(kv, strconv.Quote(k)+": "+strconv.Quote(v))
+				}
+				params = "{" + strings.Join(kv, ", ") + "}"
+			}
+			fmt.Fprintf(c.out, "%s %s %s\n", b.Name, b.URL, params)
+		} else {
+			fmt.Fprintln(c.out, b.Name)
+		}
+	}
+	return nil
+}
+
+// local opens the databases of dataDir in this process, for a command that
+// no server's running for.
+func (c *backupCLI) local(dataDir string) (*procedures.Backups, func(), error) {
+	e, err := sqle.NewEngine(c.ctx, sqle.Options{Dir: dataDir})
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &procedures.Backups{Prov: e.Provider, Progress: newProgressLine(c.errOut).report}
+	return b, func() { e.Close() }, nil
+}
+
+// call runs CALL dolt_backup(args...) in the running server l, in database
+// db ("" for none).
+func (c *backupCLI) call(l *server.Lock, db string, args ...string) error {
+	host := l.Host
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	user := c.user
+	if user == "" {
+		user = server.DefaultUser
+	}
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, c.password, "tcp", net.JoinHostPort(host, strconv.Itoa(l.Port)), db
+	cfg.InterpolateParams = true
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	sdb := sql.OpenDB(conn)
+	defer sdb.Close()
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	vals := make([]any, len(args))
+	for i, a := range args {
+		vals[i] = a
+	}
+	_, err = sdb.ExecContext(c.ctx, "CALL dolt_backup("+marks+")", vals...)
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return errors.New(me.Message)
+	}
+	if err != nil {
+		return fmt.Errorf("the cairn server at %s (pid %d) holds this database, and reaching it failed: %w", cfg.Addr, l.PID, err)
+	}
+	return nil
+}
+
+func viaServer(l *server.Lock) string {
+	return fmt.Sprintf("through the cairn server on port %d (pid %d)", l.Port, l.PID)
+}
+
+func (c *backupCLI) add(name, rawURL string) error {
+	db, srv, err := c.database()
+	if err != nil {
+		return err
+	}
+	u, err := remote.NormalizeURL(rawURL, c.cwd)
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		return c.call(srv, db, "add", name, u)
+	}
+	b, done, err := c.local(c.cwd)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return b.Add(c.ctx, db, name, u, c.cwd)
+}
+
+func (c *backupCLI) remove(name string) error {
+	db, srv, err := c.database()
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		return c.call(srv, db, "remove", name)
+	}
+	b, done, err := c.local(c.cwd)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return b.Remove(c.ctx, db, name)
+}
+
+// sync syncs to backup name, or to rawURL if name is "".
+func (c *backupCLI) sync(name, rawURL string, prune time.Duration) error {
+	db, srv, err := c.database()
+	if err != nil {
+		return err
+	}
+	if rawURL != "" {
+		if rawURL, err = remote.NormalizeURL(rawURL, c.cwd); err != nil {
+			return err
+		}
+	}
+	if srv != nil {
+		args := []string{"sync", name}
+		if name == "" {
+			args = []string{"sync-url", rawURL}
+		}
+		if prune > 0 {
+			args = append(args, "--prune-with-grace-period", prune.String())
+		}
+		start := time.Now()
+		if err := c.call(srv, db, args...); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "Synced %s %s in %.1fs\n", strings.TrimSpace(name+" "+rawURL), viaServer(srv), time.Since(start).Seconds())
+		return nil
+	}
+	if prune != 0 && prune < remote.MinPruneGrace {
+		return fmt.Errorf("--prune-with-grace-period must be at least %v", remote.MinPruneGrace)
+	}
+	b, done, err := c.local(c.cwd)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var st remote.SyncStats
+	u := rawURL
+	if name != "" {
+		st, u, err = b.Sync(c.ctx, db, name, prune)
+	} else {
+		st, err = b.SyncURL(c.ctx, db, rawURL, c.cwd, prune)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.out, procedures.SyncSummary(st, u))
+	return nil
+}
+
+func (c *backupCLI) restore(rawURL, name string, force bool) error {
+	u, err := remote.NormalizeURL(rawURL, c.cwd)
+	if err != nil {
+		return err
+	}
+	if srv, ok := server.Running(c.cwd); ok {
+		args := []string{"restore", u, name}
+		if force {
+			args = append(args, "--force")
+		}
+		start := time.Now()
+		if err := c.call(&srv, "", args...); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "Restored database %s from %s %s in %.1fs\n", name, u, viaServer(&srv), time.Since(start).Seconds())
+		return nil
+	}
+	b, done, err := c.local(c.cwd)
+	if err != nil {
+		return err
+	}
+	defer done()
+	st, err := b.Restore(c.ctx, u, c.cwd, name, force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.out, procedures.RestoreSummary(st, u, name))
+	return nil
+}
+
+func (c *backupCLI) verify(nameOrURL string) error {
+	u := nameOrURL
+	if !strings.Contains(nameOrURL, "://") {
+		cfg, err := c.config()
+		if err != nil {
+			return err
+		}
+		b, ok := cfg.Backup(nameOrURL)
+		if !ok {
+			return fmt.Errorf("backup '%s' not found", nameOrURL)
+		}
+		u = b.URL
+	} else {
+		var err error
+		if u, err = remote.NormalizeURL(nameOrURL, c.cwd); err != nil {
+			return err
+		}
+	}
+	d, err := remote.Open(u, false)
+	if err != nil {
+		return err
+	}
+	r, err := remote.Verify(c.ctx, d, newProgressLine(c.errOut).report)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "Verified %s: %d refs, %d chunks in %d packs (%s), backup of database %s written %s: OK (%.1fs)\n",
+		u, r.Refs, r.Chunks, r.Packs, procedures.FormatBytes(r.Bytes), r.Database, r.Updated.Format(time.RFC3339), r.Duration.Seconds())
+	return nil
+}
+
+// progressLine shows progress on one terminal line, rewritten in place; on
+// anything but a terminal it shows nothing.
+type progressLine struct {
+	w     io.Writer
+	tty   bool
+	shown bool
+}
+
+func newProgressLine(w io.Writer) *progressLine {
+	p := &progressLine{w: w}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progressLine) report(pr remote.Progress) {
+	if !p.tty {
+		return
+	}
+	line := fmt.Sprintf("%s: %d chunks, %s", pr.Phase, pr.Chunks, procedures.FormatBytes(pr.Bytes))
+	if pr.TotalChunks > 0 {
+		line = fmt.Sprintf("%s: %d/%d chunks, %s/%s", pr.Phase, pr.Chunks, pr.TotalChunks, procedures.FormatBytes(pr.Bytes), procedures.FormatBytes(pr.TotalBytes))
+	}
+	if secs := pr.Elapsed.Seconds(); secs > 0 {
+		rate := float64(pr.Bytes) / secs
+		line += fmt.Sprintf(", %s/s", procedures.FormatBytes(int64(rate)))
+		if pr.TotalBytes > 0 && rate > 0 && pr.Bytes < pr.TotalBytes {
+			line += fmt.Sprintf(", ETA %.0fs", float64(pr.TotalBytes-pr.Bytes)/rate)
+		}
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s", line)
+	p.shown = true
+	if pr.TotalChunks > 0 && pr.Chunks == pr.TotalChunks {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
+	}
+}
