@@ -198,14 +198,29 @@ func loadHave(ctx context.Context, d Destination, m *Manifest) (chunk.HashSet, e
 	return have, nil
 }
 
+// keepBytes bounds the chunk data a sync keeps in memory between its scan
+// and its upload; chunks beyond it are read again.
+const keepBytes = 256 << 20
+
+// missingChunk is a chunk the destination lacks, with its data if the scan
+// kept it.
+type missingChunk struct {
+	hash chunk.Hash
+	data []byte
+}
+
 // scanMissing walks from the refs and returns, parents first, every chunk
 // that have lacks, and their total size. A chunk the destination has is not
 // descended into: the destination holds everything below it.
-func scanMissing(ctx context.Context, src chunk.Store, refs map[string]chunk.Hash, have chunk.HashSet, rep *reporter) ([]chunk.Hash, int64, error) {
-	var missing []chunk.Hash
+func scanMissing(ctx context.Context, src chunk.Store, refs map[string]chunk.Hash, have chunk.HashSet, rep *reporter) ([]missingChunk, int64, error) {
+	var missing []missingChunk
 	var size int64
 	err := chunk.Walk(ctx, src, refRoots(refs), have.Has, func(h chunk.Hash, data []byte) error {
-		missing = append(missing, h)
+		c := missingChunk{hash: h}
+		if size < keepBytes {
+			c.data = data
+		}
+		missing = append(missing, c)
 		size += int64(len(data))
 		rep.report(Progress{Phase: "scanning", Chunks: int64(len(missing)), Bytes: size}, false)
 		return nil
@@ -219,16 +234,17 @@ func scanMissing(ctx context.Context, src chunk.Store, refs map[string]chunk.Has
 // uploadBatch is how many chunks an upload worker reads at once.
 const uploadBatch = 256
 
-// uploadChunks packs the chunks hashes of src and puts the packs in d, with
-// several workers when there is enough to fill several packs.
-func uploadChunks(ctx context.Context, src chunk.Store, d Destination, hashes []chunk.Hash, total int64, packSize int, rep *reporter, st *SyncStats) ([]PackRef, error) {
-	if len(hashes) == 0 {
+// uploadChunks packs the chunks (reading from src those the scan did not
+// keep) and puts the packs in d, with several workers when there is enough
+// to fill several packs.
+func uploadChunks(ctx context.Context, src chunk.Store, d Destination, chunks []missingChunk, total int64, packSize int, rep *reporter, st *SyncStats) ([]PackRef, error) {
+	if len(chunks) == 0 {
 		return nil, nil
 	}
 	workers := int(min(int64(runtime.GOMAXPROCS(0)), 1+total/int64(packSize)))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []chunk.Hash)
+	batches := make(chan []missingChunk)
 	var (
 		mu       sync.Mutex
 		packs    []PackRef
@@ -262,17 +278,31 @@ func uploadChunks(ctx context.Context, src chunk.Store, d Destination, hashes []
 		go func() {
 			defer wg.Done()
 			pw := newPackWriter()
+			var reread []chunk.Hash
 			for batch := range batches {
-				got := 0
-				err := src.GetMany(ctx, batch, func(c chunk.Chunk) error {
-					pw.add(c.Hash, c.Data)
-					got++
+				reread = reread[:0]
+				for _, c := range batch {
+					if c.data == nil {
+						reread = append(reread, c.hash)
+						continue
+					}
+					pw.add(c.hash, c.data)
 					doneN.Add(1)
-					doneB.Add(int64(len(c.Data)))
-					return nil
-				})
-				if err == nil && got != len(batch) {
-					err = fmt.Errorf("read the database: %d of %d chunks vanished during the sync: %w", len(batch)-got, len(batch), chunk.ErrNotFound)
+					doneB.Add(int64(len(c.data)))
+				}
+				got := 0
+				var err error
+				if len(reread) > 0 {
+					err = src.GetMany(ctx, reread, func(c chunk.Chunk) error {
+						pw.add(c.Hash, c.Data)
+						got++
+						doneN.Add(1)
+						doneB.Add(int64(len(c.Data)))
+						return nil
+					})
+				}
+				if err == nil && got != len(reread) {
+					err = fmt.Errorf("read the database: %d of %d chunks vanished during the sync: %w", len(reread)-got, len(reread), chunk.ErrNotFound)
 				}
 				if err == nil && pw.size() >= packSize {
 					err = put(pw)
@@ -290,11 +320,11 @@ func uploadChunks(ctx context.Context, src chunk.Store, d Destination, hashes []
 			}
 		}()
 	}
-	n := int64(len(hashes))
+	n := int64(len(chunks))
 send:
-	for i := 0; i < len(hashes); i += uploadBatch {
+	for i := 0; i < len(chunks); i += uploadBatch {
 		select {
-		case batches <- hashes[i:min(i+uploadBatch, len(hashes))]:
+		case batches <- chunks[i:min(i+uploadBatch, len(chunks))]:
 		case <-ctx.Done():
 			break send
 		}

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Backup benchmarks (issue #5), each figure side by side with its reference
+# from the same run, on a database holding one sysbench table of ROWS rows:
+#
+#   full sync      CALL dolt_backup('sync-url', new dir)  vs  cp -r of the database directory
+#   restore        CALL dolt_backup('restore', ...)       vs  the same cp -r
+#   incremental    CALL dolt_backup('sync', 'b1') after changing one row: time and bytes added
+#   under load     sysbench oltp_read_only during a continuous loop of full syncs  vs  without
+#   size           the backup's size vs the database directory's
+#
+#   bench/backup.sh                      # 1,000,000 rows, 3 runs: about 10 minutes
+#   ROWS=100000 RUNS=1 TIME=10 bench/backup.sh   # a smoke test
+#
+# Settings (environment): ROWS=1000000, RUNS=3 (medians of this many), TIME=30 (seconds of
+# each sysbench run), THREADS=2 (sysbench threads), CAIRN_BIN= (a prebuilt binary), OUT= (keep
+# everything in this directory). Needs Go, sysbench and the mariadb client
+# (apt-get install sysbench mariadb-client), and about 4 GB free in $TMPDIR at 1,000,000 rows.
+#
+# cp reads the same files from the page cache that the sync reads (it runs first, once
+# unmeasured, to warm it), and writes to the same file system; neither syncs its files to disk
+# except the backup, which fsyncs every pack and its manifest, as a backup must.
+set -euo pipefail
+
+ROWS=${ROWS:-1000000}
+RUNS=${RUNS:-3}
+TIME=${TIME:-30}
+THREADS=${THREADS:-2}
+CAIRN_BIN=${CAIRN_BIN:-}
+OUT=${OUT:-}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+die() {
+	echo "backup.sh: $*" >&2
+	exit 1
+}
+for tool in sysbench mariadb; do
+	command -v "$tool" >/dev/null 2>&1 || die "missing $tool (apt-get install sysbench mariadb-client)"
+done
+for n in "$ROWS" "$RUNS" "$TIME" "$THREADS"; do
+	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "ROWS, RUNS, TIME and THREADS must be positive whole numbers (got '$n')"
+done
+
+if [ -n "$OUT" ]; then
+	mkdir -p "$OUT"
+	W=$(cd "$OUT" && pwd)
+	[ -z "$(ls -A "$W")" ] || die "OUT=$OUT is not empty"
+else
+	W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-backup-bench.XXXXXX")
+fi
+PID=
+LOOP_PID=
+cleanup() {
+	local rc=$?
+	[ -z "$LOOP_PID" ] || kill "$LOOP_PID" 2>/dev/null || true
+	if [ -n "$PID" ]; then
+		kill -TERM "$PID" 2>/dev/null || true
+		wait "$PID" 2>/dev/null || true
+	fi
+	if [ -z "$OUT" ]; then
+		[ "$rc" -eq 0 ] || tail -n 30 "$W/cairn.log" >&2 || true
+		rm -rf "$W"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ -z "$CAIRN_BIN" ]; then
+	echo "building cairn ..." >&2
+	(cd "$ROOT" && go build -o "$W/cairn" ./cmd/cairn)
+	CAIRN_BIN=$W/cairn
+fi
+PORT=$((20000 + RANDOM % 40000))
+mkdir -p "$W/data"
+"$CAIRN_BIN" sql-server --data-dir "$W/data" -P "$PORT" --loglevel warn >"$W/cairn.out" 2>"$W/cairn.log" &
+PID=$!
+client() { mariadb --no-defaults -h127.0.0.1 -P"$PORT" -uroot --skip-ssl "$@"; }
+for _ in $(seq 600); do
+	client -N -e 'SELECT 1' >/dev/null 2>&1 && break
+	kill -0 "$PID" 2>/dev/null || die "cairn exited at start: $(tail -n 5 "$W/cairn.log")"
+	sleep 0.1
+done
+
+SB=(--mysql-host=127.0.0.1 --mysql-port="$PORT" --mysql-user=root --mysql-db=sbtest --tables=1 --table-size="$ROWS" --db-ps-mode=auto)
+client -e 'CREATE DATABASE sbtest'
+t0=$(date +%s.%N)
+sysbench oltp_read_only "${SB[@]}" prepare >"$W/prepare.txt" 2>&1 || die "sysbench prepare failed: $(tail -n 5 "$W/prepare.txt")"
+echo "loaded $ROWS rows in $(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.0f') s" >&2
+
+DB=$W/data/sbtest
+# now prints the time in seconds, with nanoseconds.
+now() { date +%s.%N; }
+# since prints the seconds since $1.
+since() { echo "$(now) - $1" | bc; }
+# call runs CALL dolt_backup(...) and prints how long it took, measured in the server's
+# session (no client start-up), in seconds.
+call() {
+	client -N sbtest -e "SET @t = NOW(6); CALL dolt_backup($1); SELECT TIMESTAMPDIFF(MICROSECOND, @t, NOW(6)) / 1e6" | tail -n 1
+}
+median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.6f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+bytes() { du -sb "$1" | cut -f1; }
+mb() { echo "$1" | awk '{printf "%.1f MB", $1/1e6}'; }
+
+cp -r "$DB" "$W/cp-warm" && rm -rf "$W/cp-warm" # warm the page cache for both
+: >"$W/cp.txt" >"$W/sync.txt" >"$W/restore.txt"
+for i in $(seq "$RUNS"); do
+	t=$(now)
+	cp -r "$DB" "$W/cp-$i"
+	since "$t" >>"$W/cp.txt"
+	rm -rf "$W/cp-$i"
+	call "'sync-url', 'file://$W/full-$i'" >>"$W/sync.txt"
+	call "'restore', 'file://$W/full-$i', 'restored$i'" >>"$W/restore.txt"
+	client -e "DROP DATABASE restored$i"
+	if [ "$i" -gt 1 ]; then rm -rf "$W/full-$i"; fi
+	echo "run $i: cp $(tail -n1 "$W/cp.txt") s, sync $(tail -n1 "$W/sync.txt") s, restore $(tail -n1 "$W/restore.txt") s" >&2
+done
+DB_SIZE=$(bytes "$DB")
+BACKUP_SIZE=$(bytes "$W/full-1")
+
+# Incremental: one changed row, then a sync of the configured backup.
+client sbtest -e "CALL dolt_backup('add', 'b1', 'file://$W/full-1')" >/dev/null
+call "'sync', 'b1'" >/dev/null
+: >"$W/incr.txt" >"$W/incr-bytes.txt"
+for i in $(seq $((RUNS * 3))); do
+	client sbtest -e "UPDATE sbtest1 SET c = 'changed $i $RANDOM' WHERE id = $((1 + RANDOM * 32768 % ROWS + RANDOM % ROWS))" 2>/dev/null ||
+		client sbtest -e "UPDATE sbtest1 SET c = 'changed $i' WHERE id = $i"
+	before=$(bytes "$W/full-1")
+	call "'sync', 'b1'" >>"$W/incr.txt"
+	echo $(($(bytes "$W/full-1") - before)) >>"$W/incr-bytes.txt"
+done
+
+# oltp_read_only alone, and during a loop of full syncs to a new directory each time.
+sync_loop() {
+	local n=0
+	while :; do
+		n=$((n + 1))
+		client sbtest -e "CALL dolt_backup('sync-url', 'file://$W/loop-$n')" >/dev/null 2>&1 || true
+		rm -rf "$W/loop-$n"
+		echo "$n" >"$W/loop-count"
+	done
+}
+: >"$W/ro-alone.txt" >"$W/ro-syncing.txt"
+tps() { grep 'transactions:' "$1" | sed 's/.*(\([0-9.]*\) per sec.*/\1/'; }
+for i in $(seq "$RUNS"); do
+	sysbench oltp_read_only "${SB[@]}" --threads="$THREADS" --time="$TIME" run >"$W/ro-alone-$i.out" 2>&1
+	tps "$W/ro-alone-$i.out" >>"$W/ro-alone.txt"
+	echo 0 >"$W/loop-count"
+	sync_loop &
+	LOOP_PID=$!
+	sysbench oltp_read_only "${SB[@]}" --threads="$THREADS" --time="$TIME" run >"$W/ro-syncing-$i.out" 2>&1
+	kill "$LOOP_PID" 2>/dev/null || true
+	wait "$LOOP_PID" 2>/dev/null || true
+	LOOP_PID=
+	tps "$W/ro-syncing-$i.out" >>"$W/ro-syncing.txt"
+	echo "run $i: oltp_read_only $(tail -n1 "$W/ro-alone.txt") tps alone, $(tail -n1 "$W/ro-syncing.txt") tps during $(cat "$W/loop-count") full syncs" >&2
+done
+
+CP=$(median <"$W/cp.txt")
+SYNC=$(median <"$W/sync.txt")
+RESTORE=$(median <"$W/restore.txt")
+INCR=$(median <"$W/incr.txt")
+INCR_BYTES=$(median <"$W/incr-bytes.txt")
+RO=$(median <"$W/ro-alone.txt")
+RO_SYNC=$(median <"$W/ro-syncing.txt")
+ratio() { echo "$1 $2" | awk '{printf "%.2f", $1/$2}'; }
+
+cat <<TABLE
+cairn backup benchmark: $ROWS rows (sysbench sbtest1), medians of $RUNS runs ($((RUNS * 3)) for incremental), $(nproc) cores
+database directory $(mb "$DB_SIZE"), backup $(mb "$BACKUP_SIZE") (ratio $(ratio "$BACKUP_SIZE" "$DB_SIZE"))
+
+| measure | cairn | reference | ratio | target |
+|---|---|---|---|---|
+| full sync | $(printf '%.2f' "$SYNC") s | cp -r $(printf '%.2f' "$CP") s | $(ratio "$SYNC" "$CP") | ≤ 5 |
+| restore | $(printf '%.2f' "$RESTORE") s | cp -r $(printf '%.2f' "$CP") s | $(ratio "$RESTORE" "$CP") | ≤ 5 |
+| incremental sync, 1 row changed | $(echo "$INCR" | awk '{printf "%.1f ms", $1*1000}') | | | ≤ 100 ms |
+| bytes added by it | $(echo "$INCR_BYTES" | awk '{printf "%.1f KiB", $1/1024}') | | | ≤ 64 KiB |
+| oltp_read_only ($THREADS threads) during full syncs | $(printf '%.0f' "$RO_SYNC") tps | alone $(printf '%.0f' "$RO") tps | $(ratio "$RO_SYNC" "$RO") | ≥ 0.90 |
+TABLE
