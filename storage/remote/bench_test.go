@@ -3,8 +3,10 @@ package remote
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
-	"strings"
+	"strconv"
 	"testing"
 
 	"github.com/cairndb/cairn/storage/chunk"
@@ -23,9 +25,16 @@ func benchStore(b *testing.B, n int) *diskstore.Store {
 	}
 	b.Cleanup(func() { s.Close() })
 	bld := tree.NewBuilder(tree.NewNodeStore(s, nil))
-	pad := strings.Repeat("0123456789-", 17)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var v []byte
 	for i := range n {
-		if err := bld.Add(ctx, fmt.Appendf(nil, "%010d", i), fmt.Appendf(nil, "%d %s %d", i*7919, pad, i)); err != nil {
+		// Like sysbench's c and pad columns: groups of random digits.
+		v = v[:0]
+		for len(v) < 180 {
+			v = strconv.AppendUint(v, rng.Uint64()%100_000_000_000, 10)
+			v = append(v, '-')
+		}
+		if err := bld.Add(ctx, fmt.Appendf(nil, "%010d", i), v); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -39,10 +48,18 @@ func benchStore(b *testing.B, n int) *diskstore.Store {
 	return s
 }
 
+// benchRows is CAIRN_BENCH_ROWS, or 100,000.
+func benchRows() int {
+	if n, err := strconv.Atoi(os.Getenv("CAIRN_BENCH_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 100_000
+}
+
 // BenchmarkSyncFull is a full sync of 100,000 rows to a new file://
 // destination; BenchmarkRestore restores it into a new disk store.
 func BenchmarkSyncFull(b *testing.B) {
-	s := benchStore(b, 100_000)
+	s := benchStore(b, benchRows())
 	ctx := context.Background()
 	var st SyncStats
 	for b.Loop() {
@@ -59,7 +76,7 @@ func BenchmarkSyncFull(b *testing.B) {
 }
 
 func BenchmarkRestore(b *testing.B) {
-	s := benchStore(b, 100_000)
+	s := benchStore(b, benchRows())
 	ctx := context.Background()
 	d, err := OpenFile(filepath.Join(b.TempDir(), "b"), true)
 	if err != nil {

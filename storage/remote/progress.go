@@ -1,6 +1,9 @@
 package remote
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Progress is how far an operation has come, reported to a callback.
 type Progress struct {
@@ -20,10 +23,12 @@ type ProgressFunc func(Progress)
 // progressEvery is the least time between two reports of one phase.
 const progressEvery = 100 * time.Millisecond
 
-// reporter rate-limits progress reports.
+// reporter rate-limits progress reports. It is safe for concurrent use;
+// reports reach fn one at a time.
 type reporter struct {
 	fn    ProgressFunc
 	start time.Time
+	mu    sync.Mutex
 	last  time.Time
 }
 
@@ -37,6 +42,8 @@ func (r *reporter) report(p Progress, final bool) {
 	if r.fn == nil {
 		return
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	now := time.Now()
 	if !final && now.Sub(r.last) < progressEvery {
 		return

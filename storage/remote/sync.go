@@ -122,11 +122,7 @@ func Sync(ctx context.Context, src chunk.Store, d Destination, opts SyncOptions)
 		if err != nil {
 			return st, err
 		}
-		missing, missingBytes, err := scanMissing(ctx, src, refs, have, rep)
-		if err != nil {
-			return st, err
-		}
-		packs, err := uploadChunks(ctx, src, d, missing, missingBytes, opts.PackSize, rep, &st)
+		packs, err := copyMissing(ctx, src, d, refs, have, opts.PackSize, rep, &st)
 		if err != nil {
 			return st, err
 		}
@@ -198,8 +194,8 @@ func loadHave(ctx context.Context, d Destination, m *Manifest) (chunk.HashSet, e
 	return have, nil
 }
 
-// keepBytes bounds the chunk data a sync keeps in memory between its scan
-// and its upload; chunks beyond it are read again.
+// keepBytes bounds the chunk data a sync holds in memory between its scan
+// and its packing; the data of chunks beyond it is read again.
 const keepBytes = 256 << 20
 
 // missingChunk is a chunk the destination lacks, with its data if the scan
@@ -209,48 +205,22 @@ type missingChunk struct {
 	data []byte
 }
 
-// scanMissing walks from the refs and returns, parents first, every chunk
-// that have lacks, and their total size. A chunk the destination has is not
-// descended into: the destination holds everything below it.
-func scanMissing(ctx context.Context, src chunk.Store, refs map[string]chunk.Hash, have chunk.HashSet, rep *reporter) ([]missingChunk, int64, error) {
-	var missing []missingChunk
-	var size int64
-	err := chunk.Walk(ctx, src, refRoots(refs), have.Has, func(h chunk.Hash, data []byte) error {
-		c := missingChunk{hash: h}
-		if size < keepBytes {
-			c.data = data
-		}
-		missing = append(missing, c)
-		size += int64(len(data))
-		rep.report(Progress{Phase: "scanning", Chunks: int64(len(missing)), Bytes: size}, false)
-		return nil
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("read the database: %w", err)
-	}
-	return missing, size, nil
-}
-
-// uploadBatch is how many chunks an upload worker reads at once.
-const uploadBatch = 256
-
-// uploadChunks packs the chunks (reading from src those the scan did not
-// keep) and puts the packs in d, with several workers when there is enough
-// to fill several packs.
-func uploadChunks(ctx context.Context, src chunk.Store, d Destination, chunks []missingChunk, total int64, packSize int, rep *reporter, st *SyncStats) ([]PackRef, error) {
-	if len(chunks) == 0 {
-		return nil, nil
-	}
-	workers := int(min(int64(runtime.GOMAXPROCS(0)), 1+total/int64(packSize)))
+// copyMissing walks from the refs, skipping chunks the destination has (it
+// holds everything below them), and packs and puts every chunk it finds,
+// while it walks: one goroutine scans, workers pack (a second one starts
+// once there is more than a pack's worth).
+func copyMissing(ctx context.Context, src chunk.Store, d Destination, refs map[string]chunk.Hash, have chunk.HashSet, packSize int, rep *reporter, st *SyncStats) ([]PackRef, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []missingChunk)
 	var (
 		mu       sync.Mutex
 		packs    []PackRef
 		firstErr error
-		doneN    atomic.Int64
-		doneB    atomic.Int64
+
+		scanned, scannedBytes atomic.Int64 // found by the scan
+		held                  atomic.Int64 // bytes of kept data not yet packed
+		scanDone              atomic.Bool
+		doneN, doneB          atomic.Int64 // packed
 	)
 	fail := func(err error) {
 		mu.Lock()
@@ -260,6 +230,40 @@ func uploadChunks(ctx context.Context, src chunk.Store, d Destination, chunks []
 		mu.Unlock()
 		cancel()
 	}
+	progress := func(final bool) {
+		p := Progress{Phase: "scanning", Chunks: scanned.Load(), Bytes: scannedBytes.Load()}
+		if scanDone.Load() {
+			p = Progress{Phase: "uploading", Chunks: doneN.Load(), TotalChunks: scanned.Load(), Bytes: doneB.Load(), TotalBytes: scannedBytes.Load()}
+		}
+		rep.report(p, final)
+	}
+
+	chunks := make(chan missingChunk, 4096)
+	go func() {
+		defer close(chunks)
+		err := chunk.Walk(ctx, src, refRoots(refs), have.Has, func(h chunk.Hash, data []byte) error {
+			c := missingChunk{hash: h}
+			if held.Load() < keepBytes {
+				c.data = data
+				held.Add(int64(len(data)))
+			}
+			scanned.Add(1)
+			scannedBytes.Add(int64(len(data)))
+			select {
+			case chunks <- c:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			progress(false)
+			return nil
+		})
+		if err != nil {
+			fail(fmt.Errorf("read the database: %w", err))
+			return
+		}
+		scanDone.Store(true)
+	}()
+
 	put := func(pw *packWriter) error {
 		name, data := pw.finish()
 		if err := d.Put(ctx, name, bytes.NewReader(data), int64(len(data))); err != nil {
@@ -272,65 +276,81 @@ func uploadChunks(ctx context.Context, src chunk.Store, d Destination, chunks []
 		mu.Unlock()
 		return nil
 	}
+	worker := func() error {
+		pw := newPackWriter()
+		var reread []chunk.Hash
+		flushReread := func() error {
+			if len(reread) == 0 {
+				return nil
+			}
+			got := 0
+			err := src.GetMany(ctx, reread, func(c chunk.Chunk) error {
+				pw.add(c.Hash, c.Data)
+				got++
+				doneN.Add(1)
+				doneB.Add(int64(len(c.Data)))
+				return nil
+			})
+			if err == nil && got != len(reread) {
+				err = fmt.Errorf("read the database: %d of %d chunks vanished during the sync: %w", len(reread)-got, len(reread), chunk.ErrNotFound)
+			}
+			reread = reread[:0]
+			return err
+		}
+		for c := range chunks {
+			if c.data == nil {
+				if reread = append(reread, c.hash); len(reread) == uploadBatch {
+					if err := flushReread(); err != nil {
+						return err
+					}
+				}
+			} else {
+				pw.add(c.hash, c.data)
+				held.Add(-int64(len(c.data)))
+				doneN.Add(1)
+				doneB.Add(int64(len(c.data)))
+			}
+			if pw.size() >= packSize {
+				if err := flushReread(); err != nil {
+					return err
+				}
+				if err := put(pw); err != nil {
+					return err
+				}
+				pw = newPackWriter()
+			}
+			if scanDone.Load() {
+				progress(false)
+			}
+		}
+		if err := flushReread(); err != nil {
+			return err
+		}
+		if pw.count() > 0 {
+			return put(pw)
+		}
+		return nil
+	}
 	var wg sync.WaitGroup
-	for range workers {
+	for i := range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pw := newPackWriter()
-			var reread []chunk.Hash
-			for batch := range batches {
-				reread = reread[:0]
-				for _, c := range batch {
-					if c.data == nil {
-						reread = append(reread, c.hash)
-						continue
-					}
-					pw.add(c.hash, c.data)
-					doneN.Add(1)
-					doneB.Add(int64(len(c.data)))
-				}
-				got := 0
-				var err error
-				if len(reread) > 0 {
-					err = src.GetMany(ctx, reread, func(c chunk.Chunk) error {
-						pw.add(c.Hash, c.Data)
-						got++
-						doneN.Add(1)
-						doneB.Add(int64(len(c.Data)))
-						return nil
-					})
-				}
-				if err == nil && got != len(reread) {
-					err = fmt.Errorf("read the database: %d of %d chunks vanished during the sync: %w", len(reread)-got, len(reread), chunk.ErrNotFound)
-				}
-				if err == nil && pw.size() >= packSize {
-					err = put(pw)
-					pw = newPackWriter()
-				}
-				if err != nil {
-					fail(err)
-					return
-				}
+			// Workers after the first start only when there is more
+			// than a pack to fill, so a small sync makes one pack.
+			for i > 0 && scannedBytes.Load() < int64(packSize) && !scanDone.Load() && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond)
 			}
-			if pw.count() > 0 {
-				if err := put(pw); err != nil {
-					fail(err)
+			if i > 0 && scannedBytes.Load() < int64(packSize) {
+				return
+			}
+			if err := worker(); err != nil {
+				fail(err)
+				for range chunks { // let the scan end
 				}
 			}
 		}()
 	}
-	n := int64(len(chunks))
-send:
-	for i := 0; i < len(chunks); i += uploadBatch {
-		select {
-		case batches <- chunks[i:min(i+uploadBatch, len(chunks))]:
-		case <-ctx.Done():
-			break send
-		}
-		rep.report(Progress{Phase: "uploading", Chunks: doneN.Load(), TotalChunks: n, Bytes: doneB.Load(), TotalBytes: total}, false)
-	}
-	close(batches)
 	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr
@@ -338,10 +358,13 @@ send:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rep.report(Progress{Phase: "uploading", Chunks: n, TotalChunks: n, Bytes: total, TotalBytes: total}, true)
-	st.Chunks, st.Bytes = n, total
+	progress(true)
+	st.Chunks, st.Bytes = scanned.Load(), scannedBytes.Load()
 	return packs, nil
 }
+
+// uploadBatch is how many chunks a worker reads again at once.
+const uploadBatch = 256
 
 // prune deletes the packs under d that m does not name and that are older
 // than grace: packs of syncs that died before writing their manifest.
