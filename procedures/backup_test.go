@@ -30,6 +30,7 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	t.Cleanup(func() { e.Close() })
 	(&Backups{Prov: e.Provider}).Register()
+	(&VersionControl{Prov: e.Provider}).Register()
 	return &testServer{t: t, dir: dir, e: e}
 }
 

@@ -193,6 +193,7 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	backups := &procedures.Backups{Prov: e.Provider, ReadOnly: e.SQL.ReadOnly.Load}
 	backups.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }
 	backups.Register()
+	(&procedures.VersionControl{Prov: e.Provider}).Register()
 	if cfg.AutoCommit != nil {
 		v := int8(0)
 		if *cfg.AutoCommit {

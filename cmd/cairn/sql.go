@@ -57,6 +57,7 @@ or JSON with -r. The first failing statement stops the run with an error.`
 		}
 		defer e.Close()
 		(&procedures.Backups{Prov: e.Provider}).Register()
+		(&procedures.VersionControl{Prov: e.Provider}).Register()
 		current := ""
 		if dbdir.IsDatabase(dir) {
 			current = filepath.Base(dir)

@@ -272,6 +272,8 @@ func systemTableOf(db *Database, name string) sql.Table {
 	switch strings.ToLower(name) {
 	case "dolt_backups":
 		return backupsTable(db)
+	case "dolt_branches":
+		return branchesTable(db)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 type Database struct {
 	st   *dbState
 	prov *Provider
+	rev  *revision // nil: the session's branch of the database
 }
 
 var (
@@ -78,8 +79,14 @@ func (db *Database) ValidateSchema(sch sql.Schema) error {
 	return nil
 }
 
-// Name implements sql.Database.
-func (db *Database) Name() string { return db.st.name }
+// Name implements sql.Database: the name as the user wrote it, with its
+// revision if it has one.
+func (db *Database) Name() string {
+	if db.rev != nil {
+		return db.st.name + RevisionDelimiter + db.rev.spec
+	}
+	return db.st.name
+}
 
 // tx returns the session and its transaction view of db.
 func (db *Database) tx(ctx *sql.Context) (*Session, *txDB, error) {
@@ -87,7 +94,7 @@ func (db *Database) tx(ctx *sql.Context) (*Session, *txDB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := s.dbTx(ctx, db.st)
+	d, err := s.dbTx(ctx, db)
 	return s, d, err
 }
 
@@ -252,6 +259,9 @@ func checkTableName(name string) error {
 	}
 	if strings.HasSuffix(name, " ") {
 		return sql.ErrInvalidSyntax.New(fmt.Sprintf("invalid table name '%s'", name))
+	}
+	if isSystemTableName(name) {
+		return errReservedTableName(name)
 	}
 	return nil
 }

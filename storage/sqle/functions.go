@@ -18,7 +18,7 @@ import (
 // which every new engine copies, replacing those of the same name. (The
 // catalog refuses to register a name twice.)
 func installFunctions() {
-	installOnce.Do(func() { function.BuiltIns = withFunctions(function.BuiltIns, functions) })
+	installOnce.Do(func() { function.BuiltIns = withFunctions(function.BuiltIns, append(functions, vcFunctions...)) })
 }
 
 var installOnce sync.Once

@@ -150,19 +150,20 @@ func (p *Provider) state(name string) (*dbState, bool) {
 	return st, ok
 }
 
-// Database implements sql.DatabaseProvider.
+// Database implements sql.DatabaseProvider. name may carry a revision
+// (db/branch, db/<commit>: see revision.go).
 func (p *Provider) Database(ctx *sql.Context, name string) (sql.Database, error) {
-	st, ok := p.state(name)
-	if !ok {
-		return nil, sql.ErrDatabaseNotFound.New(name)
+	db, err := p.databaseOf(ctx, name)
+	if err != nil {
+		return nil, err // not a typed nil: callers look at the database first
 	}
-	return &Database{st: st, prov: p}, nil
+	return db, nil
 }
 
 // HasDatabase implements sql.DatabaseProvider.
 func (p *Provider) HasDatabase(ctx *sql.Context, name string) bool {
-	_, ok := p.state(name)
-	return ok
+	_, err := p.databaseOf(ctx, name)
+	return err == nil
 }
 
 // AllDatabases implements sql.DatabaseProvider, in order of name.

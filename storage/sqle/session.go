@@ -46,6 +46,10 @@ type Session struct {
 	// engine drops (see ddlparse.go); the table methods the statement
 	// calls apply it.
 	ddl ddlNotes
+
+	// heads holds the branch the session has checked out in each database
+	// (by lower-case name), when it is not the default branch.
+	heads map[string]string
 }
 
 var (
@@ -202,25 +206,43 @@ func (s *Session) txOf(ctx *sql.Context) (*Transaction, error) {
 	return t.(*Transaction), nil
 }
 
-// dbTx returns the transaction's view of database st, reading its working
-// set on first access.
-func (s *Session) dbTx(ctx *sql.Context, st *dbState) (*txDB, error) {
+// dbTx returns the transaction's view of database db (on its branch, or as
+// of its commit), reading its working set on first access.
+func (s *Session) dbTx(ctx *sql.Context, db *Database) (*txDB, error) {
+	st := db.st
 	if st.dropped.Load() {
 		return nil, sql.ErrDatabaseNotFound.New(st.name)
 	}
 	if _, err := s.txOf(ctx); err != nil {
 		return nil, err
 	}
-	k := strings.ToLower(st.name)
+	branch := s.branchOf(st)
+	if db.rev != nil {
+		branch = db.rev.branch
+	}
+	// One view per database and branch, or database and commit.
+	k := strings.ToLower(st.name) + "\x00" + branch
+	if branch == "" {
+		k += "@" + db.rev.commit.String()
+	}
 	if d, ok := s.dbs[k]; ok && d.st == st {
 		return d, nil
 	}
-	branch := repo.DefaultBranch
-	cur, release, err := st.snapshot(ctx, branch)
-	if err != nil {
-		return nil, err
+	var d *txDB
+	if branch == "" {
+		root, err := st.repo.ReadRoot(ctx, db.rev.root)
+		if err != nil {
+			return nil, err
+		}
+		cur := &wsState{ws: &repo.WorkingSet{Working: db.rev.root, Staged: db.rev.root}, root: root}
+		d = &txDB{st: st, base: cur, root: root, release: st.lease(db.rev.root)}
+	} else {
+		cur, release, err := st.snapshot(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		d = &txDB{st: st, branch: branch, base: cur, root: cur.root, release: release}
 	}
-	d := &txDB{st: st, branch: branch, base: cur, root: cur.root, release: release}
 	if s.dbs == nil {
 		s.dbs = map[string]*txDB{}
 	}
@@ -263,7 +285,12 @@ func (s *Session) CommitTransaction(ctx *sql.Context, t sql.Transaction) error {
 // swaps themselves are one per database; a crash or an I/O error between
 // two of them keeps the first.)
 func publish(ctx *sql.Context, changed []*txDB) error {
-	sort.Slice(changed, func(i, j int) bool { return changed[i].st.name < changed[j].st.name })
+	sort.Slice(changed, func(i, j int) bool {
+		if changed[i].st.name != changed[j].st.name {
+			return changed[i].st.name < changed[j].st.name
+		}
+		return changed[i].branch < changed[j].branch
+	})
 	ps, err := preparePublications(ctx, changed)
 	// Outside the locks: the syncs of publications queued by concurrent
 	// commits are shared (group commit).
@@ -279,7 +306,10 @@ func publish(ctx *sql.Context, changed []*txDB) error {
 // changed database under their publish locks, taken in name order, and
 // returns what was queued.
 func preparePublications(ctx *sql.Context, changed []*txDB) ([]*prepared, error) {
-	for _, d := range changed {
+	for i, d := range changed {
+		if i > 0 && changed[i-1].st == d.st {
+			continue // another branch of the same database: locked
+		}
 		d.st.publish.Lock()
 		defer d.st.publish.Unlock()
 	}

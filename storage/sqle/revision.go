@@ -1,0 +1,144 @@
+package sqle
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/repo"
+)
+
+// Revision databases. A database name may carry a revision after a slash,
+// as in Dolt: `db/feature` is database db on branch feature (writable),
+// `db/v1`, `db/<commit hash>` and `db/main~2` are db as of a tag or commit
+// (read-only). Plain `db` is db on the session's checked-out branch, which
+// dolt_checkout changes (the database's default branch until then).
+
+// RevisionDelimiter separates a database's name from a revision.
+const RevisionDelimiter = "/"
+
+// revision is what a revision database is pinned to: a branch, or a commit.
+type revision struct {
+	spec   string     // as the user wrote it, after the delimiter
+	branch string     // the branch, for a branch revision
+	commit chunk.Hash // the commit, for a read-only revision
+	root   chunk.Hash // the commit's root, for a read-only revision
+}
+
+// splitRevision splits a database name at the first delimiter.
+func splitRevision(name string) (base, rev string, ok bool) {
+	return strings.Cut(name, RevisionDelimiter)
+}
+
+// resolveRevision resolves spec, the revision part of a database name, in
+// st: a branch (matched in any case), else a tag or commit with optional
+// ancestry suffixes. Nothing found gives ok false.
+func resolveRevision(ctx context.Context, st *dbState, spec string) (*revision, bool, error) {
+	if spec == "" {
+		return nil, false, nil
+	}
+	branches, err := st.repo.Branches(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, b := range branches {
+		if b.Name == spec {
+			return &revision{spec: spec, branch: b.Name}, true, nil
+		}
+	}
+	for _, b := range branches {
+		if strings.EqualFold(b.Name, spec) {
+			return &revision{spec: spec, branch: b.Name}, true, nil
+		}
+	}
+	h, err := st.repo.Resolve(ctx, spec, "")
+	if errors.Is(err, repo.ErrRevisionNotFound) || errors.Is(err, repo.ErrBadRevision) || errors.Is(err, repo.ErrAmbiguousRevision) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := st.repo.ReadCommit(ctx, h)
+	if err != nil {
+		return nil, false, err
+	}
+	return &revision{spec: spec, commit: h, root: c.Root}, true, nil
+}
+
+// databaseOf returns the database called name, a plain or revision name.
+func (p *Provider) databaseOf(ctx *sql.Context, name string) (*Database, error) {
+	base, spec, hasRev := splitRevision(name)
+	st, ok := p.state(base)
+	if !ok {
+		return nil, sql.ErrDatabaseNotFound.New(name)
+	}
+	if !hasRev {
+		return &Database{st: st, prov: p}, nil
+	}
+	rev, ok, err := resolveRevision(ctx, st, spec)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, sql.ErrDatabaseNotFound.New(name)
+	}
+	return &Database{st: st, prov: p, rev: rev}, nil
+}
+
+// AliasedName implements sql.AliasedDatabase: privileges and
+// information_schema see a revision database as its base database.
+func (db *Database) AliasedName() string { return db.st.name }
+
+// IsReadOnly implements sql.ReadOnlyDatabase: a database as of a tag or
+// commit is read-only, and the engine refuses writes to it with
+// "Database db/<hash> is read-only.".
+func (db *Database) IsReadOnly() bool { return db.rev != nil && db.rev.branch == "" }
+
+// Revision returns the revision part of a revision database's name, or "".
+func (db *Database) Revision() string {
+	if db.rev == nil {
+		return ""
+	}
+	return db.rev.spec
+}
+
+// branchOf returns the branch the session works on in database st when it
+// names it without a revision: the one dolt_checkout chose, else the
+// default branch.
+func (s *Session) branchOf(st *dbState) string {
+	if b, ok := s.heads[strings.ToLower(st.name)]; ok {
+		return b
+	}
+	return repo.DefaultBranch
+}
+
+// SetBranch makes branch the session's branch of database db (dolt_checkout).
+func (s *Session) SetBranch(db, branch string) {
+	if s.heads == nil {
+		s.heads = map[string]string{}
+	}
+	s.heads[strings.ToLower(db)] = branch
+}
+
+// ActiveBranch returns the branch a database name (plain or revision)
+// works on in this session, or "" for a read-only revision.
+func (s *Session) ActiveBranch(ctx *sql.Context, name string) (string, error) {
+	db, err := s.prov.databaseOf(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case db.rev == nil:
+		return s.branchOf(db.st), nil
+	default:
+		return db.rev.branch, nil
+	}
+}
+
+var (
+	_ sql.AliasedDatabase  = (*Database)(nil)
+	_ sql.ReadOnlyDatabase = (*Database)(nil)
+)
