@@ -32,6 +32,7 @@ func (vc *VersionControl) Register() {
 	} {
 		vc.Prov.RegisterProcedure(p)
 	}
+	vc.registerCommits()
 }
 
 // open returns the version-control face of the current database.

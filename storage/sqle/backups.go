@@ -274,6 +274,12 @@ func systemTableOf(db *Database, name string) sql.Table {
 		return backupsTable(db)
 	case "dolt_branches":
 		return branchesTable(db)
+	case "dolt_log":
+		return logTable(db)
+	case "dolt_status":
+		return statusTable(db)
+	case "dolt_tags":
+		return tagsTable(db)
 	}
 	return nil
 }

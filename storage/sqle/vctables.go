@@ -6,6 +6,9 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/repo"
 )
 
 // Version-control system tables (Dolt's dolt_* tables): read-only, made from
@@ -65,4 +68,144 @@ func branchesTable(db *Database) *systemTable {
 			return rows, nil
 		},
 	}
+}
+
+// logTable is dolt_log: the commits reachable from the head of the
+// database's branch (or revision), newest first.
+func logTable(db *Database) *systemTable {
+	const src = "dolt_log"
+	return &systemTable{
+		name: src,
+		db:   db.Name(),
+		sch: sql.Schema{
+			{Name: "commit_hash", Type: types.Text, PrimaryKey: true, Source: src},
+			{Name: "committer", Type: types.Text, Source: src},
+			{Name: "email", Type: types.Text, Source: src},
+			{Name: "date", Type: types.Datetime, Source: src},
+			{Name: "message", Type: types.Text, Source: src},
+			{Name: "commit_order", Type: types.Uint64, Source: src},
+		},
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			vc, err := db.prov.OpenVC(ctx, db.Name())
+			if err != nil {
+				return nil, err
+			}
+			head, err := vc.Head(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var rows []sql.Row
+			err = db.st.repo.Log(ctx, head, func(h chunk.Hash, c *repo.Commit) error {
+				rows = append(rows, sql.Row{h.String(), c.Committer.Name, c.Committer.Email, c.Committer.Time.UTC(), c.Message, c.Height})
+				return nil
+			})
+			return rows, err
+		},
+	}
+}
+
+// tagsTable is dolt_tags.
+func tagsTable(db *Database) *systemTable {
+	const src = "dolt_tags"
+	return &systemTable{
+		name: src,
+		db:   db.Name(),
+		sch: sql.Schema{
+			{Name: "tag_name", Type: types.Text, PrimaryKey: true, Source: src},
+			{Name: "tag_hash", Type: types.Text, PrimaryKey: true, Source: src},
+			{Name: "tagger", Type: types.Text, Source: src},
+			{Name: "email", Type: types.Text, Source: src},
+			{Name: "date", Type: types.Datetime, Source: src},
+			{Name: "message", Type: types.Text, Source: src},
+		},
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			tags, err := db.st.repo.Tags(ctx)
+			if err != nil {
+				return nil, err
+			}
+			rows := make([]sql.Row, 0, len(tags))
+			for _, t := range tags {
+				rows = append(rows, sql.Row{t.Name, t.Commit.String(), t.Tagger.Name, t.Tagger.Email, t.Tagger.Time.UTC(), t.Message})
+			}
+			return rows, nil
+		},
+	}
+}
+
+// statusTable is dolt_status: the tables whose staged version differs from
+// the head's (staged) and whose working version differs from the staged
+// one (not staged), with schema objects under dolt_schemas and
+// dolt_procedures.
+func statusTable(db *Database) *systemTable {
+	const src = "dolt_status"
+	return &systemTable{
+		name: src,
+		db:   db.Name(),
+		sch: sql.Schema{
+			{Name: "table_name", Type: types.Text, PrimaryKey: true, Source: src},
+			{Name: "staged", Type: types.Boolean, PrimaryKey: true, Source: src},
+			{Name: "status", Type: types.Text, PrimaryKey: true, Source: src},
+		},
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			vc, err := db.prov.OpenVC(ctx, db.Name())
+			if err != nil {
+				return nil, err
+			}
+			if vc.ReadOnly() {
+				return nil, nil
+			}
+			// The working root as this session sees it: its own
+			// uncommitted changes count.
+			_, d, err := db.tx(ctx)
+			if err != nil {
+				return nil, err
+			}
+			br, err := vc.readRoots(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var rows []sql.Row
+			for _, c := range rootChanges(br.headRoot, br.staged) {
+				rows = append(rows, sql.Row{c.name, true, c.status})
+			}
+			for _, c := range rootChanges(br.staged, d.root) {
+				rows = append(rows, sql.Row{c.name, false, c.status})
+			}
+			return rows, nil
+		},
+	}
+}
+
+type tableChange struct{ name, status string }
+
+// rootChanges lists what differs from one root to another: tables added,
+// modified or deleted, then the schema-object tables.
+func rootChanges(from, to *repo.RootValue) []tableChange {
+	var out []tableChange
+	for _, n := range union(from.TableNames(), to.TableNames()) {
+		a, inFrom := from.GetTable(n)
+		b, inTo := to.GetTable(n)
+		switch {
+		case !inFrom:
+			out = append(out, tableChange{n, "new table"})
+		case !inTo:
+			out = append(out, tableChange{n, "deleted"})
+		case a != b:
+			out = append(out, tableChange{n, "modified"})
+		}
+	}
+	changed := map[string]bool{}
+	for _, coll := range []string{repo.CollectionViews, repo.CollectionTriggers, repo.CollectionEvents, repo.CollectionProcedures} {
+		a, _ := from.Collection(coll)
+		b, _ := to.Collection(coll)
+		if a != b {
+			changed[collectionTable(coll)] = true
+		}
+	}
+	for _, n := range []string{schemasTableName, proceduresTableName} {
+		if changed[n] {
+			out = append(out, tableChange{n, "modified"})
+		}
+	}
+	return out
 }
