@@ -5,7 +5,6 @@ import (
 	"testing"
 )
 
-
 func TestCommitLogStatusResetTag(t *testing.T) {
 	s := newTestServer(t)
 	s.exec("", "CREATE DATABASE db")
