@@ -3,7 +3,9 @@ package sqle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -142,3 +144,74 @@ var (
 	_ sql.AliasedDatabase  = (*Database)(nil)
 	_ sql.ReadOnlyDatabase = (*Database)(nil)
 )
+
+// asOf returns the database as of asOf, the value of an AS OF clause: a
+// revision string (a branch, tag, commit hash, HEAD~2, …, resolved from the
+// database's branch) or a time (the newest commit of the branch made at
+// or before it).
+func (db *Database) asOf(ctx *sql.Context, asOf any) (*Database, error) {
+	s, err := sessionOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	branch := s.branchOf(db.st)
+	var head chunk.Hash
+	if db.rev != nil {
+		branch = db.rev.branch
+		head = db.rev.commit
+	}
+	r := db.st.repo
+	if head.IsZero() {
+		if head, err = r.BranchHead(ctx, branch); err != nil {
+			return nil, err
+		}
+	}
+	var h chunk.Hash
+	switch v := asOf.(type) {
+	case string:
+		if h, err = r.Resolve(ctx, v, branch); err != nil {
+			return nil, fmt.Errorf("invalid AS OF revision '%s': %w", v, err)
+		}
+	case time.Time:
+		err = r.Log(ctx, head, func(ch chunk.Hash, c *repo.Commit) error {
+			if !c.Committer.Time.After(v) {
+				h = ch
+				return repo.ErrStop
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if h.IsZero() {
+			return nil, fmt.Errorf("no commit of %s at or before %s", db.Name(), v.Format(time.RFC3339))
+		}
+	default:
+		return nil, fmt.Errorf("AS OF takes a revision or a time, not %T", asOf)
+	}
+	c, err := r.ReadCommit(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return &Database{st: db.st, prov: db.prov, rev: &revision{spec: h.String(), commit: h, root: c.Root}}, nil
+}
+
+// GetTableInsensitiveAsOf implements sql.VersionedDatabase.
+func (db *Database) GetTableInsensitiveAsOf(ctx *sql.Context, name string, asOf any) (sql.Table, bool, error) {
+	at, err := db.asOf(ctx, asOf)
+	if err != nil {
+		return nil, false, err
+	}
+	return at.GetTableInsensitive(ctx, name)
+}
+
+// GetTableNamesAsOf implements sql.VersionedDatabase.
+func (db *Database) GetTableNamesAsOf(ctx *sql.Context, asOf any) ([]string, error) {
+	at, err := db.asOf(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return at.GetTableNames(ctx)
+}
+
+var _ sql.VersionedDatabase = (*Database)(nil)
