@@ -266,24 +266,6 @@ type systemPartition struct{}
 
 func (systemPartition) Key() []byte { return []byte("all") }
 
-// systemTableOf returns the system table called name (case-insensitive) of
-// db, or nil.
-func systemTableOf(db *Database, name string) sql.Table {
-	switch strings.ToLower(name) {
-	case "dolt_backups":
-		return backupsTable(db)
-	case "dolt_branches":
-		return branchesTable(db)
-	case "dolt_log":
-		return logTable(db)
-	case "dolt_status":
-		return statusTable(db)
-	case "dolt_tags":
-		return tagsTable(db)
-	}
-	return nil
-}
-
 func pathExists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil

@@ -131,7 +131,11 @@ func (db *Database) GetTableInsensitive(ctx *sql.Context, name string) (sql.Tabl
 	if tt := s.tempTable(db.st.name, name); tt != nil {
 		return newTable(db, tt.name, tt, tt.td), true, nil
 	}
-	if t := systemTableOf(db, name); t != nil {
+	if isSystemTableName(name) {
+		t, err := systemTableOf(ctx, db, name)
+		if err != nil || t == nil {
+			return nil, false, err
+		}
 		return t, true, nil
 	}
 	stored, ok := findTable(d.root, name)

@@ -209,3 +209,33 @@ func rootChanges(from, to *repo.RootValue) []tableChange {
 	}
 	return out
 }
+
+// systemTableOf returns the system table called name (any case) of db, or
+// nil if name is none.
+func systemTableOf(ctx *sql.Context, db *Database, name string) (sql.Table, error) {
+	lower := strings.ToLower(name)
+	switch lower {
+	case "dolt_backups":
+		return backupsTable(db), nil
+	case "dolt_branches":
+		return branchesTable(db), nil
+	case "dolt_log":
+		return logTable(db), nil
+	case "dolt_status":
+		return statusTable(db), nil
+	case "dolt_tags":
+		return tagsTable(db), nil
+	}
+	var t *systemTable
+	var err error
+	switch {
+	case strings.HasPrefix(lower, historyPrefix) && len(name) > len(historyPrefix):
+		t, err = historyTable(ctx, db, name[len(historyPrefix):])
+	case strings.HasPrefix(lower, diffPrefix) && len(name) > len(diffPrefix):
+		t, err = diffTable(ctx, db, name[len(diffPrefix):])
+	}
+	if t == nil || err != nil {
+		return nil, err
+	}
+	return t, nil
+}

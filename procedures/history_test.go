@@ -1,0 +1,66 @@
+package procedures
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHistoryAndDiffTables(t *testing.T) {
+	s := newTestServer(t)
+	s.exec("", "CREATE DATABASE db")
+	ctx := s.ctx("db")
+	q := func(query string) string {
+		t.Helper()
+		res, err := s.e.Query(ctx, query)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		var rows []string
+		for _, r := range res.Rows {
+			var cells []string
+			for _, c := range r {
+				if c == nil {
+					cells = append(cells, "NULL")
+				} else {
+					cells = append(cells, *c)
+				}
+			}
+			rows = append(rows, strings.Join(cells, "|"))
+		}
+		return strings.Join(rows, ",")
+	}
+	q("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
+	q("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+	h1 := q("CALL dolt_commit('-Am', 'one')")
+	q("UPDATE t SET v = 'B' WHERE id = 2")
+	q("DELETE FROM t WHERE id = 1")
+	q("INSERT INTO t VALUES (3, 'c')")
+	h2 := q("CALL dolt_commit('-am', 'two')")
+	q("INSERT INTO t VALUES (4, 'd')")
+	q("ALTER TABLE t ADD COLUMN w INT")
+	q("UPDATE t SET w = 7 WHERE id = 4")
+
+	if got := q("SELECT id, v, w, commit_hash FROM dolt_history_t ORDER BY commit_hash = '" + h1 + "', id"); got != "2|B|NULL|"+h2+",3|c|NULL|"+h2+",1|a|NULL|"+h1+",2|b|NULL|"+h1 {
+		t.Fatalf("dolt_history_t = %q", got)
+	}
+	h0 := q("SELECT commit_hash FROM dolt_log WHERE commit_order = 1")
+	got := q("SELECT to_id, to_v, to_w, to_commit, from_id, from_v, from_commit, diff_type FROM dolt_diff_t ORDER BY to_commit = 'WORKING' DESC, to_commit = '" + h2 + "' DESC, COALESCE(to_id, from_id)")
+	want := strings.Join([]string{
+		"4|d|7|WORKING|NULL|NULL|" + h2 + "|added",
+		"NULL|NULL|NULL|" + h2 + "|1|a|" + h1 + "|removed",
+		"2|B|NULL|" + h2 + "|2|b|" + h1 + "|modified",
+		"3|c|NULL|" + h2 + "|NULL|NULL|" + h1 + "|added",
+		"1|a|NULL|" + h1 + "|NULL|NULL|" + h0 + "|added",
+		"2|b|NULL|" + h1 + "|NULL|NULL|" + h0 + "|added",
+	}, ",")
+	if got != want {
+		t.Fatalf("dolt_diff_t =\n%s\nwant\n%s", strings.ReplaceAll(got, ",", "\n"), strings.ReplaceAll(want, ",", "\n"))
+	}
+	if got := q("SELECT COUNT(*) FROM dolt_diff_t WHERE to_commit = '" + h2 + "'"); got != "3" {
+		t.Fatalf("changes in commit two: %q", got)
+	}
+	_, err := s.e.Query(ctx, "SELECT * FROM dolt_history_nope")
+	if err == nil || !strings.Contains(err.Error(), "dolt_history_nope") {
+		t.Fatalf("history of a missing table: %v", err)
+	}
+}
