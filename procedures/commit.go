@@ -20,6 +20,7 @@ func (vc *VersionControl) registerCommits() {
 		{Name: "dolt_commit", Schema: hashSchema, Function: vc.commit},
 		{Name: "dolt_reset", Schema: statusSchema, Function: vc.reset},
 		{Name: "dolt_tag", Schema: statusSchema, Function: vc.tag},
+		{Name: "dolt_merge", Schema: mergeSchema, Function: vc.merge},
 	} {
 		vc.Prov.RegisterProcedure(p)
 	}

@@ -1,0 +1,119 @@
+package procedures
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMerge(t *testing.T) {
+	s := newTestServer(t)
+	s.exec("", "CREATE DATABASE db")
+	ctx := s.ctx("db")
+	q := func(query string) string {
+		t.Helper()
+		res, err := s.e.Query(ctx, query)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		var rows []string
+		for _, r := range res.Rows {
+			var cells []string
+			for _, c := range r {
+				if c == nil {
+					cells = append(cells, "NULL")
+				} else {
+					cells = append(cells, *c)
+				}
+			}
+			rows = append(rows, strings.Join(cells, "|"))
+		}
+		return strings.Join(rows, ",")
+	}
+	fails := func(query, msg string) {
+		t.Helper()
+		_, err := s.e.Query(ctx, query)
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s = %v, want an error with %q", query, err, msg)
+		}
+	}
+	q("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10), u INT, UNIQUE KEY (u), KEY (v))")
+	q("INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)")
+	q("CALL dolt_commit('-Am', 'base')")
+	q("CALL dolt_branch('feature')")
+	fails("CALL dolt_merge()", "error: Please specify a branch to merge")
+	if got := q("CALL dolt_merge('feature')"); got != "|0|0|Everything up-to-date" {
+		t.Fatalf("merge of the same commit: %q", got)
+	}
+	// Fast-forward.
+	q("CALL dolt_checkout('feature')")
+	q("INSERT INTO t VALUES (3, 'c', 3)")
+	fh := q("CALL dolt_commit('-am', 'feature adds 3')")
+	q("CALL dolt_checkout('main')")
+	if got := q("CALL dolt_merge('feature')"); got != fh+"|1|0|merge successful" {
+		t.Fatalf("fast-forward merge: %q", got)
+	}
+	if got := q("SELECT id FROM t ORDER BY id"); got != "1,2,3" {
+		t.Fatalf("after fast-forward: %q", got)
+	}
+	// A three-way merge of changes to different rows.
+	q("UPDATE t SET v = 'A' WHERE id = 1")
+	q("CALL dolt_commit('-am', 'main changes 1')")
+	q("CALL dolt_checkout('feature')")
+	q("UPDATE t SET v = 'B' WHERE id = 2")
+	q("INSERT INTO t VALUES (4, 'd', 4)")
+	q("CALL dolt_commit('-am', 'feature changes 2, adds 4')")
+	q("CALL dolt_checkout('main')")
+	got := q("CALL dolt_merge('feature')")
+	parts := strings.Split(got, "|")
+	if len(parts) != 4 || len(parts[0]) != 32 || parts[1] != "0" || parts[3] != "merge successful" {
+		t.Fatalf("three-way merge: %q", got)
+	}
+	if got := q("SELECT id, v, u FROM t ORDER BY id"); got != "1|A|1,2|B|2,3|c|3,4|d|4" {
+		t.Fatalf("after the merge: %q", got)
+	}
+	if got := q("SELECT id FROM t WHERE v = 'B'"); got != "2" {
+		t.Fatalf("the merged index: %q", got)
+	}
+	if got := q("SELECT message FROM dolt_log LIMIT 1"); got != "Merge branch 'feature' into main" {
+		t.Fatalf("merge commit message: %q", got)
+	}
+	if got := q("SELECT COUNT(*) FROM dolt_status"); got != "0" {
+		t.Fatalf("status after merge: %q", got)
+	}
+	// Now feature is merged: deleting it needs no -D.
+	q("CALL dolt_branch('-d', 'feature')")
+	// Conflicts are refused and change nothing.
+	q("CALL dolt_branch('other')")
+	q("UPDATE t SET v = 'main' WHERE id = 3")
+	q("CALL dolt_commit('-am', 'main edits 3')")
+	q("CALL dolt_checkout('other')")
+	q("UPDATE t SET v = 'other' WHERE id = 3")
+	q("CALL dolt_commit('-am', 'other edits 3')")
+	q("CALL dolt_checkout('main')")
+	head := q("SELECT hashof('HEAD')")
+	fails("CALL dolt_merge('other')", "table t: 1 row(s) changed on both sides, differently")
+	if got := q("SELECT hashof('HEAD')"); got != head {
+		t.Fatal("a refused merge moved the head")
+	}
+	// A unique value added on both sides.
+	q("CALL dolt_checkout('-b', 'u1')")
+	q("INSERT INTO t VALUES (5, 'x', 99)")
+	q("CALL dolt_commit('-am', 'u1')")
+	q("CALL dolt_checkout('main')")
+	q("INSERT INTO t VALUES (6, 'y', 99)")
+	q("CALL dolt_commit('-am', 'main u')")
+	fails("CALL dolt_merge('u1')", "unique index")
+	// Uncommitted changes block a merge; --no-ff makes a merge commit.
+	q("CALL dolt_checkout('-b', 'ffb')")
+	q("INSERT INTO t VALUES (7, 'z', 7)")
+	q("CALL dolt_commit('-am', 'ffb')")
+	q("CALL dolt_checkout('main')")
+	q("INSERT INTO t VALUES (8, 'w', 8)")
+	fails("CALL dolt_merge('ffb')", "cannot merge with uncommitted changes")
+	q("CALL dolt_reset('--hard')")
+	fails("CALL dolt_merge('--ff-only', 'other')", "fatal: Not possible to fast-forward, aborting.")
+	if got := q("CALL dolt_merge('--no-ff', '-m', 'no ff', 'ffb')"); !strings.HasSuffix(got, "|0|0|merge successful") {
+		t.Fatalf("--no-ff: %q", got)
+	}
+	fails("CALL dolt_merge('--abort')", "fatal: There is no merge to abort")
+}

@@ -1,0 +1,283 @@
+package sqle
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/repo"
+	"github.com/cairndb/cairn/storage/tree"
+)
+
+// Merging branches (dolt_merge). Unlike the merge of a transaction into
+// what committed meanwhile, a change both sides made identically is no
+// conflict here: branches are merged as git merges files, row by row.
+
+// MergeConflictError lists what both sides of a merge changed differently.
+// This version of cairn refuses such a merge and changes nothing; it does
+// not yet record conflicts for resolution.
+type MergeConflictError struct{ Conflicts []string }
+
+func (e *MergeConflictError) Error() string {
+	return "merge conflicts: " + strings.Join(e.Conflicts, "; ") + "; nothing was merged (resolve them on one side and merge again)"
+}
+
+// ErrUncommittedChanges is the error of a merge into a branch whose working
+// set differs from its head.
+var ErrUncommittedChanges = errors.New("cannot merge with uncommitted changes")
+
+// mergeBranchRoots merges into ours the changes from base to theirs, and
+// returns the conflicts it found (the root is nil then).
+func (st *dbState) mergeBranchRoots(ctx context.Context, base, ours, theirs *repo.RootValue) (*repo.RootValue, []string, error) {
+	var conflicts []string
+	out := ours
+	if !bytes.Equal(theirs.Settings(), base.Settings()) {
+		switch {
+		case bytes.Equal(ours.Settings(), base.Settings()):
+			out = out.WithSettings(theirs.Settings())
+		case !bytes.Equal(ours.Settings(), theirs.Settings()):
+			conflicts = append(conflicts, "database settings (collation) changed on both sides")
+		}
+	}
+	for _, name := range union(union(base.TableNames(), ours.TableNames()), theirs.TableNames()) {
+		b, _ := base.GetTable(name)
+		o, _ := ours.GetTable(name)
+		t, _ := theirs.GetTable(name)
+		var err error
+		switch {
+		case t == b || o == t:
+			// theirs did not change it, or both made the same change
+		case o == b:
+			out, err = putOrDelete(out, name, t)
+		case b.IsZero():
+			conflicts = append(conflicts, fmt.Sprintf("table %s was created on both sides, differently", name))
+		case o.IsZero() || t.IsZero():
+			conflicts = append(conflicts, fmt.Sprintf("table %s was dropped on one side and changed on the other", name))
+		default:
+			var h chunk.Hash
+			var why []string
+			if h, why, err = st.mergeBranchTable(ctx, name, b, o, t); err == nil {
+				if len(why) > 0 {
+					conflicts = append(conflicts, why...)
+				} else {
+					out, err = out.PutTable(name, h)
+				}
+			}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	colls := map[string]bool{}
+	for _, r := range []*repo.RootValue{base, ours, theirs} {
+		for _, c := range r.Collections() {
+			colls[c.Name] = true
+		}
+	}
+	for name := range colls {
+		b, _ := base.Collection(name)
+		o, _ := ours.Collection(name)
+		t, _ := theirs.Collection(name)
+		var err error
+		switch {
+		case t == b || o == t:
+		case o == b:
+			if t.IsZero() {
+				out, _ = out.DeleteCollection(name)
+			} else {
+				out, err = out.PutCollection(name, t)
+			}
+		default:
+			var h chunk.Hash
+			h, err = st.mergeMaps(ctx, "the "+name, b, o, t)
+			if sql.ErrLockDeadlock.Is(err) {
+				conflicts = append(conflicts, "the "+name+" changed on both sides, differently")
+				err = nil
+			} else if err == nil {
+				out, err = out.PutCollection(name, h)
+			}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(conflicts) > 0 {
+		sort.Strings(conflicts)
+		return nil, conflicts, nil
+	}
+	return out, nil, nil
+}
+
+// mergeBranchTable merges the rows and indexes of a table both branches
+// changed, or says why it cannot.
+func (st *dbState) mergeBranchTable(ctx context.Context, name string, b, o, t chunk.Hash) (chunk.Hash, []string, error) {
+	base, err := st.readTable(ctx, b)
+	if err != nil {
+		return chunk.Hash{}, nil, err
+	}
+	ours, err := st.readTable(ctx, o)
+	if err != nil {
+		return chunk.Hash{}, nil, err
+	}
+	theirs, err := st.readTable(ctx, t)
+	if err != nil {
+		return chunk.Hash{}, nil, err
+	}
+	if !bytes.Equal(base.lay.schEnc, ours.lay.schEnc) || !bytes.Equal(base.lay.schEnc, theirs.lay.schEnc) {
+		if !bytes.Equal(ours.lay.schEnc, theirs.lay.schEnc) {
+			return chunk.Hash{}, []string{fmt.Sprintf("table %s: its schema changed on one side while the other changed it too", name)}, nil
+		}
+	}
+	merged := *ours
+	merged.hash = chunk.Hash{}
+	rows, conflicts, err := tree.Merge(ctx, base.rows, ours.rows, theirs.rows, nil)
+	if err != nil {
+		return chunk.Hash{}, nil, err
+	}
+	if len(conflicts) > 0 {
+		return chunk.Hash{}, []string{fmt.Sprintf("table %s: %d row(s) changed on both sides, differently", name, len(conflicts))}, nil
+	}
+	merged.rows = rows
+	merged.indexes = make([]tree.Map, len(ours.indexes))
+	for i := range ours.indexes {
+		m, ic, err := tree.Merge(ctx, base.indexes[i], ours.indexes[i], theirs.indexes[i], nil)
+		if err != nil {
+			return chunk.Hash{}, nil, err
+		}
+		if len(ic) > 0 {
+			return chunk.Hash{}, []string{fmt.Sprintf("table %s: index %s changed on both sides, differently", name, base.lay.indexes[i].def.Name)}, nil
+		}
+		if il := &base.lay.indexes[i]; il.def.Unique {
+			if err := checkUniqueAfterMerge(ctx, il, base.indexes[i], theirs.indexes[i], m); err != nil {
+				if sql.ErrLockDeadlock.Is(err) {
+					return chunk.Hash{}, []string{fmt.Sprintf("table %s: unique index %s would hold a value twice", name, il.def.Name)}, nil
+				}
+				return chunk.Hash{}, nil, err
+			}
+		}
+		merged.indexes[i] = m
+	}
+	if base.lay.keyless {
+		if merged.content, _, err = tree.Merge(ctx, base.content, ours.content, theirs.content, nil); err != nil {
+			return chunk.Hash{}, nil, err
+		}
+	}
+	merged.autoInc = max(ours.autoInc, theirs.autoInc)
+	td, err := st.writeTable(ctx, &merged)
+	if err != nil {
+		return chunk.Hash{}, nil, err
+	}
+	return td.hash, nil, nil
+}
+
+// MergeOptions configures Merge.
+type MergeOptions struct {
+	NoFF    bool
+	FFOnly  bool   // refuse anything but a fast-forward
+	Message string // "" for "Merge branch 'X' into B"
+	Author  repo.Signature
+}
+
+// MergeResult is what a merge did.
+type MergeResult struct {
+	Hash        chunk.Hash // the new head ("" when nothing changed)
+	FastForward bool
+	Message     string // "merge successful" or "Everything up-to-date"
+}
+
+// Merge merges the commit rev names into the database's branch: nothing if
+// it is already merged, a fast-forward if the branch is its ancestor
+// (unless NoFF), else a merge commit of the two. The branch's working set
+// must be clean.
+func (v *VC) Merge(ctx *sql.Context, rev string, o MergeOptions) (MergeResult, error) {
+	var res MergeResult
+	if v.ReadOnly() {
+		return res, ErrReadOnlyRevision
+	}
+	r := v.st.repo
+	err := v.st.refsOp(func() error {
+		br, err := v.readRoots(ctx)
+		if err != nil {
+			return err
+		}
+		headCommit, err := r.ReadCommit(ctx, br.head)
+		if err != nil {
+			return err
+		}
+		if br.ws.Working != headCommit.Root || br.ws.Staged != headCommit.Root {
+			return ErrUncommittedChanges
+		}
+		theirs, err := r.Resolve(ctx, rev, v.Branch())
+		if err != nil {
+			return branchErrorf("merge: %s: branch not found", rev)
+		}
+		if theirs == br.head {
+			res.Message = "Everything up-to-date"
+			return nil
+		}
+		if merged, err := r.IsAncestor(ctx, theirs, br.head); err != nil {
+			return err
+		} else if merged {
+			res.Message = "Everything up-to-date"
+			return nil
+		}
+		ff, err := r.IsAncestor(ctx, br.head, theirs)
+		if err != nil {
+			return err
+		}
+		tc, err := r.ReadCommit(ctx, theirs)
+		if err != nil {
+			return err
+		}
+		if ff && !o.NoFF {
+			err := r.UpdateBranch(ctx, repo.BranchUpdate{Branch: v.Branch(), OldHead: br.head, NewHead: theirs,
+				WorkingSet: &repo.WorkingSet{Working: tc.Root, Staged: tc.Root}, OldWorkingSet: br.wsHash})
+			res = MergeResult{Hash: theirs, FastForward: true, Message: "merge successful"}
+			return err
+		}
+		if o.FFOnly {
+			return branchErrorf("fatal: Not possible to fast-forward, aborting.")
+		}
+		baseHash, err := r.MergeBase(ctx, br.head, theirs)
+		if err != nil {
+			return err
+		}
+		baseRoot, _, err := v.st.rootOfCommit(ctx, baseHash)
+		if err != nil {
+			return err
+		}
+		theirRoot, err := r.ReadRoot(ctx, tc.Root)
+		if err != nil {
+			return err
+		}
+		root, conflicts, err := v.st.mergeBranchRoots(ctx, baseRoot, br.headRoot, theirRoot)
+		if err != nil {
+			return err
+		}
+		if len(conflicts) > 0 {
+			return &MergeConflictError{Conflicts: conflicts}
+		}
+		rootHash, err := r.WriteRoot(ctx, root)
+		if err != nil {
+			return err
+		}
+		msg := o.Message
+		if msg == "" {
+			msg = fmt.Sprintf("Merge branch '%s' into %s", rev, v.Branch())
+		}
+		h, err := r.CreateCommit(ctx, rootHash, []chunk.Hash{br.head, theirs}, repo.CommitMeta{Message: msg, Author: o.Author})
+		if err != nil {
+			return err
+		}
+		res = MergeResult{Hash: h, Message: "merge successful"}
+		return r.UpdateBranch(ctx, repo.BranchUpdate{Branch: v.Branch(), OldHead: br.head, NewHead: h,
+			WorkingSet: &repo.WorkingSet{Working: rootHash, Staged: rootHash}, OldWorkingSet: br.wsHash})
+	})
+	return res, err
+}
