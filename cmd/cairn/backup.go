@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/cairndb/cairn/procedures"
@@ -118,20 +114,8 @@ func (c *backupCLI) init(cmd *cobra.Command) error {
 }
 
 // database returns the name of the database in the current directory and
-// the running server that serves it, if any (the server's data directory
-// is the database's directory or its parent).
-func (c *backupCLI) database() (string, *server.Lock, error) {
-	if !dbdir.IsDatabase(c.cwd) {
-		return "", nil, errors.New("the current directory is not a cairn database: run this in a database's directory (see cairn init)")
-	}
-	name := filepath.Base(c.cwd)
-	for _, dataDir := range []string{c.cwd, filepath.Dir(c.cwd)} {
-		if l, ok := server.Running(dataDir); ok {
-			return name, &l, nil
-		}
-	}
-	return name, nil, nil
-}
+// the running server that serves it, if any.
+func (c *backupCLI) database() (string, *server.Lock, error) { return findDatabase(c.cwd) }
 
 // config reads the config of the database in the current directory.
 func (c *backupCLI) config() (*dbdir.Config, error) {
@@ -178,22 +162,10 @@ func (c *backupCLI) local(dataDir string) (*procedures.Backups, func(), error) {
 // call runs CALL dolt_backup(args...) in the running server l, in database
 // db ("" for none).
 func (c *backupCLI) call(l *server.Lock, db string, args ...string) error {
-	host := l.Host
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	user := c.user
-	if user == "" {
-		user = server.DefaultUser
-	}
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, c.password, "tcp", net.JoinHostPort(host, strconv.Itoa(l.Port)), db
-	cfg.InterpolateParams = true
-	conn, err := mysql.NewConnector(cfg)
+	sdb, addr, err := connectServer(l, c.user, c.password, db)
 	if err != nil {
 		return err
 	}
-	sdb := sql.OpenDB(conn)
 	defer sdb.Close()
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
 	vals := make([]any, len(args))
@@ -201,14 +173,7 @@ func (c *backupCLI) call(l *server.Lock, db string, args ...string) error {
 		vals[i] = a
 	}
 	_, err = sdb.ExecContext(c.ctx, "CALL dolt_backup("+marks+")", vals...)
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return errors.New(me.Message)
-	}
-	if err != nil {
-		return fmt.Errorf("the cairn server at %s (pid %d) holds this database, and reaching it failed: %w", cfg.Addr, l.PID, err)
-	}
-	return nil
+	return serverError(err, addr, l)
 }
 
 func viaServer(l *server.Lock) string {

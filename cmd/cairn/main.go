@@ -101,6 +101,7 @@ func newRootCmd() *cobra.Command {
 		newSQLServerCmd(),
 		newVersionCmd(),
 	)
+	root.AddCommand(newVCCmds()...)
 	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "help" {

@@ -20,6 +20,9 @@ type Config struct {
 	Version int `json:"version"`
 	// Backups are the database's backup destinations, sorted by name.
 	Backups []Backup `json:"backups,omitempty"`
+	// Head is the database's checked-out branch: the branch new sessions
+	// and the CLI start on ("" means main). `cairn checkout` sets it.
+	Head string `json:"head,omitempty"`
 }
 
 // Backup is a named backup destination of a database.

@@ -111,10 +111,18 @@ func (db *Database) Revision() string {
 // names it without a revision: the one dolt_checkout chose, else the
 // default branch.
 func (s *Session) branchOf(st *dbState) string {
-	if b, ok := s.heads[strings.ToLower(st.name)]; ok {
+	k := strings.ToLower(st.name)
+	if b, ok := s.heads[k]; ok {
 		return b
 	}
-	return repo.DefaultBranch
+	// The first use pins it: a later change of the database's default does
+	// not move a session that is working.
+	b := st.defaultBranch()
+	if s.heads == nil {
+		s.heads = map[string]string{}
+	}
+	s.heads[k] = b
+	return b
 }
 
 // SetBranch makes branch the session's branch of database db (dolt_checkout).

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -54,6 +55,11 @@ type dbState struct {
 	// memConfig is the config of a database in memory.
 	cfgMu     sync.Mutex
 	memConfig *dbdir.Config
+
+	// headMu guards the cached default branch (see defaultBranch).
+	headMu   sync.Mutex
+	headName string
+	headRead time.Time
 
 	autoMu  sync.Mutex
 	autoInc map[string]uint64 // next value by lower-case table name
@@ -252,5 +258,52 @@ func (st *dbState) setCollation(ctx context.Context, collation sql.CollationID) 
 		return err
 	}
 	_, err = st.repo.UpdateWorkingSet(ctx, repo.DefaultBranch, wsHash, &repo.WorkingSet{Working: h, Staged: ws.Staged})
+	return err
+}
+
+// headCheck is how often defaultBranch looks at the config file again.
+const headCheck = time.Second
+
+// defaultBranch returns the branch new sessions start on: the database's
+// checked-out branch (config "head", which `cairn checkout` sets, maybe
+// from another process), else main. It reads the config file at most once
+// a second.
+func (st *dbState) defaultBranch() string {
+	st.headMu.Lock()
+	defer st.headMu.Unlock()
+	if time.Since(st.headRead) < headCheck && st.headName != "" {
+		return st.headName
+	}
+	st.headRead = time.Now()
+	st.headName = repo.DefaultBranch
+	st.cfgMu.Lock()
+	c, err := st.readConfig()
+	st.cfgMu.Unlock()
+	if err == nil && c.Head != "" {
+		st.headName = c.Head
+	}
+	return st.headName
+}
+
+// SetDefaultBranch makes branch the checked-out branch of database name
+// (config "head"): the one new sessions and the CLI start on.
+func (p *Provider) SetDefaultBranch(ctx context.Context, name, branch string) error {
+	st, ok := p.state(name)
+	if !ok {
+		return sql.ErrDatabaseNotFound.New(name)
+	}
+	if _, err := st.repo.BranchHead(ctx, branch); err != nil {
+		return err
+	}
+	err := p.UpdateDatabaseConfig(name, func(c *dbdir.Config) error {
+		c.Head = branch
+		if branch == repo.DefaultBranch {
+			c.Head = ""
+		}
+		return nil
+	})
+	st.headMu.Lock()
+	st.headRead = time.Time{}
+	st.headMu.Unlock()
 	return err
 }

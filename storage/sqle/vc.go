@@ -209,6 +209,9 @@ func (v *VC) RenameBranch(ctx *sql.Context, from, to string, force bool) error {
 	if err == nil && v.s.branchOf(v.st) == from {
 		v.s.SetBranch(v.st.name, to)
 	}
+	if err == nil && v.st.defaultBranch() == from {
+		err = v.s.prov.SetDefaultBranch(ctx, v.st.name, to)
+	}
 	return err
 }
 
@@ -216,7 +219,7 @@ func (v *VC) RenameBranch(ctx *sql.Context, from, to string, force bool) error {
 // never deleted; without force, neither is a branch whose head is not
 // merged into the session's branch.
 func (v *VC) DeleteBranch(ctx *sql.Context, name string, force bool) error {
-	if name == v.Branch() || v.db.rev == nil && name == v.s.branchOf(v.st) {
+	if name == v.Branch() || name == v.s.branchOf(v.st) || name == v.st.defaultBranch() {
 		return branchErrorf("Cannot delete checked out branch '%s'", name)
 	}
 	r := v.st.repo
