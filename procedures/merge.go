@@ -25,8 +25,17 @@ func (vc *VersionControl) merge(ctx *sql.Context, args ...string) (sql.RowIter, 
 		return nil, err
 	}
 	if a.has("abort") {
-		// Merges with conflicts are refused, never left in progress.
-		return nil, errors.New("fatal: There is no merge to abort")
+		v, err := vc.open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.CommitTransaction(ctx); err != nil {
+			return nil, err
+		}
+		if err := v.AbortMerge(ctx); err != nil {
+			return nil, err
+		}
+		return sql.RowsToRowIter(sql.Row{"", int64(0), int64(0), "merge aborted"}), nil
 	}
 	if a.has("squash") || a.has("no-commit") {
 		return nil, errors.New("error: --squash and --no-commit are not supported by cairn yet")
@@ -64,5 +73,9 @@ func (vc *VersionControl) merge(ctx *sql.Context, args ...string) (sql.RowIter, 
 	if res.FastForward {
 		ff = 1
 	}
-	return sql.RowsToRowIter(sql.Row{hash, ff, int64(0), res.Message}), nil
+	conflicts := int64(0)
+	if res.Conflicts > 0 {
+		conflicts = 1
+	}
+	return sql.RowsToRowIter(sql.Row{hash, ff, conflicts, res.Message}), nil
 }

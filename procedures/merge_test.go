@@ -91,9 +91,54 @@ func TestMerge(t *testing.T) {
 	q("CALL dolt_commit('-am', 'other edits 3')")
 	q("CALL dolt_checkout('main')")
 	head := q("SELECT hashof('HEAD')")
-	fails("CALL dolt_merge('other')", "table t: 1 row(s) changed on both sides, differently")
+	if got := q("CALL dolt_merge('other')"); got != "|0|1|conflicts found" {
+		t.Fatalf("merge with a conflict: %q", got)
+	}
 	if got := q("SELECT hashof('HEAD')"); got != head {
-		t.Fatal("a refused merge moved the head")
+		t.Fatal("a merge with conflicts moved the head")
+	}
+	if got := q("SELECT * FROM dolt_conflicts"); got != "t|1" {
+		t.Fatalf("dolt_conflicts: %q", got)
+	}
+	other := q("SELECT hashof('other')")
+	if got := q("SELECT from_root_ish, base_id, base_v, our_v, our_diff_type, their_v, their_diff_type FROM dolt_conflicts_t"); got != other+"|3|c|main|modified|other|modified" {
+		t.Fatalf("dolt_conflicts_t: %q", got)
+	}
+	if got := q("SELECT table_name, staged, status FROM dolt_status WHERE status = 'conflict'"); got != "t|0|conflict" {
+		t.Fatalf("dolt_status during the merge: %q", got)
+	}
+	fails("CALL dolt_commit('-am', 'too soon')", "cannot commit: unresolved merge conflicts in t")
+	fails("CALL dolt_merge('other')", "merging is not possible because you have not committed an active merge")
+	// --abort returns to before the merge.
+	if got := q("CALL dolt_merge('--abort')"); got != "|0|0|merge aborted" {
+		t.Fatalf("--abort: %q", got)
+	}
+	if got := q("SELECT COUNT(*) FROM dolt_conflicts"); got != "0" {
+		t.Fatalf("conflicts after --abort: %q", got)
+	}
+	fails("CALL dolt_merge('--abort')", "fatal: There is no merge to abort")
+	// Again, resolved by deleting the conflict (keeping ours) and
+	// committing: a merge commit with both parents.
+	q("CALL dolt_merge('other')")
+	if got := q("SELECT id, v FROM t WHERE id = 3"); got != "3|main" {
+		t.Fatalf("the conflicting row during the merge: %q", got)
+	}
+	if got := q("SELECT id FROM t WHERE v = 'other'"); got != "" {
+		t.Fatalf("the index holds their version of a conflicting row: %q", got)
+	}
+	if got := q("SELECT id FROM t WHERE v = 'main'"); got != "3" {
+		t.Fatalf("the index lacks our version of a conflicting row: %q", got)
+	}
+	q("DELETE FROM dolt_conflicts_t")
+	if got := q("SELECT COUNT(*) FROM dolt_conflicts"); got != "0" {
+		t.Fatalf("conflicts after resolving: %q", got)
+	}
+	mh := q("CALL dolt_commit('-am', 'merged other')")
+	if got := q("SELECT COUNT(*) FROM dolt_log"); got == "" {
+		t.Fatal("no log")
+	}
+	if got := q("SELECT hashof('HEAD^2')"); got != other {
+		t.Fatalf("second parent of the merge commit %s: %q, want %q", mh, got, other)
 	}
 	// A unique value added on both sides.
 	q("CALL dolt_checkout('-b', 'u1')")
@@ -111,7 +156,7 @@ func TestMerge(t *testing.T) {
 	q("INSERT INTO t VALUES (8, 'w', 8)")
 	fails("CALL dolt_merge('ffb')", "cannot merge with uncommitted changes")
 	q("CALL dolt_reset('--hard')")
-	fails("CALL dolt_merge('--ff-only', 'other')", "fatal: Not possible to fast-forward, aborting.")
+	fails("CALL dolt_merge('--ff-only', 'u1')", "fatal: Not possible to fast-forward, aborting.")
 	if got := q("CALL dolt_merge('--no-ff', '-m', 'no ff', 'ffb')"); !strings.HasSuffix(got, "|0|0|merge successful") {
 		t.Fatalf("--no-ff: %q", got)
 	}

@@ -89,7 +89,7 @@ func (v *VC) readRoots(ctx context.Context) (*branchRoots, error) {
 // stageRoot returns staged with what mode (and names) takes from work.
 func stageRoot(staged, work, head *repo.RootValue, mode Stage, names []string) (*repo.RootValue, error) {
 	if mode == StageAll {
-		return work, nil
+		return withoutConflicts(work), nil
 	}
 	out := staged
 	var err error
@@ -218,12 +218,20 @@ var ErrNothingToCommit = errors.New("nothing to commit")
 func (v *VC) Commit(ctx *sql.Context, o CommitOptions) (chunk.Hash, error) {
 	var h chunk.Hash
 	err := v.st.refsOp(func() error {
+		br, err := v.readRoots(ctx)
+		if err != nil {
+			return err
+		}
+		if _, order, err := v.st.conflictCounts(ctx, br.work); err != nil {
+			return err
+		} else if len(order) > 0 {
+			return errUnresolvedConflicts(order)
+		}
 		if o.Stage != StageNamed {
 			if err := v.stageLocked(ctx, o.Stage, nil); err != nil {
 				return err
 			}
 		}
-		var err error
 		h, err = v.st.repo.Commit(ctx, v.Branch(), repo.CommitOptions{
 			CommitMeta: repo.CommitMeta{Message: o.Message, Author: o.Author}, AllowEmpty: o.AllowEmpty})
 		if errors.Is(err, repo.ErrNothingToCommit) {

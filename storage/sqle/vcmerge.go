@@ -34,8 +34,9 @@ var ErrUncommittedChanges = errors.New("cannot merge with uncommitted changes")
 
 // mergeBranchRoots merges into ours the changes from base to theirs, and
 // returns the conflicts it found (the root is nil then).
-func (st *dbState) mergeBranchRoots(ctx context.Context, base, ours, theirs *repo.RootValue) (*repo.RootValue, []string, error) {
+func (st *dbState) mergeBranchRoots(ctx context.Context, base, ours, theirs *repo.RootValue) (*repo.RootValue, map[string][]tree.Conflict, []string, error) {
 	var conflicts []string
+	rowConflicts := map[string][]tree.Conflict{}
 	out := ours
 	if !bytes.Equal(theirs.Settings(), base.Settings()) {
 		switch {
@@ -62,16 +63,20 @@ func (st *dbState) mergeBranchRoots(ctx context.Context, base, ours, theirs *rep
 		default:
 			var h chunk.Hash
 			var why []string
-			if h, why, err = st.mergeBranchTable(ctx, name, b, o, t); err == nil {
+			var rc []tree.Conflict
+			if h, rc, why, err = st.mergeBranchTable(ctx, name, b, o, t); err == nil {
 				if len(why) > 0 {
 					conflicts = append(conflicts, why...)
 				} else {
+					if len(rc) > 0 {
+						rowConflicts[name] = rc
+					}
 					out, err = out.PutTable(name, h)
 				}
 			}
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	colls := map[string]bool{}
@@ -81,6 +86,9 @@ func (st *dbState) mergeBranchRoots(ctx context.Context, base, ours, theirs *rep
 		}
 	}
 	for name := range colls {
+		if name == conflictsCollection {
+			continue
+		}
 		b, _ := base.Collection(name)
 		o, _ := ours.Collection(name)
 		t, _ := theirs.Collection(name)
@@ -104,76 +112,84 @@ func (st *dbState) mergeBranchRoots(ctx context.Context, base, ours, theirs *rep
 			}
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if len(conflicts) > 0 {
 		sort.Strings(conflicts)
-		return nil, conflicts, nil
+		return nil, nil, conflicts, nil
 	}
-	return out, nil, nil
+	return out, rowConflicts, nil, nil
 }
 
 // mergeBranchTable merges the rows and indexes of a table both branches
-// changed, or says why it cannot.
-func (st *dbState) mergeBranchTable(ctx context.Context, name string, b, o, t chunk.Hash) (chunk.Hash, []string, error) {
+// changed, keeping our version of each row both changed differently (those
+// are returned as conflicts), or says why it cannot merge the table.
+func (st *dbState) mergeBranchTable(ctx context.Context, name string, b, o, t chunk.Hash) (chunk.Hash, []tree.Conflict, []string, error) {
 	base, err := st.readTable(ctx, b)
 	if err != nil {
-		return chunk.Hash{}, nil, err
+		return chunk.Hash{}, nil, nil, err
 	}
 	ours, err := st.readTable(ctx, o)
 	if err != nil {
-		return chunk.Hash{}, nil, err
+		return chunk.Hash{}, nil, nil, err
 	}
 	theirs, err := st.readTable(ctx, t)
 	if err != nil {
-		return chunk.Hash{}, nil, err
+		return chunk.Hash{}, nil, nil, err
 	}
 	if !bytes.Equal(base.lay.schEnc, ours.lay.schEnc) || !bytes.Equal(base.lay.schEnc, theirs.lay.schEnc) {
 		if !bytes.Equal(ours.lay.schEnc, theirs.lay.schEnc) {
-			return chunk.Hash{}, []string{fmt.Sprintf("table %s: its schema changed on one side while the other changed it too", name)}, nil
+			return chunk.Hash{}, nil, []string{fmt.Sprintf("table %s: its schema changed on one side while the other changed it too", name)}, nil
 		}
 	}
 	merged := *ours
 	merged.hash = chunk.Hash{}
 	rows, conflicts, err := tree.Merge(ctx, base.rows, ours.rows, theirs.rows, nil)
 	if err != nil {
-		return chunk.Hash{}, nil, err
-	}
-	if len(conflicts) > 0 {
-		return chunk.Hash{}, []string{fmt.Sprintf("table %s: %d row(s) changed on both sides, differently", name, len(conflicts))}, nil
+		return chunk.Hash{}, nil, nil, err
 	}
 	merged.rows = rows
 	merged.indexes = make([]tree.Map, len(ours.indexes))
 	for i := range ours.indexes {
 		m, ic, err := tree.Merge(ctx, base.indexes[i], ours.indexes[i], theirs.indexes[i], nil)
 		if err != nil {
-			return chunk.Hash{}, nil, err
+			return chunk.Hash{}, nil, nil, err
 		}
-		if len(ic) > 0 {
-			return chunk.Hash{}, []string{fmt.Sprintf("table %s: index %s changed on both sides, differently", name, base.lay.indexes[i].def.Name)}, nil
+		if len(ic) > 0 && len(conflicts) == 0 {
+			return chunk.Hash{}, nil, []string{fmt.Sprintf("table %s: index %s changed on both sides, differently", name, base.lay.indexes[i].def.Name)}, nil
 		}
 		if il := &base.lay.indexes[i]; il.def.Unique {
 			if err := checkUniqueAfterMerge(ctx, il, base.indexes[i], theirs.indexes[i], m); err != nil {
 				if sql.ErrLockDeadlock.Is(err) {
-					return chunk.Hash{}, []string{fmt.Sprintf("table %s: unique index %s would hold a value twice", name, il.def.Name)}, nil
+					return chunk.Hash{}, nil, []string{fmt.Sprintf("table %s: unique index %s would hold a value twice", name, il.def.Name)}, nil
 				}
-				return chunk.Hash{}, nil, err
+				return chunk.Hash{}, nil, nil, err
 			}
 		}
 		merged.indexes[i] = m
 	}
+	if len(conflicts) > 0 {
+		// Rows keep ours at each conflict; so must the indexes.
+		ok, err := fixIndexesForConflicts(ctx, &merged, conflicts)
+		if err != nil {
+			return chunk.Hash{}, nil, nil, err
+		}
+		if !ok {
+			return chunk.Hash{}, nil, []string{fmt.Sprintf("table %s: %d row(s) changed on both sides, differently (not recordable: an index covers generated columns)", name, len(conflicts))}, nil
+		}
+	}
 	if base.lay.keyless {
 		if merged.content, _, err = tree.Merge(ctx, base.content, ours.content, theirs.content, nil); err != nil {
-			return chunk.Hash{}, nil, err
+			return chunk.Hash{}, nil, nil, err
 		}
 	}
 	merged.autoInc = max(ours.autoInc, theirs.autoInc)
 	td, err := st.writeTable(ctx, &merged)
 	if err != nil {
-		return chunk.Hash{}, nil, err
+		return chunk.Hash{}, nil, nil, err
 	}
-	return td.hash, nil, nil
+	return td.hash, conflicts, nil, nil
 }
 
 // MergeOptions configures Merge.
@@ -188,8 +204,12 @@ type MergeOptions struct {
 type MergeResult struct {
 	Hash        chunk.Hash // the new head ("" when nothing changed)
 	FastForward bool
-	Message     string // "merge successful" or "Everything up-to-date"
+	Conflicts   int    // rows in conflict, recorded; the merge is then in progress
+	Message     string // "merge successful", "Everything up-to-date", "conflicts found"
 }
+
+// ErrMergeInProgress refuses a merge while another is unfinished.
+var ErrMergeInProgress = errors.New("merging is not possible because you have not committed an active merge")
 
 // Merge merges the commit rev names into the database's branch: nothing if
 // it is already merged, a fast-forward if the branch is its ancestor
@@ -209,6 +229,9 @@ func (v *VC) Merge(ctx *sql.Context, rev string, o MergeOptions) (MergeResult, e
 		headCommit, err := r.ReadCommit(ctx, br.head)
 		if err != nil {
 			return err
+		}
+		if br.ws.Merge != nil {
+			return ErrMergeInProgress
 		}
 		if br.ws.Working != headCommit.Root || br.ws.Staged != headCommit.Root {
 			return ErrUncommittedChanges
@@ -256,12 +279,44 @@ func (v *VC) Merge(ctx *sql.Context, rev string, o MergeOptions) (MergeResult, e
 		if err != nil {
 			return err
 		}
-		root, conflicts, err := v.st.mergeBranchRoots(ctx, baseRoot, br.headRoot, theirRoot)
+		root, rowConflicts, conflicts, err := v.st.mergeBranchRoots(ctx, baseRoot, br.headRoot, theirRoot)
 		if err != nil {
 			return err
 		}
 		if len(conflicts) > 0 {
 			return &MergeConflictError{Conflicts: conflicts}
+		}
+		if len(rowConflicts) > 0 {
+			// Record them and leave the merge in progress: the head
+			// stays, the working root is the merge with ours at each
+			// conflict, the staged root the head's.
+			n := 0
+			var edits []tree.Edit
+			for table, cs := range rowConflicts {
+				for _, c := range cs {
+					edits = append(edits, tree.Edit{Key: conflictKey(table, c.Key), Value: encodeConflict(c.Base, c.Left, c.Right)})
+					n++
+				}
+			}
+			empty, err := v.st.emptyMap(ctx)
+			if err != nil {
+				return err
+			}
+			m, err := empty.Edit(ctx, edits)
+			if err != nil {
+				return err
+			}
+			if root, err = root.PutCollection(conflictsCollection, m.Hash()); err != nil {
+				return err
+			}
+			working, err := r.WriteRoot(ctx, root)
+			if err != nil {
+				return err
+			}
+			_, err = r.UpdateWorkingSet(ctx, v.Branch(), br.wsHash, &repo.WorkingSet{Working: working, Staged: headCommit.Root,
+				Merge: &repo.MergeState{Commit: theirs, PreMergeWorking: headCommit.Root, Source: rev}})
+			res = MergeResult{Conflicts: n, Message: "conflicts found"}
+			return err
 		}
 		rootHash, err := r.WriteRoot(ctx, root)
 		if err != nil {
@@ -280,4 +335,30 @@ func (v *VC) Merge(ctx *sql.Context, rev string, o MergeOptions) (MergeResult, e
 			WorkingSet: &repo.WorkingSet{Working: rootHash, Staged: rootHash}, OldWorkingSet: br.wsHash})
 	})
 	return res, err
+}
+
+// ErrNoMergeToAbort is Dolt's error for --abort with no merge in progress.
+var ErrNoMergeToAbort = errors.New("fatal: There is no merge to abort")
+
+// AbortMerge ends the merge in progress, returning the working root to
+// what it was before the merge (the staged root to the head's).
+func (v *VC) AbortMerge(ctx *sql.Context) error {
+	if v.ReadOnly() {
+		return ErrReadOnlyRevision
+	}
+	return v.st.refsOp(func() error {
+		br, err := v.readRoots(ctx)
+		if err != nil {
+			return err
+		}
+		if br.ws.Merge == nil {
+			return ErrNoMergeToAbort
+		}
+		c, err := v.st.repo.ReadCommit(ctx, br.head)
+		if err != nil {
+			return err
+		}
+		_, err = v.st.repo.UpdateWorkingSet(ctx, v.Branch(), br.wsHash, &repo.WorkingSet{Working: br.ws.Merge.PreMergeWorking, Staged: c.Root})
+		return err
+	})
 }

@@ -165,6 +165,15 @@ func statusTable(db *Database) *systemTable {
 				return nil, err
 			}
 			var rows []sql.Row
+			counts, order, err := db.st.conflictCounts(ctx, d.root)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range order {
+				if counts[t] > 0 {
+					rows = append(rows, sql.Row{t, false, "conflict"})
+				}
+			}
 			for _, c := range rootChanges(br.headRoot, br.staged) {
 				rows = append(rows, sql.Row{c.name, true, c.status})
 			}
@@ -225,6 +234,11 @@ func systemTableOf(ctx *sql.Context, db *Database, name string) (sql.Table, erro
 		return statusTable(db), nil
 	case "dolt_tags":
 		return tagsTable(db), nil
+	case "dolt_conflicts":
+		return conflictsTable(db), nil
+	}
+	if strings.HasPrefix(lower, "dolt_conflicts_") && len(name) > len("dolt_conflicts_") {
+		return tableConflicts(ctx, db, name[len("dolt_conflicts_"):])
 	}
 	var t *systemTable
 	var err error
