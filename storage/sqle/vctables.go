@@ -236,6 +236,8 @@ func systemTableOf(ctx *sql.Context, db *Database, name string) (sql.Table, erro
 		return tagsTable(db), nil
 	case "dolt_conflicts":
 		return conflictsTable(db), nil
+	case "dolt_remote_branches":
+		return remoteBranchesTable(db), nil
 	}
 	if strings.HasPrefix(lower, "dolt_conflicts_") && len(name) > len("dolt_conflicts_") {
 		return tableConflicts(ctx, db, name[len("dolt_conflicts_"):])
@@ -252,4 +254,39 @@ func systemTableOf(ctx *sql.Context, db *Database, name string) (sql.Table, erro
 		return nil, err
 	}
 	return t, nil
+}
+
+// remoteBranchesTable is dolt_remote_branches: the remote-tracking branches,
+// named remotes/REMOTE/BRANCH.
+func remoteBranchesTable(db *Database) *systemTable {
+	const src = "dolt_remote_branches"
+	return &systemTable{
+		name: src,
+		db:   db.Name(),
+		sch: sql.Schema{
+			{Name: "name", Type: types.Text, PrimaryKey: true, Source: src},
+			{Name: "hash", Type: types.Text, Source: src},
+			{Name: "latest_committer", Type: types.Text, Nullable: true, Source: src},
+			{Name: "latest_committer_email", Type: types.Text, Nullable: true, Source: src},
+			{Name: "latest_commit_date", Type: types.Datetime, Nullable: true, Source: src},
+			{Name: "latest_commit_message", Type: types.Text, Nullable: true, Source: src},
+		},
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			r := db.st.repo
+			branches, err := r.RemoteBranches(ctx)
+			if err != nil {
+				return nil, err
+			}
+			rows := make([]sql.Row, 0, len(branches))
+			for _, b := range branches {
+				c, err := r.ReadCommit(ctx, b.Head)
+				if err != nil {
+					return nil, err
+				}
+				rows = append(rows, sql.Row{"remotes/" + b.Remote + "/" + b.Name, b.Head.String(), c.Committer.Name,
+					c.Committer.Email, c.Committer.Time.UTC(), c.Message})
+			}
+			return rows, nil
+		},
+	}
 }
