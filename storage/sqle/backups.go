@@ -236,36 +236,6 @@ func backupsTable(db *Database) *systemTable {
 	}
 }
 
-// systemTable is a read-only table whose rows a function makes.
-type systemTable struct {
-	name string
-	db   string
-	sch  sql.Schema
-	rows func(ctx *sql.Context) ([]sql.Row, error)
-}
-
-var _ sql.Table = (*systemTable)(nil)
-
-func (t *systemTable) Name() string               { return t.name }
-func (t *systemTable) String() string             { return t.name }
-func (t *systemTable) Schema() sql.Schema         { return t.sch }
-func (t *systemTable) Collation() sql.CollationID { return sql.Collation_Default }
-func (t *systemTable) Partitions(*sql.Context) (sql.PartitionIter, error) {
-	return sql.PartitionsToPartitionIter(systemPartition{}), nil
-}
-
-func (t *systemTable) PartitionRows(ctx *sql.Context, _ sql.Partition) (sql.RowIter, error) {
-	rows, err := t.rows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return sql.RowsToRowIter(rows...), nil
-}
-
-type systemPartition struct{}
-
-func (systemPartition) Key() []byte { return []byte("all") }
-
 func pathExists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil

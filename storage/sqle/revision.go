@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -177,7 +178,12 @@ func (db *Database) asOf(ctx *sql.Context, asOf any) (*Database, error) {
 	var h chunk.Hash
 	switch v := asOf.(type) {
 	case string:
-		if h, err = r.Resolve(ctx, v, branch); err != nil {
+		if full, perr := chunk.Parse(v); perr == nil {
+			h = full // a commit's full hash names it for ever
+			if _, err := db.st.commit(ctx, h); err != nil {
+				return nil, fmt.Errorf("invalid AS OF revision '%s': %w", v, err)
+			}
+		} else if h, err = r.Resolve(ctx, v, branch); err != nil {
 			return nil, fmt.Errorf("invalid AS OF revision '%s': %w", v, err)
 		}
 	case time.Time:
@@ -197,7 +203,7 @@ func (db *Database) asOf(ctx *sql.Context, asOf any) (*Database, error) {
 	default:
 		return nil, fmt.Errorf("AS OF takes a revision or a time, not %T", asOf)
 	}
-	c, err := r.ReadCommit(ctx, h)
+	c, err := db.st.commit(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -223,3 +229,55 @@ func (db *Database) GetTableNamesAsOf(ctx *sql.Context, asOf any) ([]string, err
 }
 
 var _ sql.VersionedDatabase = (*Database)(nil)
+
+// immutableCache keeps decoded commits and root values by hash: they never
+// change, and AS OF and revision databases read them on every statement.
+type immutableCache struct {
+	mu      sync.Mutex
+	commits map[chunk.Hash]*repo.Commit
+	roots   map[chunk.Hash]*repo.RootValue
+}
+
+const immutableCacheMax = 1024
+
+func (st *dbState) commit(ctx context.Context, h chunk.Hash) (*repo.Commit, error) {
+	c := &st.immutable
+	c.mu.Lock()
+	got, ok := c.commits[h]
+	c.mu.Unlock()
+	if ok {
+		return got, nil
+	}
+	got, err := st.repo.ReadCommit(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.commits == nil || len(c.commits) >= immutableCacheMax {
+		c.commits = map[chunk.Hash]*repo.Commit{}
+	}
+	c.commits[h] = got
+	c.mu.Unlock()
+	return got, nil
+}
+
+func (st *dbState) rootValue(ctx context.Context, h chunk.Hash) (*repo.RootValue, error) {
+	c := &st.immutable
+	c.mu.Lock()
+	got, ok := c.roots[h]
+	c.mu.Unlock()
+	if ok {
+		return got, nil
+	}
+	got, err := st.repo.ReadRoot(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.roots == nil || len(c.roots) >= immutableCacheMax {
+		c.roots = map[chunk.Hash]*repo.RootValue{}
+	}
+	c.roots[h] = got
+	c.mu.Unlock()
+	return got, nil
+}

@@ -230,7 +230,7 @@ func (s *Session) dbTx(ctx *sql.Context, db *Database) (*txDB, error) {
 	}
 	var d *txDB
 	if branch == "" {
-		root, err := st.repo.ReadRoot(ctx, db.rev.root)
+		root, err := st.rootValue(ctx, db.rev.root)
 		if err != nil {
 			return nil, err
 		}

@@ -56,6 +56,9 @@ type dbState struct {
 	cfgMu     sync.Mutex
 	memConfig *dbdir.Config
 
+	// immutable caches decoded commits and roots (revision.go).
+	immutable immutableCache
+
 	// headMu guards the cached default branch (see defaultBranch).
 	headMu   sync.Mutex
 	headName string

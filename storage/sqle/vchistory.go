@@ -111,47 +111,97 @@ func historyTable(ctx *sql.Context, db *Database, table string) (*systemTable, e
 		&sql.Column{Name: "commit_hash", Type: types.Text, Source: src},
 		&sql.Column{Name: "committer", Type: types.Text, Source: src},
 		&sql.Column{Name: "commit_date", Type: types.Datetime, Source: src})
-	return &systemTable{name: src, db: db.Name(), sch: sch, rows: func(ctx *sql.Context) ([]sql.Row, error) {
-		vc, err := db.prov.OpenVC(ctx, db.Name())
+	p := newProjector(cur)
+	commitRows := func(ctx *sql.Context, h chunk.Hash, c *repo.Commit) ([]sql.Row, error) {
+		root, err := db.st.repo.ReadRoot(ctx, c.Root)
 		if err != nil {
 			return nil, err
 		}
-		head, err := vc.Head(ctx)
+		td, err := db.st.tableAt(ctx, root, table)
+		if err != nil || td == nil {
+			return nil, err
+		}
+		it, err := td.rows.Iter(ctx, tree.Range{})
 		if err != nil {
 			return nil, err
 		}
-		p := newProjector(cur)
 		var rows []sql.Row
-		err = db.st.repo.Log(ctx, head, func(h chunk.Hash, c *repo.Commit) error {
-			root, err := db.st.repo.ReadRoot(ctx, c.Root)
+		for {
+			_, v, err := it.Next(ctx)
+			if err == io.EOF {
+				return rows, nil
+			}
 			if err != nil {
-				return err
+				return nil, err
 			}
-			td, err := db.st.tableAt(ctx, root, table)
-			if err != nil || td == nil {
-				return err
-			}
-			it, err := td.rows.Iter(ctx, tree.Range{})
+			row, err := p.project(td, v)
 			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, append(row, h.String(), c.Committer.Name, c.Committer.Time.UTC()))
+		}
+	}
+	return &systemTable{name: src, db: db.Name(), sch: sch, commitCol: "commit_hash",
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			head, err := headOf(ctx, db)
+			if err != nil {
+				return nil, err
+			}
+			var rows []sql.Row
+			err = db.st.repo.Log(ctx, head, func(h chunk.Hash, c *repo.Commit) error {
+				r, err := commitRows(ctx, h, c)
+				rows = append(rows, r...)
 				return err
-			}
-			for {
-				_, v, err := it.Next(ctx)
-				if err == io.EOF {
-					return nil
-				}
-				if err != nil {
-					return err
-				}
-				row, err := p.project(td, v)
-				if err != nil {
-					return err
-				}
-				rows = append(rows, append(row, h.String(), c.Committer.Name, c.Committer.Time.UTC()))
-			}
-		})
-		return rows, err
-	}}, nil
+			})
+			return rows, err
+		},
+		rowsOf: func(ctx *sql.Context, commits []string) ([]sql.Row, error) {
+			var rows []sql.Row
+			err := forHistoryCommits(ctx, db, commits, func(h chunk.Hash, c *repo.Commit) error {
+				r, err := commitRows(ctx, h, c)
+				rows = append(rows, r...)
+				return err
+			})
+			return rows, err
+		},
+	}, nil
+}
+
+// headOf returns the head commit of the database's branch or revision.
+func headOf(ctx *sql.Context, db *Database) (chunk.Hash, error) {
+	vc, err := db.prov.OpenVC(ctx, db.Name())
+	if err != nil {
+		return chunk.Hash{}, err
+	}
+	return vc.Head(ctx)
+}
+
+// forHistoryCommits calls fn for each of commits (hash strings, each once)
+// that is in the history of the database's head; others are skipped.
+func forHistoryCommits(ctx *sql.Context, db *Database, commits []string, fn func(chunk.Hash, *repo.Commit) error) error {
+	head, err := headOf(ctx, db)
+	if err != nil {
+		return err
+	}
+	seen := map[chunk.Hash]bool{}
+	for _, s := range commits {
+		h, err := chunk.Parse(s)
+		if err != nil || seen[h] {
+			continue
+		}
+		seen[h] = true
+		if in, err := db.st.repo.IsAncestor(ctx, h, head); err != nil || !in {
+			continue // not a commit of this history
+		}
+		c, err := db.st.repo.ReadCommit(ctx, h)
+		if err != nil {
+			return err
+		}
+		if err := fn(h, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mustFind returns the stored name of table in the session's root, or
@@ -183,101 +233,132 @@ func diffTable(ctx *sql.Context, db *Database, table string) (*systemTable, erro
 		&sql.Column{Name: "from_commit", Type: types.Text, Nullable: true, Source: src},
 		&sql.Column{Name: "from_commit_date", Type: types.Datetime, Nullable: true, Source: src},
 		&sql.Column{Name: "diff_type", Type: types.Text, Source: src})
-	return &systemTable{name: src, db: db.Name(), sch: sch, rows: func(ctx *sql.Context) ([]sql.Row, error) {
-		vc, err := db.prov.OpenVC(ctx, db.Name())
+	p := newProjector(cur)
+	type side struct {
+		td     *tableData
+		commit any // hash string, "WORKING", or nil
+		date   any
+	}
+	emit := func(ctx *sql.Context, from, to side, rows *[]sql.Row) error {
+		empty, err := db.st.emptyMap(ctx)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		fm, tm := empty, empty
+		if from.td != nil {
+			fm = from.td.rows
+		}
+		if to.td != nil {
+			tm = to.td.rows
+		}
+		return tree.Diff(ctx, fm, tm, func(d tree.Difference) error {
+			toRow := make(sql.Row, len(p.cols))
+			fromRow := make(sql.Row, len(p.cols))
+			var err error
+			if d.To != nil {
+				if toRow, err = p.project(to.td, d.To); err != nil {
+					return err
+				}
+			}
+			if d.From != nil {
+				if fromRow, err = p.project(from.td, d.From); err != nil {
+					return err
+				}
+			}
+			if d.Type == tree.Modified && rowsEqual(fromRow, toRow) {
+				return nil // a change only in columns the table no longer has, or in encoding
+			}
+			out := make(sql.Row, 0, len(sch))
+			out = append(out, toRow...)
+			out = append(out, to.commit, to.date)
+			out = append(out, fromRow...)
+			out = append(out, from.commit, from.date, d.Type.String())
+			*rows = append(*rows, out)
+			return nil
+		})
+	}
+	// working adds the session's working set against the head.
+	working := func(ctx *sql.Context, rows *[]sql.Row) error {
+		vc, err := db.prov.OpenVC(ctx, db.Name())
+		if err != nil || vc.ReadOnly() {
+			return err
 		}
 		head, err := vc.Head(ctx)
 		if err != nil {
-			return nil, err
-		}
-		p := newProjector(cur)
-		var rows []sql.Row
-		type side struct {
-			td     *tableData
-			commit any // hash string, "WORKING", or nil
-			date   any
-		}
-		emit := func(from, to side) error {
-			empty, err := db.st.emptyMap(ctx)
-			if err != nil {
-				return err
-			}
-			fm, tm := empty, empty
-			if from.td != nil {
-				fm = from.td.rows
-			}
-			if to.td != nil {
-				tm = to.td.rows
-			}
-			return tree.Diff(ctx, fm, tm, func(d tree.Difference) error {
-				out := make(sql.Row, 0, len(sch))
-				toRow := make(sql.Row, len(p.cols))
-				fromRow := make(sql.Row, len(p.cols))
-				var err error
-				if d.To != nil {
-					if toRow, err = p.project(to.td, d.To); err != nil {
-						return err
-					}
-				}
-				if d.From != nil {
-					if fromRow, err = p.project(from.td, d.From); err != nil {
-						return err
-					}
-				}
-				if d.Type == tree.Modified && rowsEqual(fromRow, toRow) {
-					return nil // a change only in columns the table no longer has, or in encoding
-				}
-				out = append(out, toRow...)
-				out = append(out, to.commit, to.date)
-				out = append(out, fromRow...)
-				out = append(out, from.commit, from.date, d.Type.String())
-				rows = append(rows, out)
-				return nil
-			})
+			return err
 		}
 		headRoot, headCommit, err := db.st.rootOfCommit(ctx, head)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		headTD, err := db.st.tableAt(ctx, headRoot, table)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if !vc.ReadOnly() {
-			// The working set as the session sees it, against the head.
-			if err := emit(side{headTD, head.String(), headCommit.Committer.Time.UTC()}, side{cur, "WORKING", nil}); err != nil {
+		now, ok, err := db.tableData(ctx, mustFind(ctx, db, table))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			now = nil
+		}
+		return emit(ctx, side{headTD, head.String(), headCommit.Committer.Time.UTC()}, side{now, "WORKING", nil}, rows)
+	}
+	// commitDiff adds commit h against its first parent.
+	commitDiff := func(ctx *sql.Context, h chunk.Hash, c *repo.Commit, rows *[]sql.Row) error {
+		root, err := db.st.repo.ReadRoot(ctx, c.Root)
+		if err != nil {
+			return err
+		}
+		td, err := db.st.tableAt(ctx, root, table)
+		if err != nil {
+			return err
+		}
+		from := side{}
+		if len(c.Parents) > 0 {
+			proot, pc, err := db.st.rootOfCommit(ctx, c.Parents[0])
+			if err != nil {
+				return err
+			}
+			if from.td, err = db.st.tableAt(ctx, proot, table); err != nil {
+				return err
+			}
+			from.commit, from.date = c.Parents[0].String(), pc.Committer.Time.UTC()
+		}
+		if td == nil && from.td == nil {
+			return nil
+		}
+		return emit(ctx, from, side{td, h.String(), c.Committer.Time.UTC()}, rows)
+	}
+	return &systemTable{name: src, db: db.Name(), sch: sch, commitCol: "to_commit",
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			var rows []sql.Row
+			if err := working(ctx, &rows); err != nil {
 				return nil, err
 			}
-		}
-		err = db.st.repo.Log(ctx, head, func(h chunk.Hash, c *repo.Commit) error {
-			root, err := db.st.repo.ReadRoot(ctx, c.Root)
+			head, err := headOf(ctx, db)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			td, err := db.st.tableAt(ctx, root, table)
-			if err != nil {
-				return err
-			}
-			from := side{}
-			if len(c.Parents) > 0 {
-				proot, pc, err := db.st.rootOfCommit(ctx, c.Parents[0])
-				if err != nil {
-					return err
+			err = db.st.repo.Log(ctx, head, func(h chunk.Hash, c *repo.Commit) error { return commitDiff(ctx, h, c, &rows) })
+			return rows, err
+		},
+		rowsOf: func(ctx *sql.Context, commits []string) ([]sql.Row, error) {
+			var rows []sql.Row
+			var hashes []string
+			for _, c := range commits {
+				if strings.EqualFold(c, "WORKING") {
+					if err := working(ctx, &rows); err != nil {
+						return nil, err
+					}
+				} else {
+					hashes = append(hashes, c)
 				}
-				if from.td, err = db.st.tableAt(ctx, proot, table); err != nil {
-					return err
-				}
-				from.commit, from.date = c.Parents[0].String(), pc.Committer.Time.UTC()
 			}
-			if td == nil && from.td == nil {
-				return nil
-			}
-			return emit(from, side{td, h.String(), c.Committer.Time.UTC()})
-		})
-		return rows, err
-	}}, nil
+			err := forHistoryCommits(ctx, db, hashes, func(h chunk.Hash, c *repo.Commit) error { return commitDiff(ctx, h, c, &rows) })
+			return rows, err
+		},
+	}, nil
 }
 
 // rowsEqual reports whether two projected rows hold the same values.
