@@ -75,6 +75,10 @@ type Harness struct {
 	// *gms.Engine (to start a server, or for its process list) skip
 	// themselves otherwise.
 	raw bool
+	// retain makes the next NewEngine keep the current provider rather
+	// than start a new one: the versioned suites make their databases and
+	// history (NewDatabases, NewTableAsOf, SnapshotTable) before it.
+	retain bool
 
 	mu       sync.Mutex
 	provider *sqle.Provider
@@ -90,6 +94,7 @@ var (
 	_ gmstest.SkippingHarness     = (*Harness)(nil)
 	_ gmstest.ClientHarness       = (*Harness)(nil)
 	_ gmstest.ServerHarness       = (*Harness)(nil)
+	_ gmstest.VersionedDBHarness  = (*Harness)(nil)
 )
 
 // NewHarness returns a harness for cairn.
@@ -140,11 +145,17 @@ func (h *Harness) Setup(scripts ...[]setup.SetupScript) {
 	}
 }
 
-// NewEngine implements enginetest.Harness: a new provider, the setup
-// scripts run in a session of their own, then a fresh session for the test.
+// NewEngine implements enginetest.Harness: a new provider (or the one
+// the versioned data was made in, see retain), the setup scripts run in a
+// session of their own, then a fresh session for the test.
 func (h *Harness) NewEngine(t *testing.T) (_ gmstest.QueryEngine, err error) {
-	p, err := newProvider(t)
-	if err != nil {
+	h.mu.Lock()
+	p, retain := h.provider, h.retain
+	h.retain = false
+	h.mu.Unlock()
+	if retain && p != nil {
+		t.Cleanup(func() { p.Close() })
+	} else if p, err = newProvider(t); err != nil {
 		return nil, err
 	}
 	h.mu.Lock()

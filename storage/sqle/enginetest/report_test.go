@@ -355,6 +355,9 @@ const reportNotes = `Notes:
 - A panic inside a query is turned into that query's error by both harnesses (with its stack in the test
   output), so it fails one test; a suite marked "run ended early" lost the rest of its tests to a timeout or a
   panic outside a query.
+- VersionedQueries and VersionedQueriesPrepared make their table history through the harness: for cairn,
+  each snapshot commits the working set and tags the commit with its AS OF label ("2019-01-01"). Their skips
+  are go-mysql-server's own (two AS OF a date before any version; the prepared suite's user-variable scripts).
 - Suites that need a real ` + "`*sqle.Engine`" + ` (ConcurrentTransactions, ReadOnly, and the *Wire suites, which
   start a MySQL server on a local port) run without that panic recovery.
 - Most QueryPlans, IndexQueryPlans and JoinPlanning differences are expected while cairn's tables report

@@ -61,6 +61,12 @@ var suites = []suite{
 	{name: "Prepared", run: gmstest.TestPrepared},
 	{name: "PreparedInsert", run: gmstest.TestPreparedInsert},
 	{name: "PreparedStatements", run: gmstest.TestPreparedStatements},
+	{name: "VersionedQueries", run: func(t *testing.T, h gmstest.Harness) {
+		gmstest.TestVersionedQueries(t, h.(gmstest.VersionedDBHarness))
+	}},
+	{name: "VersionedQueriesPrepared", run: func(t *testing.T, h gmstest.Harness) {
+		gmstest.TestVersionedQueriesPrepared(t, h.(gmstest.VersionedDBHarness))
+	}},
 
 	// Writes.
 	{name: "InsertInto", run: gmstest.TestInsertInto},
