@@ -64,3 +64,56 @@ func TestHistoryAndDiffTables(t *testing.T) {
 		t.Fatalf("history of a missing table: %v", err)
 	}
 }
+
+func TestDiffTableFunction(t *testing.T) {
+	s := newTestServer(t)
+	s.exec("", "CREATE DATABASE db")
+	ctx := s.ctx("db")
+	q := func(query string) string {
+		t.Helper()
+		res, err := s.e.Query(ctx, query)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		var rows []string
+		for _, r := range res.Rows {
+			var cells []string
+			for _, c := range r {
+				if c == nil {
+					cells = append(cells, "NULL")
+				} else {
+					cells = append(cells, *c)
+				}
+			}
+			rows = append(rows, strings.Join(cells, "|"))
+		}
+		return strings.Join(rows, ",")
+	}
+	q("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
+	q("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+	h1 := q("CALL dolt_commit('-Am', 'one')")
+	q("UPDATE t SET v = 'B' WHERE id = 2")
+	q("INSERT INTO t VALUES (3, 'c')")
+	h2 := q("CALL dolt_commit('-am', 'two')")
+	q("DELETE FROM t WHERE id = 1")
+	for _, c := range []struct{ query, want string }{
+		{"SELECT COALESCE(to_id, from_id), to_v, from_v, diff_type FROM dolt_diff('" + h1 + "', '" + h2 + "', 't') ORDER BY 1", "2|B|b|modified,3|c|NULL|added"},
+		{"SELECT COALESCE(to_id, from_id), diff_type, to_commit FROM dolt_diff('HEAD', 'WORKING', 't')", "1|removed|WORKING"},
+		{"SELECT COUNT(*) FROM dolt_diff('HEAD~1', 'WORKING', 't')", "3"},
+		{"SELECT COUNT(*) FROM dolt_diff('HEAD', 'STAGED', 't')", "0"},
+		{"SELECT d.diff_type FROM dolt_diff('" + h2 + "', '" + h1 + "', 't') AS d WHERE d.from_id = 3", "removed"},
+	} {
+		if got := q(c.query); got != c.want {
+			t.Errorf("%s = %q, want %q", c.query, got, c.want)
+		}
+	}
+	for query, msg := range map[string]string{
+		"SELECT * FROM dolt_diff('HEAD', 'WORKING')":         "expects 3 arguments",
+		"SELECT * FROM dolt_diff('HEAD', 'WORKING', 'nope')": "table not found: nope",
+		"SELECT * FROM dolt_diff('nope', 'WORKING', 't')":    "invalid revision 'nope'",
+	} {
+		if _, err := s.e.Query(ctx, query); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s = %v, want an error with %q", query, err, msg)
+		}
+	}
+}

@@ -224,58 +224,11 @@ func diffTable(ctx *sql.Context, db *Database, table string) (*systemTable, erro
 		return nil, err
 	}
 	src := diffPrefix + table
-	sch := historyColumns(cur, "to_", src)
-	sch = append(sch,
-		&sql.Column{Name: "to_commit", Type: types.Text, Nullable: true, Source: src},
-		&sql.Column{Name: "to_commit_date", Type: types.Datetime, Nullable: true, Source: src})
-	sch = append(sch, historyColumns(cur, "from_", src)...)
-	sch = append(sch,
-		&sql.Column{Name: "from_commit", Type: types.Text, Nullable: true, Source: src},
-		&sql.Column{Name: "from_commit_date", Type: types.Datetime, Nullable: true, Source: src},
-		&sql.Column{Name: "diff_type", Type: types.Text, Source: src})
+	sch := diffSchema(cur, src)
 	p := newProjector(cur)
-	type side struct {
-		td     *tableData
-		commit any // hash string, "WORKING", or nil
-		date   any
-	}
+	type side = diffSide
 	emit := func(ctx *sql.Context, from, to side, rows *[]sql.Row) error {
-		empty, err := db.st.emptyMap(ctx)
-		if err != nil {
-			return err
-		}
-		fm, tm := empty, empty
-		if from.td != nil {
-			fm = from.td.rows
-		}
-		if to.td != nil {
-			tm = to.td.rows
-		}
-		return tree.Diff(ctx, fm, tm, func(d tree.Difference) error {
-			toRow := make(sql.Row, len(p.cols))
-			fromRow := make(sql.Row, len(p.cols))
-			var err error
-			if d.To != nil {
-				if toRow, err = p.project(to.td, d.To); err != nil {
-					return err
-				}
-			}
-			if d.From != nil {
-				if fromRow, err = p.project(from.td, d.From); err != nil {
-					return err
-				}
-			}
-			if d.Type == tree.Modified && rowsEqual(fromRow, toRow) {
-				return nil // a change only in columns the table no longer has, or in encoding
-			}
-			out := make(sql.Row, 0, len(sch))
-			out = append(out, toRow...)
-			out = append(out, to.commit, to.date)
-			out = append(out, fromRow...)
-			out = append(out, from.commit, from.date, d.Type.String())
-			*rows = append(*rows, out)
-			return nil
-		})
+		return diffRows(ctx, db.st, p, from, to, rows)
 	}
 	// working adds the session's working set against the head.
 	working := func(ctx *sql.Context, rows *[]sql.Row) error {
@@ -359,6 +312,71 @@ func diffTable(ctx *sql.Context, db *Database, table string) (*systemTable, erro
 			return rows, err
 		},
 	}, nil
+}
+
+// diffSide is one side of a row diff: a table version (nil: absent) and
+// the commit and date shown for it.
+type diffSide struct {
+	td     *tableData
+	commit any // hash string, "WORKING", "STAGED", or nil
+	date   any
+}
+
+// diffRows appends to rows the differences from one table version to
+// another, in dolt_diff_T's columns: to_ columns, to_commit, to_commit_date,
+// from_ columns, from_commit, from_commit_date, diff_type. Rows whose
+// projected values did not change are left out.
+func diffRows(ctx context.Context, st *dbState, p *projector, from, to diffSide, rows *[]sql.Row) error {
+	empty, err := st.emptyMap(ctx)
+	if err != nil {
+		return err
+	}
+	fm, tm := empty, empty
+	if from.td != nil {
+		fm = from.td.rows
+	}
+	if to.td != nil {
+		tm = to.td.rows
+	}
+	return tree.Diff(ctx, fm, tm, func(d tree.Difference) error {
+		toRow := make(sql.Row, len(p.cols))
+		fromRow := make(sql.Row, len(p.cols))
+		var err error
+		if d.To != nil {
+			if toRow, err = p.project(to.td, d.To); err != nil {
+				return err
+			}
+		}
+		if d.From != nil {
+			if fromRow, err = p.project(from.td, d.From); err != nil {
+				return err
+			}
+		}
+		if d.Type == tree.Modified && rowsEqual(fromRow, toRow) {
+			return nil // a change only in columns the table no longer has, or in encoding
+		}
+		out := make(sql.Row, 0, 2*len(p.cols)+5)
+		out = append(out, toRow...)
+		out = append(out, to.commit, to.date)
+		out = append(out, fromRow...)
+		out = append(out, from.commit, from.date, d.Type.String())
+		*rows = append(*rows, out)
+		return nil
+	})
+}
+
+// diffSchema is the schema of dolt_diff_T and DOLT_DIFF() for table td,
+// named src.
+func diffSchema(td *tableData, src string) sql.Schema {
+	sch := historyColumns(td, "to_", src)
+	sch = append(sch,
+		&sql.Column{Name: "to_commit", Type: types.Text, Nullable: true, Source: src},
+		&sql.Column{Name: "to_commit_date", Type: types.Datetime, Nullable: true, Source: src})
+	sch = append(sch, historyColumns(td, "from_", src)...)
+	return append(sch,
+		&sql.Column{Name: "from_commit", Type: types.Text, Nullable: true, Source: src},
+		&sql.Column{Name: "from_commit_date", Type: types.Datetime, Nullable: true, Source: src},
+		&sql.Column{Name: "diff_type", Type: types.Text, Source: src})
 }
 
 // rowsEqual reports whether two projected rows hold the same values.
