@@ -244,7 +244,7 @@ func newVCCmds() []*cobra.Command {
 	merge.Args = cobra.ArbitraryArgs
 	merge.DisableFlagParsing = true
 
-	diff := vcCommand("diff [TABLE…]", "show the working set's row changes against the head", runDiff)
+	diff := vcCommand("diff [REV [REV]] [TABLE…]", "show row changes: the working set against the head, against REV, or between two revisions", runDiff)
 	diff.Args = cobra.ArbitraryArgs
 
 	return []*cobra.Command{status, add, commit, logCmd, branch, checkout, reset, tag, merge, diff}
@@ -591,21 +591,43 @@ func (r *vcRunner) setHead(ctx context.Context, branch string) error {
 }
 
 func runDiff(ctx context.Context, r *vcRunner, args []string, out io.Writer) error {
-	tables := args
-	if len(tables) == 0 {
-		rows, err := r.query(ctx, "SELECT DISTINCT table_name FROM dolt_status")
-		if err != nil {
-			return err
+	// Arguments that are tables of the working set name tables; the
+	// others (at most two) are revisions: diff REV compares REV with the
+	// working set, diff REV1 REV2 the two.
+	names, err := r.query(ctx, "SHOW TABLES")
+	if err != nil {
+		return err
+	}
+	isTable := map[string]bool{}
+	for _, n := range names {
+		isTable[strings.ToLower(str(n[0]))] = true
+	}
+	var tables, revs []string
+	for _, a := range args {
+		if isTable[strings.ToLower(a)] {
+			tables = append(tables, a)
+		} else {
+			revs = append(revs, a)
 		}
-		for _, row := range rows {
-			if t := str(row[0]); t != "dolt_schemas" && t != "dolt_procedures" {
-				tables = append(tables, t)
-			}
+	}
+	from, to := "HEAD", "WORKING"
+	switch len(revs) {
+	case 0:
+	case 1:
+		from = revs[0]
+	case 2:
+		from, to = revs[0], revs[1]
+	default:
+		return usageError(fmt.Sprintf("diff takes at most two revisions; %q are not tables either", revs[2:]))
+	}
+	if len(tables) == 0 {
+		for _, n := range names {
+			tables = append(tables, str(n[0]))
 		}
 		sort.Strings(tables)
 	}
 	for _, t := range tables {
-		rows, err := r.query(ctx, "SELECT * FROM `dolt_diff_"+strings.ReplaceAll(t, "`", "``")+"` WHERE to_commit = 'WORKING'")
+		rows, err := r.query(ctx, "SELECT * FROM dolt_diff("+sqlString(from)+", "+sqlString(to)+", "+sqlString(t)+")")
 		if err != nil {
 			return err
 		}
@@ -618,9 +640,9 @@ func runDiff(ctx context.Context, r *vcRunner, args []string, out io.Writer) err
 		}
 		n := len(cols)
 		fmt.Fprintf(out, "diff --cairn a/%s b/%s\n", t, t)
-		header := []*string{ptr("")}
+		rc := []resultColumn{{name: ""}}
 		for _, c := range cols {
-			header = append(header, c[0])
+			rc = append(rc, resultColumn{name: str(c[0])})
 		}
 		var lines [][]*string
 		for _, row := range rows {
@@ -633,10 +655,6 @@ func runDiff(ctx context.Context, r *vcRunner, args []string, out io.Writer) err
 			default:
 				lines = append(lines, append([]*string{ptr("<")}, from...), append([]*string{ptr(">")}, to...))
 			}
-		}
-		var rc []resultColumn
-		for _, h := range header {
-			rc = append(rc, resultColumn{name: str(h)})
 		}
 		if err := printTabular(out, &resultSet{columns: rc, rows: lines}); err != nil {
 			return err

@@ -60,6 +60,15 @@ func TestVersionControlCLI(t *testing.T) {
 		t.Fatalf("diff: %q", out)
 	}
 	run("commit", "-am", "feature work")
+	if out := run("diff", "main", "feature", "t"); !strings.Contains(out, "| < | 1  | a |") || !strings.Contains(out, "| + | 2  | b |") {
+		t.Fatalf("diff main feature t: %q", out)
+	}
+	if out := run("diff", "HEAD~1"); !strings.Contains(out, "| > | 1  | A |") {
+		t.Fatalf("diff HEAD~1: %q", out)
+	}
+	if out := run("diff"); out != "" {
+		t.Fatalf("diff of a clean working set: %q", out)
+	}
 	fails("Cannot delete checked out branch 'feature'", "branch", "-d", "feature")
 	run("checkout", "main")
 	if out := run("sql", "-r", "csv", "-q", "SELECT v FROM t ORDER BY id"); out != "v\na\n" {
