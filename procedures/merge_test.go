@@ -162,3 +162,77 @@ func TestMerge(t *testing.T) {
 	}
 	fails("CALL dolt_merge('--abort')", "fatal: There is no merge to abort")
 }
+
+func TestMergeAcrossSchemaChange(t *testing.T) {
+	s := newTestServer(t)
+	s.exec("", "CREATE DATABASE db")
+	ctx := s.ctx("db")
+	q := func(query string) string {
+		t.Helper()
+		res, err := s.e.Query(ctx, query)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		var rows []string
+		for _, r := range res.Rows {
+			var cells []string
+			for _, c := range r {
+				if c == nil {
+					cells = append(cells, "NULL")
+				} else {
+					cells = append(cells, *c)
+				}
+			}
+			rows = append(rows, strings.Join(cells, "|"))
+		}
+		return strings.Join(rows, ",")
+	}
+	q("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10), KEY (v))")
+	q("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+	q("CALL dolt_commit('-Am', 'base')")
+	q("CALL dolt_branch('rows')")
+	// main adds a column (with a default) and an index on it.
+	q("ALTER TABLE t ADD COLUMN n INT NOT NULL DEFAULT 7")
+	q("CREATE INDEX by_n ON t (n)")
+	q("UPDATE t SET n = 1 WHERE id = 1")
+	q("CALL dolt_commit('-am', 'add n')")
+	// rows changes rows under the old schema.
+	q("CALL dolt_checkout('rows')")
+	q("UPDATE t SET v = 'B' WHERE id = 2")
+	q("DELETE FROM t WHERE id = 3")
+	q("INSERT INTO t VALUES (4, 'd')")
+	q("CALL dolt_commit('-am', 'row changes')")
+	q("CALL dolt_checkout('main')")
+	if got := q("CALL dolt_merge('rows')"); !strings.HasSuffix(got, "|0|0|merge successful") {
+		t.Fatalf("merge across a schema change: %q", got)
+	}
+	if got := q("SELECT id, v, n FROM t ORDER BY id"); got != "1|a|1,2|B|7,4|d|7" {
+		t.Fatalf("merged rows: %q", got)
+	}
+	if got := q("SELECT id FROM t WHERE n = 7 ORDER BY id"); got != "2,4" {
+		t.Fatalf("the new index after the merge: %q", got)
+	}
+	if got := q("SELECT id FROM t WHERE v = 'B'"); got != "2" {
+		t.Fatalf("the old index after the merge: %q", got)
+	}
+	// The other way round: the branch with the schema change merged into
+	// the one with row changes.
+	q("CALL dolt_checkout('-b', 'rows2', 'HEAD~2')")
+	q("INSERT INTO t VALUES (5, 'e')")
+	q("CALL dolt_commit('-am', 'rows2')")
+	if got := q("CALL dolt_merge('main')"); !strings.HasSuffix(got, "|0|0|merge successful") {
+		t.Fatalf("merge of the schema change into rows2: %q", got)
+	}
+	if got := q("SELECT id, v, n FROM t ORDER BY id"); got != "1|a|1,2|B|7,4|d|7,5|e|7" {
+		t.Fatalf("rows2 after the merge: %q", got)
+	}
+	// A row changed on both sides across a schema change is refused.
+	q("CALL dolt_checkout('-b', 'x', 'main~2')")
+	q("UPDATE t SET v = 'X' WHERE id = 1")
+	q("CALL dolt_commit('-am', 'x')")
+	q("CALL dolt_checkout('main')")
+	_, err := s.e.Query(ctx, "CALL dolt_merge('x')")
+	if err == nil || !strings.Contains(err.Error(), "a row was changed on both sides, across a schema change") {
+		t.Fatalf("merge of a row changed on both sides across a schema change: %v", err)
+	}
+}

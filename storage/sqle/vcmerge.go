@@ -138,10 +138,29 @@ func (st *dbState) mergeBranchTable(ctx context.Context, name string, b, o, t ch
 	if err != nil {
 		return chunk.Hash{}, nil, nil, err
 	}
-	if !bytes.Equal(base.lay.schEnc, ours.lay.schEnc) || !bytes.Equal(base.lay.schEnc, theirs.lay.schEnc) {
-		if !bytes.Equal(ours.lay.schEnc, theirs.lay.schEnc) {
-			return chunk.Hash{}, nil, []string{fmt.Sprintf("table %s: its schema changed on one side while the other changed it too", name)}, nil
+	if !bytes.Equal(ours.lay.schEnc, theirs.lay.schEnc) {
+		// One side changed the schema: replay the other side's row
+		// changes onto it. Both changing it differently is a conflict.
+		var td *tableData
+		var why string
+		switch {
+		case bytes.Equal(base.lay.schEnc, theirs.lay.schEnc):
+			td, why, err = st.mergeAcrossSchemaChange(ctx, name, base, ours, theirs)
+		case bytes.Equal(base.lay.schEnc, ours.lay.schEnc):
+			td, why, err = st.mergeAcrossSchemaChange(ctx, name, base, theirs, ours)
+		default:
+			why = fmt.Sprintf("table %s: its schema changed on both sides, differently", name)
 		}
+		if err != nil || why != "" {
+			if why != "" {
+				return chunk.Hash{}, nil, []string{why}, nil
+			}
+			return chunk.Hash{}, nil, nil, err
+		}
+		if td, err = st.writeTable(ctx, td); err != nil {
+			return chunk.Hash{}, nil, nil, err
+		}
+		return td.hash, nil, nil, nil
 	}
 	merged := *ours
 	merged.hash = chunk.Hash{}
