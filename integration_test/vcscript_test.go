@@ -72,6 +72,10 @@ func TestVersionControlOverTheWire(t *testing.T) {
 		{query: "SELECT COUNT(*) > 0 FROM dolt_history_t", want: "1"},
 		{query: "SELECT name FROM dolt_branches ORDER BY name", want: "feature,main"},
 	}
+	script = append(script,
+		vcStep{query: "USE `vc/feature`"},
+		vcStep{query: "SELECT DATABASE(), active_branch()", want: "vc/feature|feature"},
+	)
 	for _, st := range script {
 		got, err := runStep(conn, st.query)
 		switch {
@@ -85,6 +89,25 @@ func TestVersionControlOverTheWire(t *testing.T) {
 		case !st.any && got != st.want:
 			t.Fatalf("%s = %q, want %q", st.query, got, st.want)
 		}
+	}
+}
+
+// A client may connect straight to a branch: database vc/feature.
+func TestConnectToBranch(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	root := s.connect(t, "root", "", "")
+	mustExec(t, root, "CREATE DATABASE vc")
+	mustExec(t, s.connect(t, "root", "", "vc"), "CALL dolt_branch('feature')")
+	db := s.connect(t, "root", "", "vc%2Ffeature") // the driver unescapes the database name
+	var name, branch string
+	if err := db.QueryRow("SELECT DATABASE(), active_branch()").Scan(&name, &branch); err != nil || name != "vc/feature" || branch != "feature" {
+		t.Fatalf("connected to vc/feature: %q %q %v", name, branch, err)
+	}
+	mustExec(t, db, "CREATE TABLE only_on_feature (id INT PRIMARY KEY)")
+	main := s.connect(t, "root", "", "vc")
+	var n int
+	if err := main.QueryRow("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'vc' AND table_name = 'only_on_feature'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a table made on feature shows on main: %d, %v", n, err)
 	}
 }
 
