@@ -86,6 +86,11 @@ func (b *Backups) Add(ctx context.Context, db, name, rawURL, base string) error 
 				return backupErrorf("address conflict with a remote: '%s' -> %s", o.Name, o.URL)
 			}
 		}
+		for _, o := range c.Remotes {
+			if o.URL == u {
+				return backupErrorf("address conflict with a remote: '%s' -> %s", o.Name, o.URL)
+			}
+		}
 		if _, err := remote.Open(u, true); err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ func (vc *VersionControl) Register() {
 		vc.Prov.RegisterProcedure(p)
 	}
 	vc.registerCommits()
+	vc.registerRemotes()
 }
 
 // open returns the version-control face of the current database.

@@ -23,6 +23,36 @@ type Config struct {
 	// Head is the database's checked-out branch: the branch new sessions
 	// and the CLI start on ("" means main). `cairn checkout` sets it.
 	Head string `json:"head,omitempty"`
+	// Remotes are the database's remotes, sorted by name.
+	Remotes []Remote `json:"remotes,omitempty"`
+	// Upstreams maps a branch to the remote branch it tracks (push and
+	// pull without arguments).
+	Upstreams map[string]Upstream `json:"upstreams,omitempty"`
+}
+
+// Remote is a named remote of a database.
+type Remote struct {
+	Name string `json:"name"`
+	// URL is absolute (see remote.NormalizeURL).
+	URL        string            `json:"url"`
+	FetchSpecs []string          `json:"fetch_specs,omitempty"`
+	Params     map[string]string `json:"params,omitempty"`
+}
+
+// Upstream is the remote branch a local branch tracks.
+type Upstream struct {
+	Remote string `json:"remote"`
+	Branch string `json:"branch"`
+}
+
+// Remote returns the remote called name, if there is one.
+func (c *Config) Remote(name string) (Remote, bool) {
+	for _, r := range c.Remotes {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Remote{}, false
 }
 
 // Backup is a named backup destination of a database.

@@ -273,9 +273,17 @@ func parsePack(name string, data []byte) (*packIndex, error) {
 // and checks it against its hash.
 func (ix *packIndex) chunkAt(data []byte, i int) (chunk.Chunk, error) {
 	e := ix.entries[i]
-	rec := data[e.offset : e.offset+uint64(e.length)]
+	return decodeRecord(ix.name, e, data[e.offset:e.offset+uint64(e.length)])
+}
+
+// decodeRecord decodes the record of entry e (its bytes rec, read from pack
+// name) and checks the chunk against its hash.
+func decodeRecord(name string, e packEntry, rec []byte) (chunk.Chunk, error) {
 	bad := func(format string, args ...any) error {
-		return &CorruptError{Object: ix.name, Chunk: e.hash, Detail: fmt.Sprintf(format, args...)}
+		return &CorruptError{Object: name, Chunk: e.hash, Detail: fmt.Sprintf(format, args...)}
+	}
+	if len(rec) == 0 || len(rec) != int(e.length) {
+		return chunk.Chunk{}, bad("record of %d bytes, the index says %d", len(rec), e.length)
 	}
 	var out []byte
 	switch rec[0] {

@@ -156,15 +156,15 @@ func Sync(ctx context.Context, src chunk.Store, d Destination, opts SyncOptions)
 	return st, nil
 }
 
-// loadHave returns every chunk the manifest's packs hold, reading their
-// indexes (a few in parallel).
-func loadHave(ctx context.Context, d Destination, m *Manifest) (chunk.HashSet, error) {
-	have := make(chunk.HashSet)
-	var mu sync.Mutex
+// loadIndexes reads the indexes of the manifest's packs (a few in
+// parallel).
+func loadIndexes(ctx context.Context, d Destination, m *Manifest) ([]*packIndex, error) {
+	out := make([]*packIndex, len(m.Packs))
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	var firstErr error
-	for _, p := range m.Packs {
+	for i, p := range m.Packs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -173,23 +173,33 @@ func loadHave(ctx context.Context, d Destination, m *Manifest) (chunk.HashSet, e
 			ix, err := readPackIndex(ctx, d, p.Name, p.Size)
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
-			for _, e := range ix.entries {
-				have.Add(e.hash)
-			}
+			out[i] = ix
 		}()
 	}
 	wg.Wait()
 	if firstErr != nil {
 		if errors.Is(firstErr, ErrNotExist) {
-			return nil, fmt.Errorf("the backup at %s is damaged: a pack its manifest names is missing (%v); run `cairn backup verify`", d.URL(), firstErr)
+			return nil, fmt.Errorf("the destination %s is damaged: a pack its manifest names is missing (%v); run `cairn backup verify`", d.URL(), firstErr)
 		}
 		return nil, firstErr
+	}
+	return out, nil
+}
+
+// loadHave returns every chunk the manifest's packs hold.
+func loadHave(ctx context.Context, d Destination, m *Manifest) (chunk.HashSet, error) {
+	ixs, err := loadIndexes(ctx, d, m)
+	if err != nil {
+		return nil, err
+	}
+	have := make(chunk.HashSet)
+	for _, ix := range ixs {
+		for _, e := range ix.entries {
+			have.Add(e.hash)
+		}
 	}
 	return have, nil
 }

@@ -197,12 +197,25 @@ func (p *Provider) RestoreDatabase(ctx context.Context, name string, force bool,
 	return nil
 }
 
-// checkRestored checks that a restored store is a database: it has a
-// default branch whose working set reads.
+// checkRestored checks that a restored or cloned store is a database: it
+// has a branch whose working set reads (main, if there is one).
 func checkRestored(ctx context.Context, s chunk.Store) error {
 	r := repo.Open(s)
-	if _, _, err := r.WorkingSet(ctx, repo.DefaultBranch); err != nil {
-		return fmt.Errorf("the backup holds no database (its branch %s: %w)", repo.DefaultBranch, err)
+	bs, err := r.Branches(ctx)
+	if err != nil {
+		return err
+	}
+	if len(bs) == 0 {
+		return fmt.Errorf("the source holds no database: it has no branch")
+	}
+	b := bs[0].Name
+	for _, x := range bs {
+		if x.Name == repo.DefaultBranch {
+			b = x.Name
+		}
+	}
+	if _, _, err := r.WorkingSet(ctx, b); err != nil {
+		return fmt.Errorf("the source holds no database (its branch %s: %w)", b, err)
 	}
 	return nil
 }

@@ -238,6 +238,8 @@ func systemTableOf(ctx *sql.Context, db *Database, name string) (sql.Table, erro
 		return conflictsTable(db), nil
 	case "dolt_remote_branches":
 		return remoteBranchesTable(db), nil
+	case "dolt_remotes":
+		return remotesTable(db), nil
 	}
 	if strings.HasPrefix(lower, "dolt_conflicts_") && len(name) > len("dolt_conflicts_") {
 		return tableConflicts(ctx, db, name[len("dolt_conflicts_"):])
@@ -285,6 +287,40 @@ func remoteBranchesTable(db *Database) *systemTable {
 				}
 				rows = append(rows, sql.Row{"remotes/" + b.Remote + "/" + b.Name, b.Head.String(), c.Committer.Name,
 					c.Committer.Email, c.Committer.Time.UTC(), c.Message})
+			}
+			return rows, nil
+		},
+	}
+}
+
+// remotesTable is dolt_remotes(name, url, fetch_specs, params).
+func remotesTable(db *Database) *systemTable {
+	const src = "dolt_remotes"
+	return &systemTable{
+		name: src,
+		db:   db.Name(),
+		sch: sql.Schema{
+			{Name: "name", Type: types.Text, PrimaryKey: true, Source: src},
+			{Name: "url", Type: types.Text, Source: src},
+			{Name: "fetch_specs", Type: types.JSON, Nullable: true, Source: src},
+			{Name: "params", Type: types.JSON, Nullable: true, Source: src},
+		},
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			c, err := db.prov.DatabaseConfig(db.st.name)
+			if err != nil {
+				return nil, err
+			}
+			rows := make([]sql.Row, 0, len(c.Remotes))
+			for _, r := range c.Remotes {
+				specs := make([]any, len(r.FetchSpecs))
+				for i, s := range r.FetchSpecs {
+					specs[i] = s
+				}
+				params := map[string]any{}
+				for k, v := range r.Params {
+					params[k] = v
+				}
+				rows = append(rows, sql.Row{r.Name, r.URL, types.JSONDocument{Val: specs}, types.JSONDocument{Val: params}})
 			}
 			return rows, nil
 		},
