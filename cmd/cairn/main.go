@@ -102,6 +102,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 	)
 	root.AddCommand(newVCCmds()...)
+	root.AddCommand(newRemoteCmds()...)
 	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "help" {
