@@ -3,8 +3,11 @@ package procedures
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,4 +113,76 @@ func BenchmarkVersionControl(b *testing.B) {
 			run(fmt.Sprintf("SELECT c FROM sbtest1 AS OF '%s' WHERE id = %d", h, id))
 		}
 	})
+}
+
+// BenchmarkRemote: on a database of CAIRN_BENCH_ROWS rows (default
+// 1,000,000) pushed to a file:// remote, the push of one new commit with 10
+// changed rows (time, and bytes added to the remote), and a clone of the
+// remote beside `cp -r` of the database's directory.
+func BenchmarkRemote(b *testing.B) {
+	e, ctx, rows := newVCBench(b)
+	run := func(q string) string {
+		res, err := e.Query(ctx, q)
+		if err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+		if len(res.Rows) > 0 && len(res.Rows[0]) > 0 && res.Rows[0][0] != nil {
+			return *res.Rows[0][0]
+		}
+		return ""
+	}
+	remoteDir := filepath.Join(b.TempDir(), "remote")
+	run("CALL dolt_remote('add', 'origin', 'file://" + remoteDir + "')")
+	run("CALL dolt_push('-u', 'origin', 'main')")
+	rng := rand.New(rand.NewPCG(5, 6))
+	b.Run("Push10Rows", func(b *testing.B) {
+		var added int64
+		for b.Loop() {
+			b.StopTimer()
+			for range 10 {
+				run(fmt.Sprintf("UPDATE sbtest1 SET c = 'pushed %d' WHERE id = %d", rng.Uint64(), 1+rng.IntN(rows)))
+			}
+			run("CALL dolt_commit('-am', 'ten rows')")
+			before := dirBytes(b, remoteDir)
+			b.StartTimer()
+			run("CALL dolt_push()")
+			b.StopTimer()
+			added += dirBytes(b, remoteDir) - before
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(added)/float64(b.N)/1024, "KiB-added/op")
+	})
+	dbDir, err := e.Provider.DatabaseDir("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	b.Run("Clone", func(b *testing.B) {
+		for b.Loop() {
+			n++
+			run(fmt.Sprintf("CALL dolt_clone('file://%s', 'clone%d')", remoteDir, n))
+		}
+	})
+	b.Run("CopyDir", func(b *testing.B) {
+		for b.Loop() {
+			n++
+			dst := filepath.Join(b.TempDir(), fmt.Sprint("copy", n))
+			if out, err := exec.Command("cp", "-r", dbDir, dst).CombinedOutput(); err != nil {
+				b.Fatalf("cp: %v %s", err, out)
+			}
+		}
+	})
+}
+
+func dirBytes(b *testing.B, dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -513,11 +513,18 @@ func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName 
 	}
 	var local string
 	err = prov.RestoreDatabase(ctx, name, false, func(ctx context.Context, s chunk.Store) error {
-		refs, _, err := remote.Fetch(ctx, d, s, func(ref string) bool {
-			return strings.HasPrefix(ref, repo.HeadsPrefix) || strings.HasPrefix(ref, repo.TagsPrefix)
-		}, nil)
+		// The store is new: every pack is read whole, in parallel, as a
+		// restore reads them (of a backup, that includes its working sets,
+		// which no ref will name: collected later).
+		all, _, err := remote.CopyAll(ctx, d, s, nil)
 		if err != nil {
 			return err
+		}
+		refs := map[string]chunk.Hash{}
+		for ref, h := range all {
+			if strings.HasPrefix(ref, repo.HeadsPrefix) || strings.HasPrefix(ref, repo.TagsPrefix) {
+				refs[ref] = h
+			}
 		}
 		heads := map[string]chunk.Hash{}
 		var updates []chunk.RefUpdate

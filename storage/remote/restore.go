@@ -187,19 +187,44 @@ type RestoreStats struct {
 // checked against its hash, then every ref. It fails, setting no ref, if any
 // pack or chunk is damaged or missing.
 func Restore(ctx context.Context, d Destination, dst chunk.Store, progress ProgressFunc) (st RestoreStats, err error) {
+	refs, st, err := copyAll(ctx, d, dst, progress, "backup")
+	if err != nil {
+		return st, err
+	}
+	updates := make([]chunk.RefUpdate, 0, len(refs))
+	for name, h := range refs {
+		updates = append(updates, chunk.RefUpdate{Name: name, New: h})
+	}
+	sort.Slice(updates, func(i, j int) bool { return updates[i].Name < updates[j].Name })
+	if err := dst.UpdateRefs(ctx, updates...); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// CopyAll copies every chunk of the destination d into dst, an empty store,
+// checking every pack and chunk and the closure of the refs as Restore
+// does, and returns the destination's refs without setting any: a clone
+// sets those it wants.
+func CopyAll(ctx context.Context, d Destination, dst chunk.Store, progress ProgressFunc) (map[string]chunk.Hash, RestoreStats, error) {
+	return copyAll(ctx, d, dst, progress, "backup or remote")
+}
+
+// copyAll is CopyAll; what names the destination in its errors.
+func copyAll(ctx context.Context, d Destination, dst chunk.Store, progress ProgressFunc, what string) (refs map[string]chunk.Hash, st RestoreStats, err error) {
 	start := time.Now()
 	defer func() { st.Duration = time.Since(start) }()
 	m, v, err := loadManifest(ctx, d)
 	if err != nil {
-		return st, err
+		return nil, st, err
 	}
 	if v == "" {
-		return st, fmt.Errorf("%s holds no backup: it has no %s", d.URL(), manifestName)
+		return nil, st, fmt.Errorf("%s holds no %s: it has no %s", d.URL(), what, manifestName)
 	}
-	if refs, err := dst.Refs(ctx); err != nil {
-		return st, err
-	} else if len(refs) > 0 {
-		return st, fmt.Errorf("restore: the target store is not empty")
+	if cur, err := dst.Refs(ctx); err != nil {
+		return nil, st, err
+	} else if len(cur) > 0 {
+		return nil, st, fmt.Errorf("restore: the target store is not empty")
 	}
 	// Chunks go into dst in batches of a few MB.
 	var mu sync.Mutex
@@ -224,22 +249,14 @@ func Restore(ctx context.Context, d Destination, dst chunk.Store, progress Progr
 		return nil
 	}}
 	if err := s.run(ctx); err != nil {
-		return st, err
+		return nil, st, err
 	}
 	if err := flush(); err != nil {
-		return st, err
+		return nil, st, err
 	}
-	refs := m.refHashes()
-	updates := make([]chunk.RefUpdate, 0, len(refs))
-	for name, h := range refs {
-		updates = append(updates, chunk.RefUpdate{Name: name, New: h})
-	}
-	sort.Slice(updates, func(i, j int) bool { return updates[i].Name < updates[j].Name })
-	if err := dst.UpdateRefs(ctx, updates...); err != nil {
-		return st, err
-	}
+	refs = m.refHashes()
 	st.Refs, st.Chunks, st.Bytes, st.Packs, st.SourceName = len(refs), s.chunks.Load(), s.bytes.Load(), len(m.Packs), m.Database
-	return st, nil
+	return refs, st, nil
 }
 
 // VerifyReport is what Verify found.
