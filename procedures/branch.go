@@ -7,6 +7,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
+	"github.com/cairndb/cairn/storage/remote"
 	"github.com/cairndb/cairn/storage/sqle"
 )
 
@@ -14,6 +15,9 @@ import (
 // dolt_checkout, …) with a provider.
 type VersionControl struct {
 	Prov *sqle.Provider
+	// Progress, if not nil, receives progress reports of pushes, fetches
+	// and clones (the CLI's progress line).
+	Progress remote.ProgressFunc
 }
 
 var (

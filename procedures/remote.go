@@ -227,7 +227,7 @@ func (vc *VersionControl) push(ctx *sql.Context, args ...string) (sql.RowIter, e
 	if err := v.CommitTransaction(ctx); err != nil {
 		return nil, err
 	}
-	st, err := remote.Push(ctx, store, d, refs, remote.PushOptions{Leases: leases, IsAncestor: v.IsAncestor})
+	st, err := remote.Push(ctx, store, d, refs, remote.PushOptions{Leases: leases, IsAncestor: v.IsAncestor, Progress: vc.Progress})
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +364,7 @@ func (vc *VersionControl) fetchRemote(ctx *sql.Context, v *sqle.VC, name string,
 	refs, _, err := remote.Fetch(ctx, d, store, func(ref string) bool {
 		b, ok := strings.CutPrefix(ref, repo.HeadsPrefix)
 		return ok && (len(wanted) == 0 || wanted[b])
-	}, nil)
+	}, vc.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -488,7 +488,7 @@ func (vc *VersionControl) clone(ctx *sql.Context, args ...string) (sql.RowIter, 
 	if err := repo.CheckRemoteName(remoteName); err != nil {
 		return nil, fmt.Errorf("remote name '%s' is invalid", remoteName)
 	}
-	if err := Clone(ctx, vc.Prov, u, name, a.value("branch"), remoteName); err != nil {
+	if err := Clone(ctx, vc.Prov, u, name, a.value("branch"), remoteName, vc.Progress); err != nil {
 		return nil, err
 	}
 	return statusRow()
@@ -499,7 +499,7 @@ func (vc *VersionControl) clone(ctx *sql.Context, args ...string) (sql.RowIter, 
 // local branch for branch (the remote's main, or its only branch, if "")
 // that the database starts on and that tracks the remote's. The database
 // is served at once.
-func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName string) error {
+func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName string, progress remote.ProgressFunc) error {
 	if err := prov.CheckRestoreTarget(name, false); err != nil {
 		var exists *sqle.ErrRestoreExists
 		if errors.As(err, &exists) {
@@ -516,7 +516,7 @@ func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName 
 		// The store is new: every pack is read whole, in parallel, as a
 		// restore reads them (of a backup, that includes its working sets,
 		// which no ref will name: collected later).
-		all, _, err := remote.CopyAll(ctx, d, s, nil)
+		all, _, err := remote.CopyAll(ctx, d, s, progress)
 		if err != nil {
 			return err
 		}

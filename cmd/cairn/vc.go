@@ -77,7 +77,7 @@ func openRunner(ctx context.Context, f *vcFlags) (*vcRunner, error) {
 		return nil, err
 	}
 	(&procedures.Backups{Prov: r.e.Provider}).Register()
-	(&procedures.VersionControl{Prov: r.e.Provider}).Register()
+	(&procedures.VersionControl{Prov: r.e.Provider, Progress: newProgressLine(os.Stderr).report}).Register()
 	r.e.UseLocalRoot()
 	r.sctx = r.e.NewContext(ctx, name)
 	return r, nil
