@@ -69,3 +69,20 @@ func TestSetGlobalNeedsSuper(t *testing.T) {
 	mustExec(t, root, "SET GLOBAL max_connections = 500")
 	mustExec(t, root, "SET GLOBAL max_connections = 151")
 }
+
+// A statement that panics inside the engine's parser (SELECT'' did, in
+// vitess) is an error for that statement; the connection and the server go
+// on.
+func TestPanicIsAnError(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	db := s.connect(t, "root", "", "")
+	db.SetMaxOpenConns(1)
+	_, err := db.Exec("SELECT''")
+	if a := sqlAnswerOf(err); a.Number != 1105 || !strings.Contains(a.Msg, "internal error in this statement") {
+		t.Fatalf("SELECT'' = %v", a)
+	}
+	var n int
+	if err := db.QueryRow("SELECT 1 + 1").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("the connection after the panic: %d, %v", n, err)
+	}
+}

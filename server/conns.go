@@ -98,26 +98,42 @@ func (cs *conns) ConnectionAborted(c *mysql.Conn, reason string) error {
 	return cs.Handler.ConnectionAborted(c, reason)
 }
 
-func (cs *conns) ComInitDB(c *mysql.Conn, db string) error {
+// recoverStatement turns a panic inside a statement (the engine's, or its
+// parser's: SELECT'' panicked in vitess) into an error for that statement:
+// the connection and the server go on. It is deferred with the statement's
+// error.
+func (cs *conns) recoverStatement(err *error, c *mysql.Conn, query string) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	cs.log.Error("statement panicked", zap.Uint32("conn", c.ConnectionID), zap.Any("panic", r), zap.Stack("stack"))
+	*err = mysql.NewSQLError(mysql.ERUnknownError, mysql.SSUnknownSQLState, "internal error in this statement: %v", r)
+}
+
+func (cs *conns) ComInitDB(c *mysql.Conn, db string) (err error) {
+	defer cs.recoverStatement(&err, c, "USE "+db)
 	done := cs.begin(c, "USE "+db)
-	err := cs.mapError(c, "USE "+db, cs.Handler.ComInitDB(c, db))
+	err = cs.mapError(c, "USE "+db, cs.Handler.ComInitDB(c, db))
 	done(err)
 	return err
 }
 
-func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
+func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (err error) {
+	defer cs.recoverStatement(&err, c, query)
 	done := cs.begin(c, query)
 	if reply := cs.mysqlDB(c, query); reply != nil {
 		err := cb(reply, false)
 		done(err)
 		return err
 	}
-	err := cs.mapError(c, query, cs.Handler.ComQuery(ctx, c, query, fixFields(cb)))
+	err = cs.mapError(c, query, cs.Handler.ComQuery(ctx, c, query, fixFields(cb)))
 	done(err)
 	return err
 }
 
-func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
+func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (rest string, err error) {
+	defer cs.recoverStatement(&err, c, query)
 	done := cs.begin(c, query)
 	if reply := cs.mysqlDB(c, query); reply != nil {
 		// The shim answers single statements only (it matches the whole
@@ -126,7 +142,7 @@ func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string,
 		done(err)
 		return "", err
 	}
-	rest, err := cs.Handler.ComMultiQuery(ctx, c, query, fixFields(cb))
+	rest, err = cs.Handler.ComMultiQuery(ctx, c, query, fixFields(cb))
 	err = cs.mapError(c, query, err)
 	// Log only this statement, not the ones after it.
 	done(err, len(query)-len(rest))
@@ -139,18 +155,20 @@ func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string,
 	return rest, err
 }
 
-func (cs *conns) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p *mysql.PrepareData) ([]*querypb.Field, error) {
+func (cs *conns) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p *mysql.PrepareData) (fields []*querypb.Field, err error) {
+	defer cs.recoverStatement(&err, c, query)
 	done := cs.begin(c, query)
-	fields, err := cs.Handler.ComPrepare(ctx, c, query, p)
+	fields, err = cs.Handler.ComPrepare(ctx, c, query, p)
 	err = cs.mapError(c, query, err)
 	done(err)
 	fixCharsets(fields)
 	return fields, err
 }
 
-func (cs *conns) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.PrepareData, cb func(*sqltypes.Result) error) error {
+func (cs *conns) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.PrepareData, cb func(*sqltypes.Result) error) (err error) {
+	defer cs.recoverStatement(&err, c, p.PrepareStmt)
 	done := cs.begin(c, p.PrepareStmt)
-	err := cs.Handler.ComStmtExecute(ctx, c, p, func(r *sqltypes.Result) error {
+	err = cs.Handler.ComStmtExecute(ctx, c, p, func(r *sqltypes.Result) error {
 		fixCharsets(r.Fields)
 		return cb(r)
 	})

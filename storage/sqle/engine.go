@@ -3,6 +3,7 @@ package sqle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -120,7 +121,13 @@ func (e *Engine) Query(ctx *sql.Context, query string) (*Result, error) {
 // returns rows, calls start (if not nil) with the columns, then fn with each
 // row as it comes, so a result of any size streams. The returned Result has
 // the columns and, for statements without rows, the count, but no Rows.
-func (e *Engine) QueryEach(ctx *sql.Context, query string, start func([]ResultColumn) error, fn func(row []*string) error) (*Result, error) {
+func (e *Engine) QueryEach(ctx *sql.Context, query string, start func([]ResultColumn) error, fn func(row []*string) error) (res *Result, err error) {
+	// A panic in the engine or its parser is this statement's error.
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("internal error in this statement: %v", r)
+		}
+	}()
 	if s, ok := ctx.Session.(*Session); ok {
 		s.objectDB = "" // as the server's CommandBegin does
 	}
@@ -128,7 +135,7 @@ func (e *Engine) QueryEach(ctx *sql.Context, query string, start func([]ResultCo
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res = &Result{}
 	if types.IsOkResultSchema(sch) {
 		res.OK = true
 		for {
