@@ -70,7 +70,7 @@ func TestSetGlobalNeedsSuper(t *testing.T) {
 	mustExec(t, root, "SET GLOBAL max_connections = 151")
 }
 
-// A statement that panics inside the engine's parser (SELECT” did, in
+// A statement that panics inside the engine's parser (an empty string literal right after SELECT did, in
 // vitess) is an error for that statement; the connection and the server go
 // on.
 func TestPanicIsAnError(t *testing.T) {

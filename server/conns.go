@@ -99,7 +99,7 @@ func (cs *conns) ConnectionAborted(c *mysql.Conn, reason string) error {
 }
 
 // recoverStatement turns a panic inside a statement (the engine's, or its
-// parser's: SELECT” panicked in vitess) into an error for that statement:
+// parser's: an empty string literal right after SELECT panicked in vitess) into an error for that statement:
 // the connection and the server go on. It is deferred with the statement's
 // error.
 func (cs *conns) recoverStatement(err *error, c *mysql.Conn, query string) {
