@@ -21,6 +21,7 @@ func (vc *VersionControl) registerCommits() {
 		{Name: "dolt_reset", Schema: statusSchema, Function: vc.reset},
 		{Name: "dolt_tag", Schema: statusSchema, Function: vc.tag},
 		{Name: "dolt_merge", Schema: mergeSchema, Function: vc.merge},
+		{Name: "dolt_gc", Schema: statusSchema, Function: vc.gc, AdminOnly: true},
 	} {
 		vc.Prov.RegisterProcedure(p)
 	}
@@ -258,6 +259,29 @@ func (vc *VersionControl) tag(ctx *sql.Context, args ...string) (sql.RowIter, er
 		return nil, err
 	}
 	if err := v.CreateTag(ctx, a.pos[0], rev, a.value("message"), tagger); err != nil {
+		return nil, err
+	}
+	return statusRow()
+}
+
+// gc is dolt_gc(): a garbage collection of the current database now (the
+// server also collects on its own, every gc_interval).
+func (vc *VersionControl) gc(ctx *sql.Context, args ...string) (sql.RowIter, error) {
+	db := ctx.GetCurrentDatabase()
+	if db == "" {
+		return nil, errEmptyDatabase
+	}
+	if len(args) > 0 && args[0] != "--shallow" && args[0] != "-s" {
+		return nil, unknownOption(args[0])
+	}
+	v, err := vc.Prov.OpenVC(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.CommitTransaction(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := vc.Prov.CollectDatabaseGarbage(ctx, v.Name()); err != nil {
 		return nil, err
 	}
 	return statusRow()

@@ -1,6 +1,7 @@
 package procedures
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -137,4 +138,32 @@ func TestCommitLogStatusResetTag(t *testing.T) {
 	if got := q("SELECT active_branch()"); got != "NULL" {
 		t.Fatalf("active_branch() on a commit revision: %q", got)
 	}
+}
+
+func TestGC(t *testing.T) {
+	s := newTestServer(t)
+	s.exec("", "CREATE DATABASE db")
+	s.exec("db", "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(100))")
+	for i := range 50 {
+		s.exec("db", "REPLACE INTO t VALUES (1, 'version "+strings.Repeat("x", i)+"')")
+	}
+	// Fifty versions of a row left garbage: a collection deletes it.
+	stats, err := s.e.Provider.CollectDatabaseGarbage(context.Background(), "db")
+	if err != nil || stats.Deleted == 0 {
+		t.Fatalf("collection after 50 writes: %+v, %v", stats, err)
+	}
+	for i := range 50 {
+		s.exec("db", "REPLACE INTO t VALUES (1, 'again "+strings.Repeat("y", i)+"')")
+	}
+	if got := s.rows("db", "CALL dolt_gc()"); len(got) != 1 || got[0] != "0" {
+		t.Fatalf("dolt_gc: %v", got)
+	}
+	// dolt_gc left nothing for the next collection.
+	if stats, err = s.e.Provider.CollectDatabaseGarbage(context.Background(), "db"); err != nil || stats.Deleted != 0 {
+		t.Fatalf("a collection after dolt_gc deleted %+v, %v: dolt_gc missed them", stats, err)
+	}
+	if got := s.rows("db", "SELECT v FROM t"); len(got) != 1 || !strings.HasPrefix(got[0], "again ") {
+		t.Fatalf("the row after gc: %v", got)
+	}
+	s.fails("", "CALL dolt_gc()", "Empty database name.")
 }

@@ -247,7 +247,12 @@ func newVCCmds() []*cobra.Command {
 	diff := vcCommand("diff [REV [REV]] [TABLE…]", "show row changes: the working set against the head, against REV, or between two revisions", runDiff)
 	diff.Args = cobra.ArbitraryArgs
 
-	return []*cobra.Command{status, add, commit, logCmd, branch, checkout, reset, tag, merge, diff}
+	gc := vcCommand("gc", "collect the database's garbage now: chunks no ref reaches", func(ctx context.Context, r *vcRunner, args []string, out io.Writer) error {
+		_, err := r.call(ctx, "dolt_gc")
+		return err
+	})
+
+	return []*cobra.Command{status, add, commit, logCmd, branch, checkout, reset, tag, merge, diff, gc}
 }
 
 func runStatus(ctx context.Context, r *vcRunner, args []string, out io.Writer) error {

@@ -90,4 +90,8 @@ func TestVersionControlCLI(t *testing.T) {
 		t.Fatalf("on a branch made at tag v1: %q", out)
 	}
 	fails("error: could not find nope", "checkout", "nope")
+	run("gc")
+	if out := run("sql", "-r", "csv", "-q", "SELECT COUNT(*) AS n FROM dolt_log"); out == "n\n0\n" {
+		t.Fatalf("log after gc: %q", out)
+	}
 }

@@ -271,6 +271,47 @@ func (p *Provider) ExternalStoredProcedures(ctx *sql.Context, name string) ([]sq
 	return p.procs.LookupByName(name)
 }
 
+// CollectDatabaseGarbage collects the garbage of database name now
+// (dolt_gc), compacting afterwards as CollectGarbage does. A collection
+// deletes only chunks written before the oldest live lease began, and the
+// database's own leases on its published working sets date from their
+// publication; so it collects, renews those leases, and collects again,
+// which reclaims everything no ref or open transaction reaches.
+func (p *Provider) CollectDatabaseGarbage(ctx context.Context, name string) (chunk.GCStats, error) {
+	st, ok := p.state(name)
+	if !ok {
+		return chunk.GCStats{}, sql.ErrDatabaseNotFound.New(name)
+	}
+	first, err := st.collect(ctx)
+	if err != nil {
+		return first, err
+	}
+	st.renewLeases()
+	second, err := st.collect(ctx)
+	second.Deleted += first.Deleted
+	return second, err
+}
+
+// collect runs chunk.GC on the database's store, and compacts after a
+// collection that deleted more than it kept (deleted chunks free their
+// space when Pebble compacts their tombstones).
+func (st *dbState) collect(ctx context.Context) (chunk.GCStats, error) {
+	c, ok := st.store.(chunk.Collectable)
+	if !ok || st.dropped.Load() {
+		return chunk.GCStats{}, nil
+	}
+	stats, err := chunk.GC(ctx, c)
+	if err != nil {
+		return stats, err
+	}
+	if cs, ok := st.store.(interface{ Compact(context.Context) error }); ok && stats.Deleted > stats.Reachable {
+		if err := cs.Compact(ctx); err != nil {
+			return stats, err
+		}
+	}
+	return stats, nil
+}
+
 // CollectGarbage runs the store's garbage collection (chunk.GC) on every
 // open database, one after another, while they are in use: what
 // transactions and the published working sets reference is leased and
@@ -286,11 +327,10 @@ func (p *Provider) CollectGarbage(ctx context.Context) (map[string]chunk.GCStats
 	out := map[string]chunk.GCStats{}
 	var errs []error
 	for _, st := range states {
-		c, ok := st.store.(chunk.Collectable)
-		if !ok || st.dropped.Load() {
+		if _, ok := st.store.(chunk.Collectable); !ok || st.dropped.Load() {
 			continue
 		}
-		stats, err := chunk.GC(ctx, c)
+		stats, err := st.collect(ctx)
 		if err != nil {
 			if st.dropped.Load() {
 				continue
@@ -299,14 +339,6 @@ func (p *Provider) CollectGarbage(ctx context.Context) (map[string]chunk.GCStats
 			continue
 		}
 		out[st.name] = stats
-		// Deleted chunks free their space when Pebble compacts their
-		// tombstones; after a collection that deleted more than it kept,
-		// compact now.
-		if cs, ok := st.store.(interface{ Compact(context.Context) error }); ok && stats.Deleted > stats.Reachable {
-			if err := cs.Compact(ctx); err != nil && !st.dropped.Load() {
-				errs = append(errs, fmt.Errorf("database %s: %w", st.name, err))
-			}
-		}
 	}
 	return out, errors.Join(errs...)
 }

@@ -310,3 +310,13 @@ func (p *Provider) SetDefaultBranch(ctx context.Context, name, branch string) er
 	st.headMu.Unlock()
 	return err
 }
+
+// renewLeases takes the leases on the cached working sets again, at the
+// store's current generation (see CollectDatabaseGarbage).
+func (st *dbState) renewLeases() {
+	st.curMu.Lock()
+	defer st.curMu.Unlock()
+	for b, cur := range st.cur {
+		st.setCurLocked(b, cur)
+	}
+}
