@@ -164,3 +164,137 @@ func checkBank(t *testing.T, db *sql.DB, round, accounts, opening int, acked map
 		}
 	}
 }
+
+// Crashes during maintenance (issue 9): besides the transfers, one client
+// loops on garbage collection, DDL on another table, branch merges and a
+// restore --force of another database, and the server is killed in the
+// middle of whichever runs. After each restart the bank invariants hold,
+// and every database's store is whole (a full backup of it verifies), the
+// restored one included. CAIRN_LONG=1 runs 50 rounds, otherwise 5.
+func TestCrashDuringMaintenance(t *testing.T) {
+	rounds := 5
+	if os.Getenv("CAIRN_LONG") != "" {
+		rounds = 50
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s, err := strconv.ParseUint(os.Getenv("CAIRN_CRASH_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("seed %d, %d rounds", seed, rounds)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	const accounts, opening = 10, 1000
+	top := t.TempDir()
+	backupURL := "file://" + filepath.Join(t.TempDir(), "maint-backup")
+	s := startServer(t, top)
+	root := s.connect(t, "root", "", "")
+	mustExec(t, root, "CREATE DATABASE bank")
+	mustExec(t, root, "CREATE DATABASE side")
+	db := s.connect(t, "root", "", "bank")
+	mustExec(t, db, "CREATE TABLE accounts (id INT PRIMARY KEY, balance INT NOT NULL, KEY by_balance (balance))")
+	mustExec(t, db, "CREATE TABLE ledger (id BIGINT PRIMARY KEY, src INT NOT NULL, dst INT NOT NULL, amount INT NOT NULL, KEY by_src (src), KEY by_dst (dst))")
+	for i := range accounts {
+		mustExec(t, db, "INSERT INTO accounts VALUES (?, ?)", i, opening)
+	}
+	mustExec(t, db, "CALL dolt_commit('-Am', 'opening')")
+	side := s.connect(t, "root", "", "side")
+	mustExec(t, side, "CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(100))")
+	mustExec(t, side, "CALL dolt_backup('sync-url', ?)", backupURL)
+	acked := map[int64]bool{}
+	var ackMu sync.Mutex
+	steps := map[string]int{}
+	for round := range rounds {
+		ctx, stop := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for c := range 3 {
+			wg.Add(1)
+			crng := rand.New(rand.NewPCG(rng.Uint64(), uint64(c)))
+			go func() {
+				defer wg.Done()
+				conn := s.connect(t, "root", "", "bank")
+				for seq := 0; ctx.Err() == nil; seq++ {
+					id := int64(round)*1_000_000 + int64(c)*100_000 + int64(seq)
+					a, b := crng.IntN(accounts), crng.IntN(accounts)
+					if a == b {
+						continue
+					}
+					if err := transfer(conn, id, a, b, 1+crng.IntN(20)); err != nil {
+						if strings.Contains(err.Error(), "1213") {
+							continue
+						}
+						return
+					}
+					ackMu.Lock()
+					acked[id] = true
+					ackMu.Unlock()
+				}
+			}()
+		}
+		wg.Add(1)
+		mrng := rand.New(rand.NewPCG(rng.Uint64(), 99))
+		go func() {
+			defer wg.Done()
+			pool := s.connect(t, "root", "", "side")
+			m, err := pool.Conn(ctx) // one session: dolt_checkout is per session
+			if err != nil {
+				return
+			}
+			defer m.Close()
+			names := []string{"gc", "ddl", "commit", "merge", "restore"}
+			for i := 0; ctx.Err() == nil; i++ {
+				var err error
+				step := mrng.IntN(5)
+				switch step {
+				case 0:
+					_, err = m.ExecContext(ctx, "CALL dolt_gc()")
+				case 1:
+					if _, err = m.ExecContext(ctx, "CREATE INDEX by_body ON notes (body)"); err == nil {
+						_, err = m.ExecContext(ctx, "DROP INDEX by_body ON notes")
+					}
+				case 2:
+					_, err = m.ExecContext(ctx, "INSERT INTO notes VALUES (?, 'note')", round*10_000+i)
+					if err == nil {
+						_, err = m.ExecContext(ctx, "CALL dolt_commit('-am', 'note')")
+					}
+				case 3:
+					b := fmt.Sprintf("b%d_%d", round, i)
+					m.ExecContext(ctx, "CALL dolt_commit('-Am', 'before the merge', '--allow-empty')")
+					if _, err = m.ExecContext(ctx, "CALL dolt_checkout('-b', ?)", b); err == nil {
+						m.ExecContext(ctx, "INSERT INTO notes VALUES (?, 'branch')", 1_000_000+round*10_000+i)
+						m.ExecContext(ctx, "CALL dolt_commit('-am', 'on branch')")
+						m.ExecContext(ctx, "CALL dolt_checkout('main')")
+						_, err = m.ExecContext(ctx, "CALL dolt_merge(?)", b)
+					}
+				case 4:
+					_, err = m.ExecContext(ctx, "CALL dolt_backup('restore', ?, 'restored', '--force')", backupURL)
+				}
+				if err != nil && !strings.Contains(err.Error(), "1213") && !strings.Contains(err.Error(), "nothing to commit") {
+					return // the server is gone, or the maintenance step failed: the checks below judge
+				}
+				ackMu.Lock()
+				steps[names[step]]++
+				ackMu.Unlock()
+			}
+		}()
+		time.Sleep(time.Duration(150+rng.IntN(400)) * time.Millisecond)
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		stop()
+		wg.Wait()
+		s = startServer(t, top)
+		db = s.connect(t, "root", "", "bank")
+		checkBank(t, db, round, accounts, opening, acked)
+		for _, name := range []string{"bank", "side", "restored"} {
+			conn := s.connect(t, "root", "", "")
+			var n int
+			if err := conn.QueryRow("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?", name).Scan(&n); err != nil || n == 0 {
+				continue // restored may not exist yet
+			}
+			dest := "file://" + filepath.Join(t.TempDir(), fmt.Sprintf("check-%s-%d", name, round))
+			mustExec(t, s.connect(t, "root", "", name), "CALL dolt_backup('sync-url', ?)", dest)
+			if out := mustCLI(t, top, "backup", "verify", dest); !strings.Contains(out, ": OK") {
+				t.Fatalf("round %d: database %s: %s", round, name, out)
+			}
+		}
+	}
+	t.Logf("%d acknowledged transfers over %d kills during maintenance; maintenance steps completed: %v", len(acked), rounds, steps)
+}
