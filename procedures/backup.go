@@ -65,8 +65,9 @@ func (b *Backups) refuseReadOnly() error {
 }
 
 // Add adds backup name at url (normalized against base, see
-// remote.NormalizeURL) to database db. A missing file:// directory is made.
-func (b *Backups) Add(ctx context.Context, db, name, rawURL, base string) error {
+// remote.NormalizeURL), with params (remote.DestinationParams), to database
+// db. A missing file:// directory is made.
+func (b *Backups) Add(ctx context.Context, db, name, rawURL, base string, params map[string]string) error {
 	if err := b.refuseReadOnly(); err != nil {
 		return err
 	}
@@ -91,10 +92,10 @@ func (b *Backups) Add(ctx context.Context, db, name, rawURL, base string) error 
 				return backupErrorf("address conflict with a remote: '%s' -> %s", o.Name, o.URL)
 			}
 		}
-		if _, err := remote.Open(u, true); err != nil {
+		if _, err := remote.Open(ctx, u, params, true); err != nil {
 			return err
 		}
-		c.Backups = append(c.Backups, dbdir.Backup{Name: name, URL: u})
+		c.Backups = append(c.Backups, dbdir.Backup{Name: name, URL: u, Params: params})
 		sort.Slice(c.Backups, func(i, j int) bool { return c.Backups[i].Name < c.Backups[j].Name })
 		return nil
 	})
@@ -125,32 +126,32 @@ func (b *Backups) List(db string) ([]dbdir.Backup, error) {
 	return c.Backups, nil
 }
 
-// URLOf returns the URL of backup name of database db.
-func (b *Backups) URLOf(db, name string) (string, error) {
+// Of returns backup name of database db.
+func (b *Backups) Of(db, name string) (dbdir.Backup, error) {
 	c, err := b.Prov.DatabaseConfig(db)
 	if err != nil {
-		return "", err
+		return dbdir.Backup{}, err
 	}
 	bk, ok := c.Backup(name)
 	if !ok {
-		return "", backupErrorf("backup '%s' not found", name)
+		return bk, backupErrorf("backup '%s' not found", name)
 	}
-	return bk.URL, nil
+	return bk, nil
 }
 
 // Sync syncs database db to its backup name.
 func (b *Backups) Sync(ctx context.Context, db, name string, prune time.Duration) (remote.SyncStats, string, error) {
-	u, err := b.URLOf(db, name)
+	bk, err := b.Of(db, name)
 	if err != nil {
 		return remote.SyncStats{}, "", err
 	}
-	st, err := b.SyncURL(ctx, db, u, "", prune)
-	return st, u, err
+	st, err := b.SyncURL(ctx, db, bk.URL, "", bk.Params, prune)
+	return st, bk.URL, err
 }
 
 // SyncURL syncs database db to the destination at rawURL (normalized
 // against base), which need not be a configured backup.
-func (b *Backups) SyncURL(ctx context.Context, db, rawURL, base string, prune time.Duration) (remote.SyncStats, error) {
+func (b *Backups) SyncURL(ctx context.Context, db, rawURL, base string, params map[string]string, prune time.Duration) (remote.SyncStats, error) {
 	u, err := remote.NormalizeURL(rawURL, base)
 	if err != nil {
 		return remote.SyncStats{}, err
@@ -159,7 +160,7 @@ func (b *Backups) SyncURL(ctx context.Context, db, rawURL, base string, prune ti
 	if err != nil {
 		return remote.SyncStats{}, err
 	}
-	d, err := remote.Open(u, true)
+	d, err := remote.Open(ctx, u, params, true)
 	if err != nil {
 		return remote.SyncStats{}, err
 	}
@@ -174,7 +175,7 @@ func (b *Backups) SyncURL(ctx context.Context, db, rawURL, base string, prune ti
 // Restore makes database name from the backup at rawURL (normalized
 // against base). With force an existing database of that name is replaced,
 // once the new one is complete and verified.
-func (b *Backups) Restore(ctx context.Context, rawURL, base, name string, force bool) (remote.RestoreStats, error) {
+func (b *Backups) Restore(ctx context.Context, rawURL, base, name string, params map[string]string, force bool) (remote.RestoreStats, error) {
 	var st remote.RestoreStats
 	if err := b.refuseReadOnly(); err != nil {
 		return st, err
@@ -188,7 +189,7 @@ func (b *Backups) Restore(ctx context.Context, rawURL, base, name string, force 
 	if err := b.Prov.CheckRestoreTarget(name, force); err != nil {
 		return st, err
 	}
-	d, err := remote.Open(u, false)
+	d, err := remote.Open(ctx, u, params, false)
 	if err != nil {
 		return st, err
 	}
@@ -275,9 +276,10 @@ func (b *Backups) procedure(ctx *sql.Context, args ...string) (sql.RowIter, erro
 // backupArgs are dolt_backup's arguments: flags anywhere, the rest
 // positional.
 type backupArgs struct {
-	pos   []string
-	force bool
-	prune time.Duration
+	pos    []string
+	force  bool
+	prune  time.Duration
+	params map[string]string // --endpoint=…, --region=…, --path-style=…, --profile=…
 }
 
 func parseBackupArgs(args []string) (backupArgs, error) {
@@ -301,6 +303,20 @@ func parseBackupArgs(args []string) (backupArgs, error) {
 				return a, backupErrorf("error: --prune-with-grace-period '%s' is invalid: give a duration of at least %v, such as 1h", v, remote.MinPruneGrace)
 			}
 			a.prune = d
+		case destinationParam(arg) != "":
+			k, v, ok := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+			k = strings.ReplaceAll(k, "-", "_")
+			if !ok {
+				if i+1 >= len(args) {
+					return a, backupErrorf("error: --%s needs a value", k)
+				}
+				i++
+				v = args[i]
+			}
+			if a.params == nil {
+				a.params = map[string]string{}
+			}
+			a.params[k] = v
 		case strings.HasPrefix(arg, "--") && len(arg) > 2:
 			return a, backupErrorf("error: unknown option '%s'", strings.TrimPrefix(arg, "--"))
 		default:
@@ -308,6 +324,21 @@ func parseBackupArgs(args []string) (backupArgs, error) {
 		}
 	}
 	return a, nil
+}
+
+// destinationParam returns the param a flag like --endpoint=URL sets, or "".
+func destinationParam(arg string) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+	if !strings.HasPrefix(arg, "--") {
+		return ""
+	}
+	name = strings.ReplaceAll(name, "-", "_")
+	for _, p := range remote.DestinationParams {
+		if name == p {
+			return p
+		}
+	}
+	return ""
 }
 
 var backupUsage = map[string]string{
@@ -344,17 +375,17 @@ func (b *Backups) call(ctx *sql.Context, args []string) error {
 	base := b.Prov.Dir()
 	switch op {
 	case "add":
-		return b.Add(ctx, db, a.pos[1], a.pos[2], base)
+		return b.Add(ctx, db, a.pos[1], a.pos[2], base, a.params)
 	case "remove", "rm":
 		return b.Remove(ctx, db, a.pos[1])
 	case "sync":
 		_, _, err := b.Sync(ctx, db, a.pos[1], a.prune)
 		return err
 	case "sync-url":
-		_, err := b.SyncURL(ctx, db, a.pos[1], base, a.prune)
+		_, err := b.SyncURL(ctx, db, a.pos[1], base, a.params, a.prune)
 		return err
 	case "restore":
-		_, err := b.Restore(ctx, a.pos[1], base, a.pos[2], a.force)
+		_, err := b.Restore(ctx, a.pos[1], base, a.pos[2], a.params, a.force)
 		return err
 	}
 	return errors.New("unreachable")

@@ -71,10 +71,14 @@ func (vc *VersionControl) remoteProc(ctx *sql.Context, args ...string) (sql.RowI
 	}
 	switch strings.ToLower(args[0]) {
 	case "add":
-		if len(args) != 3 {
+		a, err := remoteAddArgs.parse(args[1:])
+		if err != nil {
+			return nil, err
+		}
+		if len(a.pos) != 2 {
 			return nil, errors.New("usage: dolt_remote('add', 'name', 'url')")
 		}
-		if err := vc.addRemote(ctx, v, args[1], args[2]); err != nil {
+		if err := vc.addRemote(ctx, v, a.pos[0], a.pos[1], paramsOf(a)); err != nil {
 			return nil, err
 		}
 	case "remove", "rm":
@@ -90,7 +94,9 @@ func (vc *VersionControl) remoteProc(ctx *sql.Context, args ...string) (sql.RowI
 	return statusRow()
 }
 
-func (vc *VersionControl) addRemote(ctx context.Context, v *sqle.VC, name, rawURL string) error {
+var remoteAddArgs = newArgSpec("endpoint=", "region=", "path-style=", "profile=")
+
+func (vc *VersionControl) addRemote(ctx context.Context, v *sqle.VC, name, rawURL string, params map[string]string) error {
 	if err := repo.CheckRemoteName(name); err != nil {
 		return fmt.Errorf("remote name '%s' is invalid", name)
 	}
@@ -113,7 +119,7 @@ func (vc *VersionControl) addRemote(ctx context.Context, v *sqle.VC, name, rawUR
 				return fmt.Errorf("address conflict with a remote: '%s' -> %s", b.Name, b.URL)
 			}
 		}
-		c.Remotes = append(c.Remotes, dbdir.Remote{Name: name, URL: u, FetchSpecs: []string{"refs/heads/*:refs/remotes/" + name + "/*"}})
+		c.Remotes = append(c.Remotes, dbdir.Remote{Name: name, URL: u, FetchSpecs: []string{"refs/heads/*:refs/remotes/" + name + "/*"}, Params: params})
 		sort.Slice(c.Remotes, func(i, j int) bool { return c.Remotes[i].Name < c.Remotes[j].Name })
 		return nil
 	})
@@ -219,7 +225,7 @@ func (vc *VersionControl) push(ctx *sql.Context, args ...string) (sql.RowIter, e
 		refs = append(refs, remote.RefPush{Ref: repo.BranchRef(dst), New: h, Force: force})
 		pairs = append(pairs, [2]string{src, dst})
 	}
-	d, err := remote.Open(r.URL, true)
+	d, err := remote.Open(ctx, r.URL, r.Params, true)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +356,7 @@ func (vc *VersionControl) fetchRemote(ctx *sql.Context, v *sqle.VC, name string,
 	if err != nil {
 		return nil, err
 	}
-	d, err := remote.Open(r.URL, false)
+	d, err := remote.Open(ctx, r.URL, r.Params, false)
 	if err != nil {
 		return nil, err
 	}
@@ -460,7 +466,21 @@ func (vc *VersionControl) pull(ctx *sql.Context, args ...string) (sql.RowIter, e
 	return sql.RowsToRowIter(sql.Row{ff, conflicts, res.Message}), nil
 }
 
-var cloneArgs = newArgSpec("b,branch=", "remote=", "depth=")
+var cloneArgs = newArgSpec("b,branch=", "remote=", "depth=", "endpoint=", "region=", "path-style=", "profile=")
+
+// paramsOf returns the destination params among parsed flags.
+func paramsOf(a parsedArgs) map[string]string {
+	var out map[string]string
+	for _, p := range remote.DestinationParams {
+		if v, ok := a.flags[strings.ReplaceAll(p, "_", "-")]; ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[p] = v
+		}
+	}
+	return out
+}
 
 // clone is dolt_clone(url [, name] [, '-b', branch] [, '--remote', name]).
 func (vc *VersionControl) clone(ctx *sql.Context, args ...string) (sql.RowIter, error) {
@@ -488,7 +508,7 @@ func (vc *VersionControl) clone(ctx *sql.Context, args ...string) (sql.RowIter, 
 	if err := repo.CheckRemoteName(remoteName); err != nil {
 		return nil, fmt.Errorf("remote name '%s' is invalid", remoteName)
 	}
-	if err := Clone(ctx, vc.Prov, u, name, a.value("branch"), remoteName, vc.Progress); err != nil {
+	if err := Clone(ctx, vc.Prov, u, name, a.value("branch"), remoteName, paramsOf(a), vc.Progress); err != nil {
 		return nil, err
 	}
 	return statusRow()
@@ -499,7 +519,7 @@ func (vc *VersionControl) clone(ctx *sql.Context, args ...string) (sql.RowIter, 
 // local branch for branch (the remote's main, or its only branch, if "")
 // that the database starts on and that tracks the remote's. The database
 // is served at once.
-func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName string, progress remote.ProgressFunc) error {
+func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName string, params map[string]string, progress remote.ProgressFunc) error {
 	if err := prov.CheckRestoreTarget(name, false); err != nil {
 		var exists *sqle.ErrRestoreExists
 		if errors.As(err, &exists) {
@@ -507,7 +527,7 @@ func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName 
 		}
 		return err
 	}
-	d, err := remote.Open(url, false)
+	d, err := remote.Open(ctx, url, params, false)
 	if err != nil {
 		return err
 	}
@@ -564,7 +584,7 @@ func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName 
 		return err
 	}
 	err = prov.UpdateDatabaseConfig(name, func(c *dbdir.Config) error {
-		c.Remotes = []dbdir.Remote{{Name: remoteName, URL: url, FetchSpecs: []string{"refs/heads/*:refs/remotes/" + remoteName + "/*"}}}
+		c.Remotes = []dbdir.Remote{{Name: remoteName, URL: url, FetchSpecs: []string{"refs/heads/*:refs/remotes/" + remoteName + "/*"}, Params: params}}
 		c.Upstreams = map[string]dbdir.Upstream{local: {Remote: remoteName, Branch: local}}
 		return nil
 	})

@@ -5,7 +5,9 @@
 # It installs what the integration tests need and is missing: Debian's
 # mariadb-client (mariadb, mariadb-dump) and mariadb-server (a private
 # MariaDB the dump tests load into; the tests start it themselves), and
-# Node.js with npm (the mysql2 driver test installs its package from npm).
+# Node.js with npm (the mysql2 driver test installs its package from npm),
+# and versitygw, an S3-compatible server the s3:// tests start themselves
+# (built with go install from the module proxy).
 # Under CI=true a test whose tool is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +31,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	# policy-rc.d keeps the packaged MariaDB service from starting: the
 	# tests start their own servers on free ports.
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v versitygw >/dev/null && [ ! -x "$(go env GOPATH)/bin/versitygw" ]; then
+	echo "scripts/test.sh: installing versitygw v1.8.0 (go install)" >&2
+	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

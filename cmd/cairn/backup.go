@@ -51,6 +51,10 @@ CALL dolt_backup(...)), with --user/--password or $` + envUser + `/$` + envPassw
 	c := &backupCLI{}
 	cmd.PersistentFlags().StringVarP(&c.user, "user", "u", "", "user for a running server (default $"+envUser+", else root)")
 	cmd.PersistentFlags().StringVarP(&c.password, "password", "p", "", "password for a running server (default $"+envPassword+")")
+	cmd.PersistentFlags().StringVar(&c.endpoint, "endpoint", "", "s3://: the endpoint of an S3-compatible server (http://host:port)")
+	cmd.PersistentFlags().StringVar(&c.region, "region", "", "s3://: the region (default us-east-1)")
+	cmd.PersistentFlags().StringVar(&c.pathStyle, "path-style", "", "s3://: path-style addressing, true or false (default true with --endpoint)")
+	cmd.PersistentFlags().StringVar(&c.profile, "profile", "", "s3://: the AWS shared-config profile for credentials")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return usageError(fmt.Sprintf("unknown backup command %q (want add, remove, sync, sync-url, restore or verify)", args[0]))
@@ -90,6 +94,8 @@ CALL dolt_backup(...)), with --user/--password or $` + envUser + `/$` + envPassw
 // backupCLI runs one backup command.
 type backupCLI struct {
 	user, password string
+	// s3:// params
+	endpoint, region, pathStyle, profile string
 
 	ctx    context.Context
 	out    io.Writer
@@ -111,6 +117,29 @@ func (c *backupCLI) init(cmd *cobra.Command) error {
 		c.password = os.Getenv(envPassword)
 	}
 	return nil
+}
+
+// params returns the destination params the flags give, or nil.
+func (c *backupCLI) params() map[string]string {
+	var out map[string]string
+	for k, v := range map[string]string{remote.ParamEndpoint: c.endpoint, remote.ParamRegion: c.region, remote.ParamPathStyle: c.pathStyle, remote.ParamProfile: c.profile} {
+		if v != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// paramArgs returns the params as procedure flags (--endpoint=URL, …).
+func (c *backupCLI) paramArgs() []string {
+	var out []string
+	for k, v := range c.params() {
+		out = append(out, "--"+k+"="+v)
+	}
+	return out
 }
 
 // database returns the name of the database in the current directory and
@@ -190,14 +219,14 @@ func (c *backupCLI) add(name, rawURL string) error {
 		return err
 	}
 	if srv != nil {
-		return c.call(srv, db, "add", name, u)
+		return c.call(srv, db, append([]string{"add", name, u}, c.paramArgs()...)...)
 	}
 	b, done, err := c.local(c.cwd)
 	if err != nil {
 		return err
 	}
 	defer done()
-	return b.Add(c.ctx, db, name, u, c.cwd)
+	return b.Add(c.ctx, db, name, u, c.cwd, c.params())
 }
 
 func (c *backupCLI) remove(name string) error {
@@ -230,7 +259,7 @@ func (c *backupCLI) sync(name, rawURL string, prune time.Duration) error {
 	if srv != nil {
 		args := []string{"sync", name}
 		if name == "" {
-			args = []string{"sync-url", rawURL}
+			args = append([]string{"sync-url", rawURL}, c.paramArgs()...)
 		}
 		if prune > 0 {
 			args = append(args, "--prune-with-grace-period", prune.String())
@@ -255,7 +284,7 @@ func (c *backupCLI) sync(name, rawURL string, prune time.Duration) error {
 	if name != "" {
 		st, u, err = b.Sync(c.ctx, db, name, prune)
 	} else {
-		st, err = b.SyncURL(c.ctx, db, rawURL, c.cwd, prune)
+		st, err = b.SyncURL(c.ctx, db, rawURL, c.cwd, c.params(), prune)
 	}
 	if err != nil {
 		return err
@@ -270,7 +299,7 @@ func (c *backupCLI) restore(rawURL, name string, force bool) error {
 		return err
 	}
 	if srv, ok := server.Running(c.cwd); ok {
-		args := []string{"restore", u, name}
+		args := append([]string{"restore", u, name}, c.paramArgs()...)
 		if force {
 			args = append(args, "--force")
 		}
@@ -286,7 +315,7 @@ func (c *backupCLI) restore(rawURL, name string, force bool) error {
 		return err
 	}
 	defer done()
-	st, err := b.Restore(c.ctx, u, c.cwd, name, force)
+	st, err := b.Restore(c.ctx, u, c.cwd, name, c.params(), force)
 	if err != nil {
 		return err
 	}
@@ -296,6 +325,7 @@ func (c *backupCLI) restore(rawURL, name string, force bool) error {
 
 func (c *backupCLI) verify(nameOrURL string) error {
 	u := nameOrURL
+	params := c.params()
 	if !strings.Contains(nameOrURL, "://") {
 		cfg, err := c.config()
 		if err != nil {
@@ -305,14 +335,14 @@ func (c *backupCLI) verify(nameOrURL string) error {
 		if !ok {
 			return fmt.Errorf("backup '%s' not found", nameOrURL)
 		}
-		u = b.URL
+		u, params = b.URL, b.Params
 	} else {
 		var err error
 		if u, err = remote.NormalizeURL(nameOrURL, c.cwd); err != nil {
 			return err
 		}
 	}
-	d, err := remote.Open(u, false)
+	d, err := remote.Open(c.ctx, u, params, false)
 	if err != nil {
 		return err
 	}

@@ -168,7 +168,7 @@ is made there, as CALL dolt_clone, and served at once.`
 		defer e.Close()
 		e.UseLocalRoot()
 		ctx := e.NewContext(c.Context(), "")
-		if err := procedures.Clone(ctx, e.Provider, u, name, *branch, *remoteName, newProgressLine(c.ErrOrStderr()).report); err != nil {
+		if err := procedures.Clone(ctx, e.Provider, u, name, *branch, *remoteName, nil, newProgressLine(c.ErrOrStderr()).report); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "Cloned %s into %s\n", u, filepath.Join(cwd, name))

@@ -118,6 +118,16 @@ func NormalizeURL(raw, base string) (string, error) {
 			return "", &URLError{URL: raw}
 		}
 		return "mem://" + rest, nil
+	case "s3":
+		bucket, prefix, _ := strings.Cut(rest, "/")
+		if bucket == "" {
+			return "", &URLError{URL: raw, Reason: "it names no bucket"}
+		}
+		u := "s3://" + bucket
+		if prefix = strings.Trim(prefix, "/"); prefix != "" {
+			u += "/" + prefix
+		}
+		return u, nil
 	default:
 		return "", &URLError{URL: raw, Scheme: scheme}
 	}
@@ -143,9 +153,10 @@ func FileURL(abs string) string {
 	return u.String()
 }
 
-// Open returns the destination of a normalized URL (see NormalizeURL).
-// create makes a missing file:// directory.
-func Open(rawURL string, create bool) (Destination, error) {
+// Open returns the destination of a normalized URL (see NormalizeURL), with
+// its params (an s3:// destination's endpoint, region, path style or
+// profile: see ParamEndpoint). create makes a missing file:// directory.
+func Open(ctx context.Context, rawURL string, params map[string]string, create bool) (Destination, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, &URLError{URL: rawURL, Reason: "it needs a scheme, such as file://"}
@@ -162,7 +173,13 @@ func Open(rawURL string, create bool) (Destination, error) {
 		return OpenFile(path, create)
 	case "mem":
 		return Memory(rest), nil
+	case "s3":
+		return openS3(ctx, rest, params)
 	default:
 		return nil, &URLError{URL: rawURL, Scheme: scheme}
 	}
 }
+
+// DestinationParams are the params a destination may carry, as flags of the
+// procedures (--endpoint=URL, --region=R, --path-style=true, --profile=P).
+var DestinationParams = []string{ParamEndpoint, ParamRegion, ParamPathStyle, ParamProfile}
