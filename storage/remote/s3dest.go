@@ -269,4 +269,3 @@ func (d *s3Dest) Remove(ctx context.Context, name, ifVersion string) error {
 	}
 	return nil
 }
-
