@@ -373,6 +373,7 @@ func (b *Backups) call(ctx *sql.Context, args []string) error {
 		return backupErrorf("%s", backupUsage[op])
 	}
 	base := b.Prov.Dir()
+	a.params = remote.AbsParams(a.params, base)
 	switch op {
 	case "add":
 		return b.Add(ctx, db, a.pos[1], a.pos[2], base, a.params)

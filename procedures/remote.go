@@ -78,7 +78,7 @@ func (vc *VersionControl) remoteProc(ctx *sql.Context, args ...string) (sql.RowI
 		if len(a.pos) != 2 {
 			return nil, errors.New("usage: dolt_remote('add', 'name', 'url')")
 		}
-		if err := vc.addRemote(ctx, v, a.pos[0], a.pos[1], paramsOf(a)); err != nil {
+		if err := vc.addRemote(ctx, v, a.pos[0], a.pos[1], vc.destParams(a)); err != nil {
 			return nil, err
 		}
 	case "remove", "rm":
@@ -94,7 +94,7 @@ func (vc *VersionControl) remoteProc(ctx *sql.Context, args ...string) (sql.RowI
 	return statusRow()
 }
 
-var remoteAddArgs = newArgSpec("endpoint=", "region=", "path-style=", "profile=")
+var remoteAddArgs = newArgSpec("endpoint=", "region=", "path-style=", "profile=", "encryption-key-file=")
 
 func (vc *VersionControl) addRemote(ctx context.Context, v *sqle.VC, name, rawURL string, params map[string]string) error {
 	if err := repo.CheckRemoteName(name); err != nil {
@@ -466,7 +466,13 @@ func (vc *VersionControl) pull(ctx *sql.Context, args ...string) (sql.RowIter, e
 	return sql.RowsToRowIter(sql.Row{ff, conflicts, res.Message}), nil
 }
 
-var cloneArgs = newArgSpec("b,branch=", "remote=", "depth=", "endpoint=", "region=", "path-style=", "profile=")
+var cloneArgs = newArgSpec("b,branch=", "remote=", "depth=", "endpoint=", "region=", "path-style=", "profile=", "encryption-key-file=")
+
+// destParams returns the destination params among parsed flags (a relative
+// key file is relative to the data directory).
+func (vc *VersionControl) destParams(a parsedArgs) map[string]string {
+	return remote.AbsParams(paramsOf(a), vc.Prov.Dir())
+}
 
 // paramsOf returns the destination params among parsed flags.
 func paramsOf(a parsedArgs) map[string]string {
@@ -508,7 +514,7 @@ func (vc *VersionControl) clone(ctx *sql.Context, args ...string) (sql.RowIter, 
 	if err := repo.CheckRemoteName(remoteName); err != nil {
 		return nil, fmt.Errorf("remote name '%s' is invalid", remoteName)
 	}
-	if err := Clone(ctx, vc.Prov, u, name, a.value("branch"), remoteName, paramsOf(a), vc.Progress); err != nil {
+	if err := Clone(ctx, vc.Prov, u, name, a.value("branch"), remoteName, vc.destParams(a), vc.Progress); err != nil {
 		return nil, err
 	}
 	return statusRow()

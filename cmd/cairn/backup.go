@@ -55,6 +55,7 @@ CALL dolt_backup(...)), with --user/--password or $` + envUser + `/$` + envPassw
 	cmd.PersistentFlags().StringVar(&c.region, "region", "", "s3://: the region (default us-east-1)")
 	cmd.PersistentFlags().StringVar(&c.pathStyle, "path-style", "", "s3://: path-style addressing, true or false (default true with --endpoint)")
 	cmd.PersistentFlags().StringVar(&c.profile, "profile", "", "s3://: the AWS shared-config profile for credentials")
+	cmd.PersistentFlags().StringVar(&c.keyFile, "encryption-key-file", "", "encrypt the backup with the 256-bit key in this file (made with `openssl rand -hex 32`); the key is never stored")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return usageError(fmt.Sprintf("unknown backup command %q (want add, remove, sync, sync-url, restore or verify)", args[0]))
@@ -96,6 +97,7 @@ type backupCLI struct {
 	user, password string
 	// s3:// params
 	endpoint, region, pathStyle, profile string
+	keyFile                              string
 
 	ctx    context.Context
 	out    io.Writer
@@ -122,7 +124,7 @@ func (c *backupCLI) init(cmd *cobra.Command) error {
 // params returns the destination params the flags give, or nil.
 func (c *backupCLI) params() map[string]string {
 	var out map[string]string
-	for k, v := range map[string]string{remote.ParamEndpoint: c.endpoint, remote.ParamRegion: c.region, remote.ParamPathStyle: c.pathStyle, remote.ParamProfile: c.profile} {
+	for k, v := range map[string]string{remote.ParamEndpoint: c.endpoint, remote.ParamRegion: c.region, remote.ParamPathStyle: c.pathStyle, remote.ParamProfile: c.profile, remote.ParamEncryptionKeyFile: c.keyFile} {
 		if v != "" {
 			if out == nil {
 				out = map[string]string{}
@@ -130,7 +132,7 @@ func (c *backupCLI) params() map[string]string {
 			out[k] = v
 		}
 	}
-	return out
+	return remote.AbsParams(out, c.cwd)
 }
 
 // paramArgs returns the params as procedure flags (--endpoint=URL, …).

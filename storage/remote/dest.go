@@ -155,8 +155,24 @@ func FileURL(abs string) string {
 
 // Open returns the destination of a normalized URL (see NormalizeURL), with
 // its params (an s3:// destination's endpoint, region, path style or
-// profile: see ParamEndpoint). create makes a missing file:// directory.
+// profile: see ParamEndpoint; its encryption key file, see
+// ParamEncryptionKeyFile). create makes a missing file:// directory.
 func Open(ctx context.Context, rawURL string, params map[string]string, create bool) (Destination, error) {
+	d, err := open(ctx, rawURL, params, create)
+	if err != nil {
+		return nil, err
+	}
+	if f := params[ParamEncryptionKeyFile]; f != "" {
+		key, err := ReadKeyFile(f)
+		if err != nil {
+			return nil, err
+		}
+		return Encrypted(d, key)
+	}
+	return d, nil
+}
+
+func open(ctx context.Context, rawURL string, params map[string]string, create bool) (Destination, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, &URLError{URL: rawURL, Reason: "it needs a scheme, such as file://"}
@@ -181,5 +197,6 @@ func Open(ctx context.Context, rawURL string, params map[string]string, create b
 }
 
 // DestinationParams are the params a destination may carry, as flags of the
-// procedures (--endpoint=URL, --region=R, --path-style=true, --profile=P).
-var DestinationParams = []string{ParamEndpoint, ParamRegion, ParamPathStyle, ParamProfile}
+// procedures (--endpoint=URL, --region=R, --path-style=true, --profile=P,
+// --encryption-key-file=PATH).
+var DestinationParams = []string{ParamEndpoint, ParamRegion, ParamPathStyle, ParamProfile, ParamEncryptionKeyFile}

@@ -101,8 +101,17 @@ func acquireLock(ctx context.Context, d Destination, operation, database string,
 			ifVersion = "" // released meanwhile
 			continue
 		}
-		if err != nil {
+		var plain *NotEncryptedError
+		switch {
+		case errors.As(err, &plain):
+			// A lock left by a writer without the key, which stops
+			// at the encrypted manifest: take it over.
+			ifVersion = curVersion
+			continue
+		case err != nil:
 			return nil, fmt.Errorf("lock %s: %w", d.URL(), err)
+		case isEncrypted(cur):
+			return nil, fmt.Errorf("%s: %w", d.URL(), ErrEncrypted)
 		}
 		var holder LockInfo
 		if json.Unmarshal(cur, &holder) == nil && lockIsLive(holder, host, time.Now()) {

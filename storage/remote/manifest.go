@@ -105,6 +105,9 @@ func loadManifest(ctx context.Context, d Destination) (*Manifest, string, error)
 	if err != nil {
 		return nil, "", fmt.Errorf("read the manifest of %s: %w", d.URL(), err)
 	}
+	if isEncrypted(b) {
+		return nil, "", fmt.Errorf("%s: %w", d.URL(), ErrEncrypted)
+	}
 	if len(b) > maxManifestLen {
 		return nil, "", corruptf(manifestName, "%d bytes", len(b))
 	}
