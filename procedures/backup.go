@@ -34,6 +34,8 @@ type Backups struct {
 	// ReadOnly, if not nil, tells whether the server refuses changes:
 	// then add, remove and restore are refused; syncs run.
 	ReadOnly func() bool
+	// Server, if not nil, runs the server-wide backups: sync-all.
+	Server *ServerBackups
 }
 
 // BackupError is a failure of a backup operation whose text is part of the
@@ -348,9 +350,10 @@ var backupUsage = map[string]string{
 	"sync":     "usage: dolt_backup('sync', 'name')",
 	"sync-url": "usage: dolt_backup('sync-url', 'url')",
 	"restore":  "usage: dolt_backup('restore', 'url', 'name')",
+	"sync-all": "usage: dolt_backup('sync-all'[, 'server backup name'])",
 }
 
-var backupArgCount = map[string]int{"add": 3, "remove": 2, "rm": 2, "sync": 2, "sync-url": 2, "restore": 3}
+var backupArgCount = map[string]int{"add": 3, "remove": 2, "rm": 2, "sync": 2, "sync-url": 2, "restore": 3, "sync-all": 1}
 
 func (b *Backups) call(ctx *sql.Context, args []string) error {
 	a, err := parseBackupArgs(args)
@@ -364,6 +367,17 @@ func (b *Backups) call(ctx *sql.Context, args []string) error {
 	want, known := backupArgCount[op]
 	if !known {
 		return backupErrorf("unrecognized dolt_backup parameter '%s'", a.pos[0])
+	}
+	if op == "sync-all" {
+		// A round of the server-wide backups, now.
+		if len(a.pos) > 2 {
+			return backupErrorf("%s", backupUsage[op])
+		}
+		name := ""
+		if len(a.pos) == 2 {
+			name = a.pos[1]
+		}
+		return b.Server.Round(ctx, name)
 	}
 	db := ctx.GetCurrentDatabase()
 	if db == "" && op != "restore" {

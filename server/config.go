@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cairndb/cairn/procedures"
 )
 
 // Log levels a configuration may name.
@@ -42,6 +44,14 @@ type fileConfig struct {
 		AutoCommit        *bool  `yaml:"autocommit"`
 		GCIntervalSeconds *int64 `yaml:"gc_interval_seconds"`
 	} `yaml:"behavior"`
+	Backups []struct {
+		Name         string            `yaml:"name"`
+		URL          string            `yaml:"url"`
+		Every        string            `yaml:"every"`
+		At           string            `yaml:"at"`
+		KeepVerified bool              `yaml:"keep_verified"`
+		Params       map[string]string `yaml:"params"`
+	} `yaml:"backups"`
 }
 
 // LoadConfigFile reads the YAML configuration file at path into cfg:
@@ -148,6 +158,26 @@ func LoadConfigFile(path string, cfg *Config) error {
 				cfg.GCInterval = -1
 			}
 		}
+	}
+	seen := map[string]bool{}
+	for i, b := range fc.Backups {
+		key := fmt.Sprintf("backups[%d]", i)
+		s := procedures.Schedule{Name: b.Name, URL: b.URL, At: b.At, KeepVerified: b.KeepVerified, Params: b.Params}
+		if b.Every != "" {
+			d, err := time.ParseDuration(b.Every)
+			if err != nil {
+				return bad(key+".every", "%q is not a duration such as 1h or 30m", b.Every)
+			}
+			s.Every = d
+		}
+		if err := procedures.CheckSchedule(s); err != nil {
+			return bad(key, "%v", err)
+		}
+		if seen[s.Name] {
+			return bad(key+".name", "%q is used twice", s.Name)
+		}
+		seen[s.Name] = true
+		cfg.Backups = append(cfg.Backups, s)
 	}
 	return nil
 }

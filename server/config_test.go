@@ -3,9 +3,12 @@ package server
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairndb/cairn/procedures"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -37,6 +40,18 @@ listener:
 behavior:
   read_only: true
   gc_interval_seconds: 0
+backups:
+  - name: nightly
+    url: s3://bucket/cairn/{database}
+    every: 24h
+    at: "02:30"
+    keep_verified: true
+    params:
+      endpoint: http://127.0.0.1:7070
+      encryption_key_file: /etc/cairn/backup.key
+  - name: hourly
+    url: file:///var/backups/cairn/{database}
+    every: 1h
 `)
 	cfg := Config{Host: DefaultHost, Port: DefaultPort, User: "root", WriteTimeout: time.Second}
 	if err := LoadConfigFile(path, &cfg); err != nil {
@@ -44,8 +59,13 @@ behavior:
 	}
 	want := Config{Host: "0.0.0.0", Port: 3307, DataDir: "/srv/cairn", User: "admin", Password: "pw", MaxConnections: 10,
 		ReadTimeout: 1500 * time.Millisecond, WriteTimeout: time.Second, ReadOnly: true, LogLevel: "debug",
-		LogFormat: "json", SlowQuery: 250 * time.Millisecond, ShutdownTimeout: 5 * time.Second, GCInterval: -1}
-	if cfg != want {
+		LogFormat: "json", SlowQuery: 250 * time.Millisecond, ShutdownTimeout: 5 * time.Second, GCInterval: -1,
+		Backups: []procedures.Schedule{
+			{Name: "nightly", URL: "s3://bucket/cairn/{database}", Every: 24 * time.Hour, At: "02:30", KeepVerified: true,
+				Params: map[string]string{"endpoint": "http://127.0.0.1:7070", "encryption_key_file": "/etc/cairn/backup.key"}},
+			{Name: "hourly", URL: "file:///var/backups/cairn/{database}", Every: time.Hour},
+		}}
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
 	for text, key := range map[string]string{
@@ -57,6 +77,15 @@ behavior:
 		"listener:\n  port: three\n":  "three",
 		"user:\n  name: \"\"\n":       "user.name",
 		"behavior:\n  read_only: 2\n": "line 2", // a wrong type names the line
+		"backups:\n  - name: b\n    url: file:///x\n    every: 1h\n":                                                                   "backups[0]: url",
+		"backups:\n  - name: b\n    url: file:///{database}\n    every: soon\n":                                                        "backups[0].every",
+		"backups:\n  - name: b\n    url: file:///{database}\n    at: \"25:00\"\n":                                                      "backups[0]: at",
+		"backups:\n  - name: b\n    url: file:///{database}\n":                                                                         "backups[0]: give every",
+		"backups:\n  - name: b c\n    url: file:///{database}\n    every: 1h\n":                                                        "backups[0]: name",
+		"backups:\n  - name: b\n    url: ftp://{database}\n    every: 1h\n":                                                            "unknown url scheme",
+		"backups:\n  - name: b\n    url: file:///{database}\n    every: 1h\n    params: {secret: x}\n":                                 "unknown param",
+		"backups:\n  - name: b\n    url: file:///{database}\n    evry: 1h\n":                                                           "evry",
+		"backups:\n  - {name: b, url: \"file:///a/{database}\", every: 1h}\n  - {name: b, url: \"file:///b/{database}\", every: 1h}\n": "backups[1].name",
 	} {
 		var c Config
 		err := LoadConfigFile(writeConfig(t, text), &c)

@@ -80,6 +80,9 @@ type Config struct {
 	// AutoCommit, if not nil, is the autocommit of new sessions (on by
 	// default, as in MySQL).
 	AutoCommit *bool
+	// Backups are the server-wide backups: every database, and the users
+	// and grants, synced on a schedule (procedures.ServerBackups).
+	Backups []procedures.Schedule
 }
 
 // Version is the cairn release the server reports in @@version_comment;
@@ -89,11 +92,16 @@ var Version = "dev"
 // ServerDir is the directory of server-wide state in a data directory.
 const ServerDir = dbdir.CairnDir
 
-// lockFile and usersFile are in ServerDir.
+// lockFile, usersFile and backupStateFile are in ServerDir.
 const (
 	lockFile  = "server.lock"
 	usersFile = "users.db"
+	// backupStateFile keeps the server-wide backups' status.
+	backupStateFile = "backups.json"
 )
+
+// UsersFile is the path of the users and grants of the data directory dir.
+func UsersFile(dir string) string { return filepath.Join(dir, ServerDir, usersFile) }
 
 // Lock is the content of the lock file a running server keeps in its data
 // directory, so the CLI can find it.
@@ -192,6 +200,20 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	e.SQL.ReadOnly.Store(cfg.ReadOnly)
 	backups := &procedures.Backups{Prov: e.Provider, ReadOnly: e.SQL.ReadOnly.Load}
 	backups.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }
+	sb := &procedures.ServerBackups{
+		Backups:   backups,
+		Schedules: cfg.Backups,
+		UsersFile: filepath.Join(state, usersFile),
+		StateFile: filepath.Join(state, backupStateFile),
+		Logf:      func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) },
+		Warnf:     func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+	}
+	if err := sb.Load(); err != nil {
+		ln.Close()
+		return fmt.Errorf("server: backups: %w", err)
+	}
+	backups.Server = sb
+	e.Provider.SetBackupStatus(sb.Status)
 	backups.Register()
 	(&procedures.VersionControl{Prov: e.Provider}).Register()
 	if cfg.AutoCommit != nil {
@@ -256,6 +278,15 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	}()
 	// The collection ends before the databases close.
 	defer func() { stopGC(); <-gcDone }()
+	bkCtx, stopBackups := context.WithCancel(ctx)
+	bkDone := make(chan struct{})
+	go func() {
+		defer close(bkDone)
+		sb.Run(bkCtx)
+	}()
+	// So do the scheduled backups: a round cut short leaves each
+	// destination's previous backup whole.
+	defer func() { stopBackups(); <-bkDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- s.Start() }()
 	log.Info("listening", zap.String("address", ln.Addr().String()), zap.String("socket", cfg.Socket),

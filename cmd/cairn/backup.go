@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,9 @@ destination, and brings it back.
   cairn backup restore [--force] URL DBNAME
                                        make database ./DBNAME from the backup at URL
   cairn backup verify NAME|URL         check every chunk of a backup
+  cairn backup restore-server [--force] URL-TEMPLATE DATA_DIR
+                                       rebuild a data directory (every database, the
+                                       users and grants) from a server-wide backup
 
 Relative file:// URLs are relative to the current directory. When a cairn
 sql-server holds the data directory, the command runs in that server (as
@@ -88,7 +92,16 @@ CALL dolt_backup(...)), with --user/--password or $` + envUser + `/$` + envPassw
 	restore := sub("restore [--force] URL DBNAME", "make a database from a backup", 2, func(a []string) error { return c.restore(a[0], a[1], force) })
 	restore.Flags().BoolVarP(&force, "force", "f", false, "replace an existing database (once the restored one is complete)")
 	verify := sub("verify NAME|URL", "check every chunk of a backup", 1, func(a []string) error { return c.verify(a[0]) })
-	cmd.AddCommand(add, remove, syncCmd, syncURL, restore, verify)
+	var forceServer bool
+	restoreServer := sub("restore-server [--force] URL-TEMPLATE DATA_DIR", "rebuild a data directory from a server-wide backup", 2,
+		func(a []string) error { return c.restoreServer(a[0], a[1], forceServer) })
+	restoreServer.Long = `Restore-server rebuilds a whole data directory, every database and the users
+and grants, from a server-wide backup (the backups: list of the server config).
+URL-TEMPLATE is the backup's url, with {database} in it, as the config gives it.
+DATA_DIR is made if missing; no server may be running on it.`
+	restoreServer.Example = "  cairn backup restore-server 'file:///var/backups/cairn/{database}' /var/lib/cairn\n  cairn backup restore-server --endpoint=http://127.0.0.1:7070 's3://bucket/cairn/{database}' ./data"
+	restoreServer.Flags().BoolVarP(&forceServer, "force", "f", false, "replace databases and users that exist in DATA_DIR (each once its restored copy is complete)")
+	cmd.AddCommand(add, remove, syncCmd, syncURL, restore, verify, restoreServer)
 	return cmd
 }
 
@@ -322,6 +335,75 @@ func (c *backupCLI) restore(rawURL, name string, force bool) error {
 		return err
 	}
 	fmt.Fprintln(c.out, procedures.RestoreSummary(st, u, name))
+	return nil
+}
+
+// restoreServer rebuilds data directory dataDir from the server-wide backup
+// at template: every database the backup lists, then the users and grants.
+// A database that fails does not stop the others; the error names them.
+func (c *backupCLI) restoreServer(template, dataDir string, force bool) error {
+	if !strings.Contains(template, procedures.DatabasePlaceholder) {
+		return usageError(fmt.Sprintf("the URL template %q has no %s (give the url of the server config's backup)", template, procedures.DatabasePlaceholder))
+	}
+	dir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	if l, ok := server.Running(dir); ok {
+		return fmt.Errorf("a cairn server (pid %d, %s:%d) is running on %s: stop it first", l.PID, l.Host, l.Port, dir)
+	}
+	params := c.params()
+	su, err := remote.NormalizeURL(procedures.ExpandURL(template, procedures.ServerDatabase), c.cwd)
+	if err != nil {
+		return err
+	}
+	d, err := remote.Open(c.ctx, su, params, false)
+	if err != nil {
+		return err
+	}
+	m, _, err := procedures.LoadServerManifest(c.ctx, d)
+	if err != nil {
+		return err
+	}
+	users, err := procedures.ReadServerUsers(c.ctx, d, m)
+	if err != nil {
+		return err
+	}
+	usersPath := server.UsersFile(dir)
+	if _, err := os.Stat(usersPath); err == nil && users != nil && !force {
+		return fmt.Errorf("%s already has users and grants (%s): give --force to replace them", dir, usersPath)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, dbdir.CairnDir), 0o755); err != nil {
+		return err
+	}
+	b, done, err := c.local(dir)
+	if err != nil {
+		return err
+	}
+	defer done()
+	fmt.Fprintf(c.out, "Restoring %d database(s) and the users of the server backup at %s (written %s)\n",
+		len(m.Databases), su, m.Updated.Format(time.RFC3339))
+	var failed []string
+	for _, db := range m.Databases {
+		u := procedures.ExpandURL(template, db)
+		st, err := b.Restore(c.ctx, u, c.cwd, db, params, force)
+		if err != nil {
+			fmt.Fprintf(c.errOut, "error: database %s: %v\n", db, err)
+			failed = append(failed, db)
+			continue
+		}
+		nu, _ := remote.NormalizeURL(u, c.cwd)
+		fmt.Fprintln(c.out, procedures.RestoreSummary(st, nu, db))
+	}
+	if users != nil {
+		if err := dbdir.WriteFileDurably(usersPath, users, 0o600); err != nil {
+			return fmt.Errorf("write the users and grants: %w", err)
+		}
+		fmt.Fprintf(c.out, "Restored the users and grants (%s)\n", procedures.FormatBytes(int64(len(users))))
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d database(s) were not restored: %s", len(failed), len(m.Databases), strings.Join(failed, ", "))
+	}
 	return nil
 }
 

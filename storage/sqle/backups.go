@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -247,6 +248,70 @@ func backupsTable(db *Database) *systemTable {
 			return rows, nil
 		},
 	}
+}
+
+// BackupStatus is the state of one database's backup of a server-wide
+// schedule: a row of dolt_backup_status.
+type BackupStatus struct {
+	Name        string        `json:"name"`
+	Database    string        `json:"database"`
+	URL         string        `json:"url"`
+	LastStart   time.Time     `json:"last_start"`
+	LastSuccess time.Time     `json:"last_success"`
+	Duration    time.Duration `json:"duration"`
+	Bytes       int64         `json:"bytes"`
+	LastError   string        `json:"last_error"`
+}
+
+// SetBackupStatus makes fn the source of dolt_backup_status's rows (the
+// server's schedules); without it the table is empty.
+func (p *Provider) SetBackupStatus(fn func() []BackupStatus) { p.backupStatus.Store(&fn) }
+
+// backupStatusTable is the read-only system table dolt_backup_status: the
+// server-wide backups' state, per schedule and database, the same in every
+// database.
+func backupStatusTable(db *Database) *systemTable {
+	src := "dolt_backup_status"
+	return &systemTable{
+		name: src,
+		db:   db.st.name,
+		sch: sql.Schema{
+			{Name: "name", Type: types.LongText, PrimaryKey: true, Source: src},
+			{Name: "database", Type: types.LongText, PrimaryKey: true, Source: src},
+			{Name: "url", Type: types.LongText, Source: src},
+			{Name: "last_start", Type: types.DatetimeMaxPrecision, Nullable: true, Source: src},
+			{Name: "last_success", Type: types.DatetimeMaxPrecision, Nullable: true, Source: src},
+			{Name: "duration", Type: types.Float64, Nullable: true, Source: src},
+			{Name: "bytes", Type: types.Int64, Nullable: true, Source: src},
+			{Name: "last_error", Type: types.LongText, Nullable: true, Source: src},
+		},
+		rows: func(ctx *sql.Context) ([]sql.Row, error) {
+			fn := db.prov.backupStatus.Load()
+			if fn == nil {
+				return nil, nil
+			}
+			var rows []sql.Row
+			for _, s := range (*fn)() {
+				rows = append(rows, sql.Row{s.Name, s.Database, s.URL, timeOrNil(s.LastStart), timeOrNil(s.LastSuccess),
+					s.Duration.Seconds(), s.Bytes, stringOrNil(s.LastError)})
+			}
+			return rows, nil
+		},
+	}
+}
+
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func stringOrNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func pathExists(p string) bool {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -53,6 +54,9 @@ type Provider struct {
 	dbs map[string]*dbState // by lower-case name
 
 	procs *sql.ExternalStoredProcedureRegistry
+
+	// backupStatus, if set, gives the rows of dolt_backup_status.
+	backupStatus atomic.Pointer[func() []BackupStatus]
 }
 
 var (
@@ -164,6 +168,18 @@ func (p *Provider) Database(ctx *sql.Context, name string) (sql.Database, error)
 func (p *Provider) HasDatabase(ctx *sql.Context, name string) bool {
 	_, err := p.databaseOf(ctx, name)
 	return err == nil
+}
+
+// DatabaseNames returns the names of every database, in order.
+func (p *Provider) DatabaseNames() []string {
+	p.mu.RLock()
+	out := make([]string, 0, len(p.dbs))
+	for _, st := range p.dbs {
+		out = append(out, st.name)
+	}
+	p.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out
 }
 
 // AllDatabases implements sql.DatabaseProvider, in order of name.

@@ -226,6 +226,8 @@ func systemTableOf(ctx *sql.Context, db *Database, name string) (sql.Table, erro
 	switch lower {
 	case "dolt_backups":
 		return backupsTable(db), nil
+	case "dolt_backup_status":
+		return backupStatusTable(db), nil
 	case "dolt_branches":
 		return branchesTable(db), nil
 	case "dolt_log":
