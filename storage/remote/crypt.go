@@ -431,3 +431,7 @@ func AbsParams(params map[string]string, base string) map[string]string {
 	out[ParamEncryptionKeyFile] = filepath.Join(base, f)
 	return out
 }
+
+// IsEncrypted reports whether an object's content is encrypted (as read
+// without a key).
+func IsEncrypted(b []byte) bool { return isEncrypted(b) }

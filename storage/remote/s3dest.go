@@ -10,11 +10,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 )
 
 // s3Dest is a destination in an S3-compatible object store: s3://BUCKET/PREFIX.
@@ -27,6 +30,9 @@ type s3Dest struct {
 	bucket string
 	prefix string // "" or ending in "/"
 	url    string
+	// partSize is the size from which puts are multipart, and of parts
+	// (s3PartSize; smaller in tests).
+	partSize int64
 }
 
 // S3 parameters a destination may carry (backup and remote params): the
@@ -76,7 +82,7 @@ func openS3(ctx context.Context, rest string, params map[string]string) (Destina
 		o.UsePathStyle = pathStyle
 		o.RetryMaxAttempts = 5
 	})
-	return &s3Dest{client: client, bucket: bucket, prefix: prefix, url: "s3://" + bucket + "/" + strings.TrimSuffix(prefix, "/")}, nil
+	return &s3Dest{client: client, bucket: bucket, prefix: prefix, url: "s3://" + bucket + "/" + strings.TrimSuffix(prefix, "/"), partSize: s3PartSize}, nil
 }
 
 func (d *s3Dest) URL() string { return strings.TrimSuffix(d.url, "/") }
@@ -156,9 +162,61 @@ func (d *s3Dest) Put(ctx context.Context, name string, r io.Reader, size int64) 
 	if int64(len(data)) != size {
 		return fmt.Errorf("%s: wrote %d bytes, want %d", name, len(data), size)
 	}
+	if size > d.partSize {
+		return d.putMultipart(ctx, name, key, data)
+	}
 	_, err = d.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &d.bucket, Key: &key, Body: bytes.NewReader(data), ContentLength: aws.Int64(size)})
 	if err != nil {
 		return s3Error(name, err)
+	}
+	return nil
+}
+
+// Multipart uploads: objects larger than a part go up in parts of
+// s3PartSize, s3PartsInFlight at a time. The object appears only when the
+// upload completes, whole; a failed upload is aborted, so the store frees
+// its parts.
+const (
+	s3PartSize      = 16 << 20
+	s3PartsInFlight = 4
+)
+
+func (d *s3Dest) putMultipart(ctx context.Context, name, key string, data []byte) error {
+	up, err := d.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &d.bucket, Key: &key})
+	if err != nil {
+		return s3Error(name, err)
+	}
+	abort := func(err error) error {
+		// A context of its own: the upload's may be what ended.
+		actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		d.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &key, UploadId: up.UploadId})
+		return s3Error(name, err)
+	}
+	n := (len(data) + int(d.partSize) - 1) / int(d.partSize)
+	parts := make([]types.CompletedPart, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s3PartsInFlight)
+	for i := range n {
+		part := data[i*int(d.partSize) : min(len(data), (i+1)*int(d.partSize))]
+		g.Go(func() error {
+			num := aws.Int32(int32(i + 1))
+			out, err := d.client.UploadPart(gctx, &s3.UploadPartInput{Bucket: &d.bucket, Key: &key, UploadId: up.UploadId,
+				PartNumber: num, Body: bytes.NewReader(part), ContentLength: aws.Int64(int64(len(part)))})
+			if err != nil {
+				return err
+			}
+			parts[i] = types.CompletedPart{ETag: out.ETag, PartNumber: num}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return abort(err)
+	}
+	_, err = d.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &d.bucket, Key: &key, UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
+		return abort(err)
 	}
 	return nil
 }

@@ -55,7 +55,11 @@ func S3Endpoint(t testing.TB) string {
 			server.err = err
 			return
 		}
-		server.endpoint, server.cmd, server.err = start(bin)
+		var dir string
+		dir, server.err = newDir()
+		if server.err == nil {
+			server.endpoint, server.cmd, server.err = start(bin, dir, "127.0.0.1:0")
+		}
 	})
 	if server.err != nil {
 		if os.Getenv("CI") == "true" {
@@ -77,21 +81,80 @@ func Stop() {
 	}
 }
 
-func start(bin string) (string, *exec.Cmd, error) {
+// Server is a versitygw of one test's own, which it may kill and start
+// again on the same directory and port.
+type Server struct {
+	Endpoint string
+	bin, dir string
+	addr     string
+	cmd      *exec.Cmd
+}
+
+// Private starts a versitygw for t alone (see S3Endpoint), stopped when t
+// ends.
+func Private(t testing.TB) *Server {
+	t.Helper()
+	S3Endpoint(t) // credentials, and the skip or failure without versitygw
+	bin, err := find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := newDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{bin: bin, dir: dir}
+	s.Endpoint, s.cmd, err = start(bin, dir, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = strings.TrimPrefix(s.Endpoint, "http://")
+	t.Cleanup(func() {
+		s.Kill()
+		os.RemoveAll(dir)
+	})
+	return s
+}
+
+// Kill kills the server (SIGKILL) and waits for it to exit.
+func (s *Server) Kill() {
+	if s.cmd != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// Start starts the killed server again, on its directory and port.
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	var err error
+	if _, s.cmd, err = start(s.bin, s.dir, s.addr); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newDir makes a server directory holding bucket Bucket.
+func newDir() (string, error) {
 	dir, err := os.MkdirTemp("", "cairn-versitygw-")
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
-	if err := os.Mkdir(filepath.Join(dir, Bucket), 0o755); err != nil {
-		return "", nil, err
+	return dir, os.Mkdir(filepath.Join(dir, Bucket), 0o755)
+}
+
+// start runs versitygw on dir, listening on addr (a port of 0 picks a free
+// one), and waits until it accepts connections.
+func start(bin, dir, addr string) (string, *exec.Cmd, error) {
+	if strings.HasSuffix(addr, ":0") {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", nil, err
+		}
+		addr = l.Addr().String()
+		l.Close()
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "--access", Key, "--secret", Secret, "--port", addr, "posix", dir)
+	cmd := exec.Command(bin, "--access", Key, "--secret", Secret, "--port", addr, "--quiet", "posix", dir)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return "", nil, err
