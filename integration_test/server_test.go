@@ -24,6 +24,8 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/cairndb/cairn/storage/remote/remotetest"
 )
 
 var cairnBin string
@@ -40,6 +42,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	remotetest.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
