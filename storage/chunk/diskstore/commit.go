@@ -145,7 +145,7 @@ func (s *Store) commitGroup(group []*commitRequest) {
 			panic(fmt.Sprintf("diskstore: log data in open batch: %v", err))
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := s.commit(b, pebble.Sync); err != nil {
 		// Pebble may have applied the batch without syncing it: what is on
 		// disk is unknown, so refuse further writes.
 		s.breakStore(err)

@@ -210,7 +210,7 @@ func (s *Store) enter() error {
 // writable returns the error that broke the store, if any.
 func (s *Store) writable() error {
 	if p := s.broken.Load(); p != nil {
-		return fmt.Errorf("diskstore: store unusable after a failed sync, reopen it: %w", *p)
+		return fmt.Errorf("diskstore: the store refuses writes after a failed write or sync, until it is opened again (restart the server): %w", *p)
 	}
 	return nil
 }
@@ -399,7 +399,7 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 	// file before it creates the next (rotateWAL in db.go). So the synced
 	// batch of a later UpdateRefs makes this one durable too; TestPowerLoss
 	// and the crash tests check it.
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := s.commit(b, pebble.NoSync); err != nil {
 		return fmt.Errorf("diskstore: put %d chunks: %w", len(chunks), err)
 	}
 	return nil
@@ -502,7 +502,7 @@ func (s *Store) DeleteChunks(ctx context.Context, hashes []chunk.Hash, before ui
 		return nil
 	})
 	if err == nil && n > 0 {
-		err = b.Commit(pebble.NoSync)
+		err = s.commit(b, pebble.NoSync)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("diskstore: delete chunks: %w", err)
@@ -523,7 +523,10 @@ func (s *Store) AdvanceGeneration(ctx context.Context) (uint64, error) {
 	s.genMu.Lock()
 	defer s.genMu.Unlock()
 	gen := s.gen.Load() + 1
-	if err := s.db.Set(keyGen, binary.AppendUvarint(nil, gen), pebble.Sync); err != nil {
+	b := s.db.NewBatch()
+	defer b.Close()
+	b.Set(keyGen, binary.AppendUvarint(nil, gen), nil)
+	if err := s.commit(b, pebble.Sync); err != nil {
 		s.breakStore(err)
 		return 0, fmt.Errorf("diskstore: advance generation: %w", err)
 	}
@@ -568,7 +571,50 @@ type quietLogger struct{}
 
 func (quietLogger) Infof(string, ...any)              {}
 func (quietLogger) Errorf(format string, args ...any) { pebble.DefaultLogger.Errorf(format, args...) }
-func (quietLogger) Fatalf(format string, args ...any) { pebble.DefaultLogger.Fatalf(format, args...) }
+
+// Fatalf logs and panics with a pebbleFatal instead of ending the process
+// as Pebble's own logger does. Pebble calls it when a write to its log
+// fails (a failed fsync, a full disk, an I/O error) in the goroutine that
+// committed, where Store.commit recovers it and refuses further writes, so
+// the process's other stores go on serving. From Pebble's background work
+// (a failed MANIFEST write) it still ends the process; the store recovers
+// from its log when opened again.
+func (quietLogger) Fatalf(format string, args ...any) {
+	f := pebbleFatal{msg: fmt.Sprintf(format, args...)}
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			f.cause = err
+		}
+	}
+	pebble.DefaultLogger.Errorf("%s", f.msg)
+	panic(f)
+}
+
+// pebbleFatal is a failure Pebble cannot go on from.
+type pebbleFatal struct {
+	msg   string
+	cause error
+}
+
+func (f pebbleFatal) Error() string { return f.msg }
+func (f pebbleFatal) Unwrap() error { return f.cause }
+
+// commit commits b. A failure Pebble treats as fatal (see quietLogger.Fatalf)
+// breaks the store: what reached the disk is unknown, so every later write
+// is refused until the store is opened again.
+func (s *Store) commit(b *pebble.Batch, o *pebble.WriteOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(pebbleFatal)
+			if !ok {
+				panic(r)
+			}
+			err = f
+			s.breakStore(err)
+		}
+	}()
+	return b.Commit(o)
+}
 
 // Compact rewrites the chunk key range, so that the space of deleted
 // chunks is given back to the file system now rather than when Pebble's
