@@ -40,9 +40,10 @@ type fileConfig struct {
 		ShutdownTimeoutMillis  *uint64 `yaml:"shutdown_timeout_millis"`
 	} `yaml:"listener"`
 	Behavior *struct {
-		ReadOnly          *bool  `yaml:"read_only"`
-		AutoCommit        *bool  `yaml:"autocommit"`
-		GCIntervalSeconds *int64 `yaml:"gc_interval_seconds"`
+		ReadOnly          *bool    `yaml:"read_only"`
+		AutoCommit        *bool    `yaml:"autocommit"`
+		GCIntervalSeconds *int64   `yaml:"gc_interval_seconds"`
+		GCGrowthFactor    *float64 `yaml:"gc_growth_factor"`
 	} `yaml:"behavior"`
 	Backups []struct {
 		Name         string            `yaml:"name"`
@@ -156,6 +157,16 @@ func LoadConfigFile(path string, cfg *Config) error {
 			cfg.GCInterval = time.Duration(*v) * time.Second
 			if *v <= 0 {
 				cfg.GCInterval = -1
+			}
+		}
+		if v := b.GCGrowthFactor; v != nil {
+			switch {
+			case *v == 0:
+				cfg.GCGrowthFactor = -1 // never, as a negative factor in Config
+			case *v <= 1:
+				return bad("behavior.gc_growth_factor", "%v: give a factor above 1 (such as 2), or 0 for never", *v)
+			default:
+				cfg.GCGrowthFactor = *v
 			}
 		}
 	}

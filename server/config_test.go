@@ -40,6 +40,7 @@ listener:
 behavior:
   read_only: true
   gc_interval_seconds: 0
+  gc_growth_factor: 3.5
 backups:
   - name: nightly
     url: s3://bucket/cairn/{database}
@@ -59,7 +60,7 @@ backups:
 	}
 	want := Config{Host: "0.0.0.0", Port: 3307, DataDir: "/srv/cairn", User: "admin", Password: "pw", MaxConnections: 10,
 		ReadTimeout: 1500 * time.Millisecond, WriteTimeout: time.Second, ReadOnly: true, LogLevel: "debug",
-		LogFormat: "json", SlowQuery: 250 * time.Millisecond, ShutdownTimeout: 5 * time.Second, GCInterval: -1,
+		LogFormat: "json", SlowQuery: 250 * time.Millisecond, ShutdownTimeout: 5 * time.Second, GCInterval: -1, GCGrowthFactor: 3.5,
 		Backups: []procedures.Schedule{
 			{Name: "nightly", URL: "s3://bucket/cairn/{database}", Every: 24 * time.Hour, At: "02:30", KeepVerified: true,
 				Params: map[string]string{"endpoint": "http://127.0.0.1:7070", "encryption_key_file": "/etc/cairn/backup.key"}},
@@ -69,15 +70,16 @@ backups:
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
 	for text, key := range map[string]string{
-		"listner:\n  port: 1\n":       "listner",
-		"listener:\n  prot: 1\n":      "prot",
-		"listener:\n  port: 70000\n":  "listener.port",
-		"log_level: loud\n":           "log_level",
-		"log_format: xml\n":           "log_format",
-		"listener:\n  port: three\n":  "three",
-		"user:\n  name: \"\"\n":       "user.name",
-		"behavior:\n  read_only: 2\n": "line 2", // a wrong type names the line
-		"backups:\n  - name: b\n    url: file:///x\n    every: 1h\n":                                                                   "backups[0]: url",
+		"listner:\n  port: 1\n":                                      "listner",
+		"listener:\n  prot: 1\n":                                     "prot",
+		"listener:\n  port: 70000\n":                                 "listener.port",
+		"log_level: loud\n":                                          "log_level",
+		"log_format: xml\n":                                          "log_format",
+		"listener:\n  port: three\n":                                 "three",
+		"user:\n  name: \"\"\n":                                      "user.name",
+		"behavior:\n  read_only: 2\n":                                "line 2", // a wrong type names the line
+		"behavior:\n  gc_growth_factor: 0.5\n":                       "behavior.gc_growth_factor",
+		"backups:\n  - name: b\n    url: file:///x\n    every: 1h\n": "backups[0]: url",
 		"backups:\n  - name: b\n    url: file:///{database}\n    every: soon\n":                                                        "backups[0].every",
 		"backups:\n  - name: b\n    url: file:///{database}\n    at: \"25:00\"\n":                                                      "backups[0]: at",
 		"backups:\n  - name: b\n    url: file:///{database}\n":                                                                         "backups[0]: give every",

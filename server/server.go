@@ -70,6 +70,10 @@ type Config struct {
 	// GCInterval is how often garbage is collected (DefaultGCInterval if
 	// 0; negative: never).
 	GCInterval time.Duration
+	// GCGrowthFactor collects a database's garbage at once when its store
+	// has grown to this many times its size after the last collection
+	// (DefaultGCGrowthFactor if 0; negative: never).
+	GCGrowthFactor float64
 	// PprofAddr, if set, is an address to serve Go's profiles on
 	// (net/http/pprof), for profiling the server under load.
 	PprofAddr string
@@ -272,8 +276,12 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	gcDone := make(chan struct{})
 	go func() {
 		defer close(gcDone)
-		if cfg.GCInterval > 0 {
-			collectGarbage(gcCtx, e.Provider, cfg.GCInterval, log)
+		factor := cfg.GCGrowthFactor
+		if factor == 0 {
+			factor = DefaultGCGrowthFactor
+		}
+		if cfg.GCInterval > 0 || factor > 0 {
+			collectGarbage(gcCtx, e.Provider, cfg.GCInterval, factor, log)
 		}
 	}()
 	// The collection ends before the databases close.

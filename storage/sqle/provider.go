@@ -328,6 +328,20 @@ func (st *dbState) collect(ctx context.Context) (chunk.GCStats, error) {
 	return stats, nil
 }
 
+// DiskUsage returns the bytes each database's store takes on disk (stores
+// that cannot tell are left out).
+func (p *Provider) DiskUsage() map[string]uint64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := map[string]uint64{}
+	for _, st := range p.dbs {
+		if u, ok := st.store.(interface{ DiskUsage() uint64 }); ok && !st.dropped.Load() {
+			out[st.name] = u.DiskUsage()
+		}
+	}
+	return out
+}
+
 // CollectGarbage runs the store's garbage collection (chunk.GC) on every
 // open database, one after another, while they are in use: what
 // transactions and the published working sets reference is leased and

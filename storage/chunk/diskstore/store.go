@@ -539,6 +539,17 @@ func (s *Store) AdvanceGeneration(ctx context.Context) (uint64, error) {
 	return gen, nil
 }
 
+// DiskUsage returns the bytes the store's files take on disk, as Pebble
+// counts them (tables, logs, manifests, including obsolete files not yet
+// deleted).
+func (s *Store) DiskUsage() uint64 {
+	if err := s.enter(); err != nil {
+		return 0
+	}
+	defer s.gate.leave()
+	return s.db.Metrics().DiskSpaceUsage()
+}
+
 func (s *Store) breakStore(err error) { s.broken.CompareAndSwap(nil, &err) }
 
 // Check walks every chunk reachable from every ref, checking that each is
