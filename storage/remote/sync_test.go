@@ -115,7 +115,9 @@ func TestSyncRestoreRoundTrip(t *testing.T) {
 	db.build(t, "refs/tags/v1", 10)
 	d := newFileDest(t)
 	var reports atomic.Int64
-	st, err := Sync(ctx, db.cs, d, SyncOptions{Database: "db1", Leases: db.cs.Leases(), PackSize: 256 << 10, Progress: func(Progress) { reports.Add(1) }})
+	// Packs fill to PackSize compressed: 32 KiB makes several even from one
+	// worker (the data compresses about 15×).
+	st, err := Sync(ctx, db.cs, d, SyncOptions{Database: "db1", Leases: db.cs.Leases(), PackSize: 32 << 10, Progress: func(Progress) { reports.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
