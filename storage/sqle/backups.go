@@ -239,15 +239,21 @@ func backupsTable(db *Database) *systemTable {
 			}
 			rows := make([]sql.Row, 0, len(c.Backups))
 			for _, b := range c.Backups {
-				params := map[string]any{}
-				for k, v := range b.Params {
-					params[k] = v
-				}
-				rows = append(rows, sql.Row{b.Name, b.URL, types.JSONDocument{Val: params}})
+				rows = append(rows, sql.Row{b.Name, b.URL, paramsJSON(b.Params)})
 			}
 			return rows, nil
 		},
 	}
+}
+
+// paramsJSON is a destination's params as a JSON object (dolt_backups,
+// dolt_remotes).
+func paramsJSON(params map[string]string) types.JSONDocument {
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		out[k] = v
+	}
+	return types.JSONDocument{Val: out}
 }
 
 // BackupStatus is the state of one database's backup of a server-wide

@@ -233,51 +233,44 @@ var _ sql.VersionedDatabase = (*Database)(nil)
 // immutableCache keeps decoded commits and root values by hash: they never
 // change, and AS OF and revision databases read them on every statement.
 type immutableCache struct {
-	mu      sync.Mutex
-	commits map[chunk.Hash]*repo.Commit
-	roots   map[chunk.Hash]*repo.RootValue
+	commits hashCache[*repo.Commit]
+	roots   hashCache[*repo.RootValue]
+}
+
+// hashCache maps hashes to values decoded from their chunks, up to
+// immutableCacheMax of them (then it starts over).
+type hashCache[V any] struct {
+	mu sync.Mutex
+	m  map[chunk.Hash]V
 }
 
 const immutableCacheMax = 1024
 
-func (st *dbState) commit(ctx context.Context, h chunk.Hash) (*repo.Commit, error) {
-	c := &st.immutable
+// get returns the value of h, loading it on a miss.
+func (c *hashCache[V]) get(h chunk.Hash, load func() (V, error)) (V, error) {
 	c.mu.Lock()
-	got, ok := c.commits[h]
+	got, ok := c.m[h]
 	c.mu.Unlock()
 	if ok {
 		return got, nil
 	}
-	got, err := st.repo.ReadCommit(ctx, h)
+	got, err := load()
 	if err != nil {
-		return nil, err
+		return got, err
 	}
 	c.mu.Lock()
-	if c.commits == nil || len(c.commits) >= immutableCacheMax {
-		c.commits = map[chunk.Hash]*repo.Commit{}
+	if c.m == nil || len(c.m) >= immutableCacheMax {
+		c.m = map[chunk.Hash]V{}
 	}
-	c.commits[h] = got
+	c.m[h] = got
 	c.mu.Unlock()
 	return got, nil
 }
 
+func (st *dbState) commit(ctx context.Context, h chunk.Hash) (*repo.Commit, error) {
+	return st.immutable.commits.get(h, func() (*repo.Commit, error) { return st.repo.ReadCommit(ctx, h) })
+}
+
 func (st *dbState) rootValue(ctx context.Context, h chunk.Hash) (*repo.RootValue, error) {
-	c := &st.immutable
-	c.mu.Lock()
-	got, ok := c.roots[h]
-	c.mu.Unlock()
-	if ok {
-		return got, nil
-	}
-	got, err := st.repo.ReadRoot(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.roots == nil || len(c.roots) >= immutableCacheMax {
-		c.roots = map[chunk.Hash]*repo.RootValue{}
-	}
-	c.roots[h] = got
-	c.mu.Unlock()
-	return got, nil
+	return st.immutable.roots.get(h, func() (*repo.RootValue, error) { return st.repo.ReadRoot(ctx, h) })
 }

@@ -148,7 +148,7 @@ func (v *VC) CreateBranch(ctx *sql.Context, name, start string, force bool) erro
 	}
 	return v.st.refsOp(func() error {
 		if force && name != v.Branch() {
-			if err := r.DeleteBranch(ctx, name); err != nil && !errors.Is(err, repo.ErrBranchNotFound) {
+			if err := deleteIfExists(ctx, r, name); err != nil {
 				return err
 			}
 		}
@@ -158,6 +158,15 @@ func (v *VC) CreateBranch(ctx *sql.Context, name, start string, force bool) erro
 		}
 		return err
 	})
+}
+
+// deleteIfExists deletes branch name, if there is one (force over an
+// existing branch).
+func deleteIfExists(ctx *sql.Context, r *repo.Repo, name string) error {
+	if err := r.DeleteBranch(ctx, name); err != nil && !errors.Is(err, repo.ErrBranchNotFound) {
+		return err
+	}
+	return nil
 }
 
 // CopyBranch creates branch to at the head of branch from.
@@ -173,7 +182,7 @@ func (v *VC) CopyBranch(ctx *sql.Context, from, to string, force bool) error {
 			return err
 		}
 		if force {
-			if err := r.DeleteBranch(ctx, to); err != nil && !errors.Is(err, repo.ErrBranchNotFound) {
+			if err := deleteIfExists(ctx, r, to); err != nil {
 				return err
 			}
 		}
@@ -193,7 +202,7 @@ func (v *VC) RenameBranch(ctx *sql.Context, from, to string, force bool) error {
 	r := v.st.repo
 	err := v.st.refsOp(func() error {
 		if force && from != to {
-			if err := r.DeleteBranch(ctx, to); err != nil && !errors.Is(err, repo.ErrBranchNotFound) {
+			if err := deleteIfExists(ctx, r, to); err != nil {
 				return err
 			}
 		}

@@ -154,17 +154,28 @@ func (st *dbState) mergeAcrossSchemaChange(ctx context.Context, name string, bas
 			return errStopMerge
 		}
 		key := append([]byte(nil), d.Key...)
-		if ok {
-			keys, fine, err := target.indexKeysOf(key, cur)
-			if err != nil || !fine {
-				if !fine {
-					reason = fmt.Sprintf("table %s: an index covers generated columns", name)
-					return errStopMerge
-				}
+		// editIndexes deletes (or adds) the index entries of row.
+		editIndexes := func(row []byte, del bool) error {
+			keys, fine, err := target.indexKeysOf(key, row)
+			if !fine {
+				reason = fmt.Sprintf("table %s: an index covers generated columns", name)
+				return errStopMerge
+			}
+			if err != nil {
 				return err
 			}
 			for i, k := range keys {
-				idxEdits[i][string(k)] = &tree.Edit{Key: k, Delete: true}
+				e := &tree.Edit{Key: k, Delete: true}
+				if !del {
+					e = &tree.Edit{Key: k, Value: []byte{}}
+				}
+				idxEdits[i][string(k)] = e
+			}
+			return nil
+		}
+		if ok {
+			if err := editIndexes(cur, true); err != nil {
+				return err
 			}
 		}
 		if now == nil {
@@ -172,18 +183,7 @@ func (st *dbState) mergeAcrossSchemaChange(ctx context.Context, name string, bas
 			return nil
 		}
 		rowEdits = append(rowEdits, tree.Edit{Key: key, Value: now})
-		keys, fine, err := target.indexKeysOf(key, now)
-		if err != nil || !fine {
-			if !fine {
-				reason = fmt.Sprintf("table %s: an index covers generated columns", name)
-				return errStopMerge
-			}
-			return err
-		}
-		for i, k := range keys {
-			idxEdits[i][string(k)] = &tree.Edit{Key: k, Value: []byte{}}
-		}
-		return nil
+		return editIndexes(now, false)
 	})
 	if err == errStopMerge {
 		return nil, reason, nil

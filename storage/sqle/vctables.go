@@ -34,17 +34,11 @@ func branchesTable(db *Database) *systemTable {
 	return &systemTable{
 		name: src,
 		db:   db.Name(),
-		sch: sql.Schema{
-			{Name: "name", Type: types.Text, PrimaryKey: true, Source: src},
-			{Name: "hash", Type: types.Text, Source: src},
-			{Name: "latest_committer", Type: types.Text, Nullable: true, Source: src},
-			{Name: "latest_committer_email", Type: types.Text, Nullable: true, Source: src},
-			{Name: "latest_commit_date", Type: types.Datetime, Nullable: true, Source: src},
-			{Name: "latest_commit_message", Type: types.Text, Nullable: true, Source: src},
-			{Name: "remote", Type: types.Text, Nullable: true, Source: src},
-			{Name: "branch", Type: types.Text, Nullable: true, Source: src},
-			{Name: "dirty", Type: types.Boolean, Nullable: true, Source: src},
-		},
+		sch: append(branchColumns(src),
+			&sql.Column{Name: "remote", Type: types.Text, Nullable: true, Source: src},
+			&sql.Column{Name: "branch", Type: types.Text, Nullable: true, Source: src},
+			&sql.Column{Name: "dirty", Type: types.Boolean, Nullable: true, Source: src},
+		),
 		rows: func(ctx *sql.Context) ([]sql.Row, error) {
 			r := db.st.repo
 			branches, err := r.Branches(ctx)
@@ -62,12 +56,29 @@ func branchesTable(db *Database) *systemTable {
 					return nil, err
 				}
 				dirty := ws.Working != ws.Staged || ws.Staged != c.Root
-				rows = append(rows, sql.Row{b.Name, b.Head.String(), c.Committer.Name, c.Committer.Email,
-					c.Committer.Time.UTC(), c.Message, "", "", dirty})
+				rows = append(rows, append(branchCells(b.Name, b.Head, c), "", "", dirty))
 			}
 			return rows, nil
 		},
 	}
+}
+
+// branchColumns are the columns dolt_branches and dolt_remote_branches
+// share: a branch, its head and that commit's committer and message.
+func branchColumns(src string) sql.Schema {
+	return sql.Schema{
+		{Name: "name", Type: types.Text, PrimaryKey: true, Source: src},
+		{Name: "hash", Type: types.Text, Source: src},
+		{Name: "latest_committer", Type: types.Text, Nullable: true, Source: src},
+		{Name: "latest_committer_email", Type: types.Text, Nullable: true, Source: src},
+		{Name: "latest_commit_date", Type: types.Datetime, Nullable: true, Source: src},
+		{Name: "latest_commit_message", Type: types.Text, Nullable: true, Source: src},
+	}
+}
+
+// branchCells are the values of branchColumns of branch name at commit c.
+func branchCells(name string, head chunk.Hash, c *repo.Commit) sql.Row {
+	return sql.Row{name, head.String(), c.Committer.Name, c.Committer.Email, c.Committer.Time.UTC(), c.Message}
 }
 
 // logTable is dolt_log: the commits reachable from the head of the
@@ -267,14 +278,7 @@ func remoteBranchesTable(db *Database) *systemTable {
 	return &systemTable{
 		name: src,
 		db:   db.Name(),
-		sch: sql.Schema{
-			{Name: "name", Type: types.Text, PrimaryKey: true, Source: src},
-			{Name: "hash", Type: types.Text, Source: src},
-			{Name: "latest_committer", Type: types.Text, Nullable: true, Source: src},
-			{Name: "latest_committer_email", Type: types.Text, Nullable: true, Source: src},
-			{Name: "latest_commit_date", Type: types.Datetime, Nullable: true, Source: src},
-			{Name: "latest_commit_message", Type: types.Text, Nullable: true, Source: src},
-		},
+		sch:  branchColumns(src),
 		rows: func(ctx *sql.Context) ([]sql.Row, error) {
 			r := db.st.repo
 			branches, err := r.RemoteBranches(ctx)
@@ -287,8 +291,7 @@ func remoteBranchesTable(db *Database) *systemTable {
 				if err != nil {
 					return nil, err
 				}
-				rows = append(rows, sql.Row{"remotes/" + b.Remote + "/" + b.Name, b.Head.String(), c.Committer.Name,
-					c.Committer.Email, c.Committer.Time.UTC(), c.Message})
+				rows = append(rows, branchCells("remotes/"+b.Remote+"/"+b.Name, b.Head, c))
 			}
 			return rows, nil
 		},
@@ -318,11 +321,7 @@ func remotesTable(db *Database) *systemTable {
 				for i, s := range r.FetchSpecs {
 					specs[i] = s
 				}
-				params := map[string]any{}
-				for k, v := range r.Params {
-					params[k] = v
-				}
-				rows = append(rows, sql.Row{r.Name, r.URL, types.JSONDocument{Val: specs}, types.JSONDocument{Val: params}})
+				rows = append(rows, sql.Row{r.Name, r.URL, types.JSONDocument{Val: specs}, paramsJSON(r.Params)})
 			}
 			return rows, nil
 		},
