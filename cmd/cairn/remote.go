@@ -24,16 +24,7 @@ func newRemoteCmds() []*cobra.Command {
 	rem := vcCommand("remote [-v] | remote add NAME URL | remote remove|rm NAME", "list, add or remove remotes", nil)
 	rem.Args = cobra.ArbitraryArgs
 	verbose := rem.Flags().BoolP("verbose", "v", false, "list remotes with their URL")
-	f := &vcFlags{}
-	rem.RunE = func(c *cobra.Command, args []string) error {
-		f.user, _ = c.Flags().GetString("user")
-		f.password, _ = c.Flags().GetString("password")
-		r, err := openRunner(c.Context(), f)
-		if err != nil {
-			return err
-		}
-		defer r.close()
-		ctx, out := c.Context(), c.OutOrStdout()
+	rem.RunE = vcRunE(func(ctx context.Context, r *vcRunner, args []string, out io.Writer) error {
 		if len(args) == 0 {
 			rows, err := r.query(ctx, "SELECT name, url FROM dolt_remotes ORDER BY name")
 			if err != nil {
@@ -72,7 +63,7 @@ func newRemoteCmds() []*cobra.Command {
 			return err
 		}
 		return usageError(fmt.Sprintf("unknown remote command %q (want add or remove)", args[0]))
-	}
+	})
 
 	passThrough := func(use, short, proc string, print func(out io.Writer, rows [][]*string)) *cobra.Command {
 		cmd := vcCommand(use, short, func(ctx context.Context, r *vcRunner, args []string, out io.Writer) error {

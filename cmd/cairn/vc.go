@@ -169,17 +169,28 @@ func str(p *string) string {
 // vcCommand makes a version-control command whose run gets a runner.
 func vcCommand(use, short string, run func(ctx context.Context, r *vcRunner, args []string, out io.Writer) error) *cobra.Command {
 	cmd := newCmd(use, short)
-	f := &vcFlags{}
-	f.add(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		r, err := openRunner(cmd.Context(), f)
+	(&vcFlags{}).add(cmd)
+	if run != nil {
+		cmd.RunE = vcRunE(run)
+	}
+	return cmd
+}
+
+// vcRunE returns a RunE that opens the runner of the current directory's
+// database (through its server, with the command's --user and --password)
+// and calls run.
+func vcRunE(run func(ctx context.Context, r *vcRunner, args []string, out io.Writer) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		f := &vcFlags{}
+		f.user, _ = c.Flags().GetString("user")
+		f.password, _ = c.Flags().GetString("password")
+		r, err := openRunner(c.Context(), f)
 		if err != nil {
 			return err
 		}
 		defer r.close()
-		return run(cmd.Context(), r, args, cmd.OutOrStdout())
+		return run(c.Context(), r, args, c.OutOrStdout())
 	}
-	return cmd
 }
 
 func newVCCmds() []*cobra.Command {
@@ -308,17 +319,9 @@ func newCommitCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "commit even if nothing changed")
 	cmd.Flags().StringVar(&author, "author", "", "the author, 'NAME <EMAIL>'")
 	cmd.Flags().StringVar(&date, "date", "", "the commit's date")
-	f := &vcFlags{}
-	cmd.RunE = func(c *cobra.Command, _ []string) error {
-		f.user, _ = c.Flags().GetString("user")
-		f.password, _ = c.Flags().GetString("password")
-		r, err := openRunner(c.Context(), f)
-		if err != nil {
-			return err
-		}
-		defer r.close()
+	cmd.RunE = vcRunE(func(ctx context.Context, r *vcRunner, _ []string, out io.Writer) error {
 		var args []string
-		if c.Flags().Changed("message") {
+		if cmd.Flags().Changed("message") {
 			args = append(args, "-m", msg)
 		}
 		if all {
@@ -342,11 +345,11 @@ func newCommitCmd() *cobra.Command {
 		if date != "" {
 			args = append(args, "--date", date)
 		}
-		if _, err := r.call(c.Context(), "dolt_commit", args...); err != nil {
+		if _, err := r.call(ctx, "dolt_commit", args...); err != nil {
 			return err
 		}
-		return printLog(c.Context(), r, c.OutOrStdout(), 1, false)
-	}
+		return printLog(ctx, r, out, 1, false)
+	})
 	return cmd
 }
 
@@ -354,17 +357,9 @@ func newLogCmd() *cobra.Command {
 	cmd := vcCommand("log [-n N] [--oneline]", "show the history of the current branch", nil)
 	n := cmd.Flags().IntP("number", "n", 0, "show only the newest N commits")
 	oneline := cmd.Flags().Bool("oneline", false, "one line per commit")
-	f := &vcFlags{}
-	cmd.RunE = func(c *cobra.Command, _ []string) error {
-		f.user, _ = c.Flags().GetString("user")
-		f.password, _ = c.Flags().GetString("password")
-		r, err := openRunner(c.Context(), f)
-		if err != nil {
-			return err
-		}
-		defer r.close()
-		return printLog(c.Context(), r, c.OutOrStdout(), *n, *oneline)
-	}
+	cmd.RunE = vcRunE(func(ctx context.Context, r *vcRunner, _ []string, out io.Writer) error {
+		return printLog(ctx, r, out, *n, *oneline)
+	})
 	return cmd
 }
 
@@ -456,16 +451,7 @@ func newBranchCmd() *cobra.Command {
 	delForce := cmd.Flags().BoolP("D", "D", false, "delete branches, merged or not")
 	move := cmd.Flags().BoolP("move", "m", false, "rename branch OLD to NEW")
 	cp := cmd.Flags().BoolP("copy", "c", false, "copy branch OLD to NEW")
-	f := &vcFlags{}
-	cmd.RunE = func(c *cobra.Command, args []string) error {
-		f.user, _ = c.Flags().GetString("user")
-		f.password, _ = c.Flags().GetString("password")
-		r, err := openRunner(c.Context(), f)
-		if err != nil {
-			return err
-		}
-		defer r.close()
-		ctx, out := c.Context(), c.OutOrStdout()
+	cmd.RunE = vcRunE(func(ctx context.Context, r *vcRunner, args []string, out io.Writer) error {
 		var pargs []string
 		switch {
 		case *del || *delForce:
@@ -510,7 +496,7 @@ func newBranchCmd() *cobra.Command {
 			}
 		}
 		return nil
-	}
+	})
 	return cmd
 }
 
@@ -518,16 +504,7 @@ func newCheckoutCmd() *cobra.Command {
 	cmd := vcCommand("checkout [-b] NAME [START] | checkout TABLE…", "switch the database's branch, or discard changes to tables", nil)
 	cmd.Args = cobra.MinimumNArgs(1)
 	create := cmd.Flags().BoolP("b", "b", false, "create branch NAME (at START, or the head) and switch to it")
-	f := &vcFlags{}
-	cmd.RunE = func(c *cobra.Command, args []string) error {
-		f.user, _ = c.Flags().GetString("user")
-		f.password, _ = c.Flags().GetString("password")
-		r, err := openRunner(c.Context(), f)
-		if err != nil {
-			return err
-		}
-		defer r.close()
-		ctx, out := c.Context(), c.OutOrStdout()
+	cmd.RunE = vcRunE(func(ctx context.Context, r *vcRunner, args []string, out io.Writer) error {
 		if *create {
 			if len(args) > 2 {
 				return usageError("checkout -b takes NAME and an optional START")
@@ -568,7 +545,7 @@ func newCheckoutCmd() *cobra.Command {
 		}
 		_, err = r.call(ctx, "dolt_checkout", args...)
 		return err
-	}
+	})
 	return cmd
 }
 
