@@ -334,11 +334,8 @@ func destinationParam(arg string) string {
 	if !strings.HasPrefix(arg, "--") {
 		return ""
 	}
-	name = strings.ReplaceAll(name, "-", "_")
-	for _, p := range remote.DestinationParams {
-		if name == p {
-			return p
-		}
+	if name = strings.ReplaceAll(name, "-", "_"); isDestinationParam(name) {
+		return name
 	}
 	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -80,14 +81,8 @@ func CheckSchedule(s Schedule) error {
 	return nil
 }
 
-func isDestinationParam(k string) bool {
-	for _, p := range remote.DestinationParams {
-		if k == p {
-			return true
-		}
-	}
-	return false
-}
+// isDestinationParam reports whether k names a destination param.
+func isDestinationParam(k string) bool { return slices.Contains(remote.DestinationParams, k) }
 
 // ExpandURL returns a schedule's destination for database db.
 func ExpandURL(template, db string) string {
@@ -219,20 +214,24 @@ func (sb *ServerBackups) Status() []BackupStatus {
 	return out
 }
 
-// update changes the status of one database of a schedule and saves the
-// state.
+// update changes the status of one database of a schedule (in memory:
+// finish saves it).
 func (sb *ServerBackups) update(name, db string, fn func(*BackupStatus)) {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	i := 0
-	for i < len(sb.state.Status) && (sb.state.Status[i].Name != name || sb.state.Status[i].Database != db) {
-		i++
+	fn(sb.statusLocked(name, db))
+}
+
+// statusLocked returns the status of one database of a schedule, adding it
+// if there is none yet.
+func (sb *ServerBackups) statusLocked(name, db string) *BackupStatus {
+	for i := range sb.state.Status {
+		if st := &sb.state.Status[i]; st.Name == name && st.Database == db {
+			return st
+		}
 	}
-	if i == len(sb.state.Status) {
-		sb.state.Status = append(sb.state.Status, BackupStatus{Name: name, Database: db})
-	}
-	fn(&sb.state.Status[i])
-	sb.saveLocked()
+	sb.state.Status = append(sb.state.Status, BackupStatus{Name: name, Database: db})
+	return &sb.state.Status[len(sb.state.Status)-1]
 }
 
 func (sb *ServerBackups) saveLocked() {
@@ -350,23 +349,22 @@ func (sb *ServerBackups) syncDatabase(ctx context.Context, s Schedule, db string
 	start := sb.now()
 	u := ExpandURL(s.URL, db)
 	sb.update(s.Name, db, func(st *BackupStatus) { st.URL = u; st.LastStart = start })
-	err := func() error {
+	bytes, err := func() (int64, error) {
 		if strings.EqualFold(db, ServerDatabase) {
-			return fmt.Errorf("a database named %s collides with the server's own backup at that name; rename the database", ServerDatabase)
+			return 0, fmt.Errorf("a database named %s collides with the server's own backup at that name; rename the database", ServerDatabase)
 		}
 		st, err := sb.Backups.SyncURL(ctx, db, u, sb.Backups.Prov.Dir(), s.Params, 0)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if s.KeepVerified {
 			if err := sb.verify(ctx, u, s.Params); err != nil {
-				return err
+				return 0, err
 			}
 		}
-		sb.update(s.Name, db, func(x *BackupStatus) { x.Bytes = st.Uploaded })
-		return nil
+		return st.Uploaded, nil
 	}()
-	sb.finish(s.Name, db, start, err)
+	sb.finish(s.Name, db, start, bytes, err)
 	return err
 }
 
@@ -383,17 +381,20 @@ func (sb *ServerBackups) verify(ctx context.Context, u string, params map[string
 	return err
 }
 
-func (sb *ServerBackups) finish(name, db string, start time.Time, err error) {
+// finish records how one database's backup of a round went (bytes
+// uploaded, if it succeeded) and saves the state.
+func (sb *ServerBackups) finish(name, db string, start time.Time, bytes int64, err error) {
 	end := sb.now()
-	sb.update(name, db, func(st *BackupStatus) {
-		st.Duration = end.Sub(start)
-		if err != nil {
-			st.LastError = err.Error()
-			return
-		}
-		st.LastError = ""
-		st.LastSuccess = start
-	})
+	sb.mu.Lock()
+	st := sb.statusLocked(name, db)
+	st.Duration = end.Sub(start)
+	if err != nil {
+		st.LastError = err.Error()
+	} else {
+		st.LastError, st.LastSuccess, st.Bytes = "", start, bytes
+	}
+	sb.saveLocked()
+	sb.mu.Unlock()
 	if err != nil {
 		sb.warnf("server backup %s of %s failed: %v", name, db, err)
 	}
@@ -476,10 +477,7 @@ func (sb *ServerBackups) syncServer(ctx context.Context, s Schedule, dbs []strin
 		}
 		return nil
 	}()
-	if err == nil {
-		sb.update(s.Name, ServerDatabase, func(st *BackupStatus) { st.Bytes = uploaded })
-	}
-	sb.finish(s.Name, ServerDatabase, start, err)
+	sb.finish(s.Name, ServerDatabase, start, uploaded, err)
 	return err
 }
 

@@ -72,8 +72,9 @@ func (e *NotEncryptedError) Error() string {
 	return fmt.Sprintf("%s is not encrypted, but an encryption key was given: an unencrypted destination cannot take encrypted objects; use a new destination", e.Object)
 }
 
-// isEncrypted reports whether b is (the start of) an encrypted object.
-func isEncrypted(b []byte) bool { return bytes.HasPrefix(b, []byte(cryptMagic)) }
+// IsEncrypted reports whether b, an object's content as read without a key,
+// is (the start of) an encrypted object.
+func IsEncrypted(b []byte) bool { return bytes.HasPrefix(b, []byte(cryptMagic)) }
 
 // ReadKeyFile reads an encryption key from a file: 32 bytes, or 64 hex
 // digits, or the base64 of 32 bytes (surrounding white space ignored).
@@ -167,7 +168,7 @@ func aad(header []byte, name string) []byte {
 
 // checkHeader checks an object's header and returns its plaintext size.
 func (d *cryptDest) checkHeader(name string, h []byte) (int64, error) {
-	if len(h) < cryptHeaderLen || !isEncrypted(h) {
+	if len(h) < cryptHeaderLen || !IsEncrypted(h) {
 		if len(h) >= len(cryptMagic) || len(h) == 0 {
 			return 0, &NotEncryptedError{Object: name}
 		}
@@ -431,7 +432,3 @@ func AbsParams(params map[string]string, base string) map[string]string {
 	out[ParamEncryptionKeyFile] = filepath.Join(base, f)
 	return out
 }
-
-// IsEncrypted reports whether an object's content is encrypted (as read
-// without a key).
-func IsEncrypted(b []byte) bool { return isEncrypted(b) }

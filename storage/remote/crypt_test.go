@@ -138,7 +138,7 @@ func TestEncryptedBackup(t *testing.T) {
 			return err // .swap-lock: the file destination's own, empty
 		}
 		b, _ := os.ReadFile(p)
-		if !isEncrypted(b) || bytes.Contains(b, []byte("refs/heads")) || bytes.Contains(b, []byte(`"format"`)) {
+		if !IsEncrypted(b) || bytes.Contains(b, []byte("refs/heads")) || bytes.Contains(b, []byte(`"format"`)) {
 			t.Errorf("%s is not encrypted", p)
 		}
 		return nil

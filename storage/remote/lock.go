@@ -110,7 +110,7 @@ func acquireLock(ctx context.Context, d Destination, operation, database string,
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("lock %s: %w", d.URL(), err)
-		case isEncrypted(cur):
+		case IsEncrypted(cur):
 			return nil, fmt.Errorf("%s: %w", d.URL(), ErrEncrypted)
 		}
 		var holder LockInfo

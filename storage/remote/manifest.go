@@ -105,7 +105,7 @@ func loadManifest(ctx context.Context, d Destination) (*Manifest, string, error)
 	if err != nil {
 		return nil, "", fmt.Errorf("read the manifest of %s: %w", d.URL(), err)
 	}
-	if isEncrypted(b) {
+	if IsEncrypted(b) {
 		return nil, "", fmt.Errorf("%s: %w", d.URL(), ErrEncrypted)
 	}
 	if len(b) > maxManifestLen {
