@@ -54,6 +54,11 @@ func (s *testServer) rows(db, q string) []string {
 	if err != nil {
 		s.t.Fatalf("%s: %v", q, err)
 	}
+	return joinRows(res)
+}
+
+// joinRows returns a result's rows, each joined with "|" (NULL for null).
+func joinRows(res *sqle.Result) []string {
 	var out []string
 	for _, r := range res.Rows {
 		var cells []string
@@ -67,6 +72,46 @@ func (s *testServer) rows(db, q string) []string {
 		out = append(out, strings.Join(cells, "|"))
 	}
 	return out
+}
+
+// session is one SQL session on the test server, kept across statements
+// as a client's connection keeps it (a checkout sticks).
+type session struct {
+	t   *testing.T
+	s   *testServer
+	ctx *sql.Context
+}
+
+func (s *testServer) session(t *testing.T, db string) *session {
+	return &session{t: t, s: s, ctx: s.ctx(db)}
+}
+
+// q runs a statement and returns its rows joined with "," (cells with "|").
+func (se *session) q(query string) string {
+	se.t.Helper()
+	res, err := se.s.e.Query(se.ctx, query)
+	if err != nil {
+		se.t.Fatalf("%s: %v", query, err)
+	}
+	return strings.Join(joinRows(res), ",")
+}
+
+// fails checks that a statement fails with exactly msg.
+func (se *session) fails(query, msg string) {
+	se.t.Helper()
+	_, err := se.s.e.Query(se.ctx, query)
+	if err == nil || err.Error() != msg {
+		se.t.Errorf("%s = %v, want error %q", query, err, msg)
+	}
+}
+
+// failsWith checks that a statement fails with an error holding msg.
+func (se *session) failsWith(query, msg string) {
+	se.t.Helper()
+	_, err := se.s.e.Query(se.ctx, query)
+	if err == nil || !strings.Contains(err.Error(), msg) {
+		se.t.Errorf("%s = %v, want an error with %q", query, err, msg)
+	}
 }
 
 // fails runs q in db and checks it fails with exactly msg.

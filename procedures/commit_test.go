@@ -9,34 +9,8 @@ import (
 func TestCommitLogStatusResetTag(t *testing.T) {
 	s := newTestServer(t)
 	s.exec("", "CREATE DATABASE db")
-	ctx := s.ctx("db")
-	q := func(query string) string {
-		t.Helper()
-		res, err := s.e.Query(ctx, query)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		var rows []string
-		for _, r := range res.Rows {
-			var cells []string
-			for _, c := range r {
-				if c == nil {
-					cells = append(cells, "NULL")
-				} else {
-					cells = append(cells, *c)
-				}
-			}
-			rows = append(rows, strings.Join(cells, "|"))
-		}
-		return strings.Join(rows, ",")
-	}
-	fails := func(query, msg string) {
-		t.Helper()
-		_, err := s.e.Query(ctx, query)
-		if err == nil || err.Error() != msg {
-			t.Errorf("%s = %v, want error %q", query, err, msg)
-		}
-	}
+	se := s.session(t, "db")
+	q, fails := se.q, se.fails
 	if got := q("SELECT message, commit_order FROM dolt_log"); got != "Initialize data repository|1" {
 		t.Fatalf("dolt_log of a new database: %q", got)
 	}

@@ -8,27 +8,8 @@ import (
 func TestHistoryAndDiffTables(t *testing.T) {
 	s := newTestServer(t)
 	s.exec("", "CREATE DATABASE db")
-	ctx := s.ctx("db")
-	q := func(query string) string {
-		t.Helper()
-		res, err := s.e.Query(ctx, query)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		var rows []string
-		for _, r := range res.Rows {
-			var cells []string
-			for _, c := range r {
-				if c == nil {
-					cells = append(cells, "NULL")
-				} else {
-					cells = append(cells, *c)
-				}
-			}
-			rows = append(rows, strings.Join(cells, "|"))
-		}
-		return strings.Join(rows, ",")
-	}
+	se := s.session(t, "db")
+	ctx, q := se.ctx, se.q
 	q("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
 	q("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
 	h1 := q("CALL dolt_commit('-Am', 'one')")
@@ -68,27 +49,8 @@ func TestHistoryAndDiffTables(t *testing.T) {
 func TestDiffTableFunction(t *testing.T) {
 	s := newTestServer(t)
 	s.exec("", "CREATE DATABASE db")
-	ctx := s.ctx("db")
-	q := func(query string) string {
-		t.Helper()
-		res, err := s.e.Query(ctx, query)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		var rows []string
-		for _, r := range res.Rows {
-			var cells []string
-			for _, c := range r {
-				if c == nil {
-					cells = append(cells, "NULL")
-				} else {
-					cells = append(cells, *c)
-				}
-			}
-			rows = append(rows, strings.Join(cells, "|"))
-		}
-		return strings.Join(rows, ",")
-	}
+	se := s.session(t, "db")
+	ctx, q := se.ctx, se.q
 	q("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
 	q("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
 	h1 := q("CALL dolt_commit('-Am', 'one')")

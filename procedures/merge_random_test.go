@@ -122,27 +122,8 @@ func mergeRound(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	s := newTestServer(t)
 	s.exec("", "CREATE DATABASE db")
-	ctx := s.ctx("db")
-	q := func(query string) string {
-		t.Helper()
-		res, err := s.e.Query(ctx, query)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		var rows []string
-		for _, r := range res.Rows {
-			var cells []string
-			for _, c := range r {
-				if c == nil {
-					cells = append(cells, "NULL")
-				} else {
-					cells = append(cells, *c)
-				}
-			}
-			rows = append(rows, strings.Join(cells, "|"))
-		}
-		return strings.Join(rows, ",")
-	}
+	se := s.session(t, "db")
+	q := se.q
 	q("CREATE TABLE t (id INT PRIMARY KEY, v INT, KEY by_v (v))")
 	base := model{}
 	for id := range 40 {

@@ -8,34 +8,8 @@ import (
 func TestMerge(t *testing.T) {
 	s := newTestServer(t)
 	s.exec("", "CREATE DATABASE db")
-	ctx := s.ctx("db")
-	q := func(query string) string {
-		t.Helper()
-		res, err := s.e.Query(ctx, query)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		var rows []string
-		for _, r := range res.Rows {
-			var cells []string
-			for _, c := range r {
-				if c == nil {
-					cells = append(cells, "NULL")
-				} else {
-					cells = append(cells, *c)
-				}
-			}
-			rows = append(rows, strings.Join(cells, "|"))
-		}
-		return strings.Join(rows, ",")
-	}
-	fails := func(query, msg string) {
-		t.Helper()
-		_, err := s.e.Query(ctx, query)
-		if err == nil || !strings.Contains(err.Error(), msg) {
-			t.Errorf("%s = %v, want an error with %q", query, err, msg)
-		}
-	}
+	se := s.session(t, "db")
+	q, fails := se.q, se.failsWith
 	q("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10), u INT, UNIQUE KEY (u), KEY (v))")
 	q("INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)")
 	q("CALL dolt_commit('-Am', 'base')")
@@ -166,27 +140,8 @@ func TestMerge(t *testing.T) {
 func TestMergeAcrossSchemaChange(t *testing.T) {
 	s := newTestServer(t)
 	s.exec("", "CREATE DATABASE db")
-	ctx := s.ctx("db")
-	q := func(query string) string {
-		t.Helper()
-		res, err := s.e.Query(ctx, query)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		var rows []string
-		for _, r := range res.Rows {
-			var cells []string
-			for _, c := range r {
-				if c == nil {
-					cells = append(cells, "NULL")
-				} else {
-					cells = append(cells, *c)
-				}
-			}
-			rows = append(rows, strings.Join(cells, "|"))
-		}
-		return strings.Join(rows, ",")
-	}
+	se := s.session(t, "db")
+	ctx, q := se.ctx, se.q
 	q("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10), KEY (v))")
 	q("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
 	q("CALL dolt_commit('-Am', 'base')")
