@@ -47,34 +47,15 @@ func TestCrashConsistency(t *testing.T) {
 	}
 	acked := map[int64]bool{}
 	var ackMu sync.Mutex
+	ack := func(id int64) {
+		ackMu.Lock()
+		acked[id] = true
+		ackMu.Unlock()
+	}
 	for round := range rounds {
 		ctx, stop := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
-		for c := range 4 {
-			wg.Add(1)
-			crng := rand.New(rand.NewPCG(rng.Uint64(), uint64(c)))
-			go func() {
-				defer wg.Done()
-				conn := s.connect(t, "root", "", "bank")
-				for seq := 0; ctx.Err() == nil; seq++ {
-					id := int64(round)*1_000_000 + int64(c)*100_000 + int64(seq)
-					a, b := crng.IntN(accounts), crng.IntN(accounts)
-					if a == b {
-						continue
-					}
-					amount := 1 + crng.IntN(50)
-					if err := transfer(conn, id, a, b, amount); err != nil {
-						if strings.Contains(err.Error(), "1213") {
-							continue // a conflict: not acknowledged, retried with a new id
-						}
-						return // the server is gone
-					}
-					ackMu.Lock()
-					acked[id] = true
-					ackMu.Unlock()
-				}
-			}()
-		}
+		startTransfers(ctx, t, s, &wg, rng, round, 4, accounts, 50, ack)
 		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
@@ -91,6 +72,35 @@ func TestCrashConsistency(t *testing.T) {
 		t.Fatal(out)
 	}
 	t.Logf("%d acknowledged transfers over %d kills", len(acked), rounds)
+}
+
+// startTransfers starts clients that loop, until ctx ends or the server
+// is gone, on transfers of 1 to maxAmount between random accounts, each
+// with an id unique to its round, client and sequence, and calls ack with
+// the id of each whose COMMIT was acknowledged. wg counts the clients.
+func startTransfers(ctx context.Context, t *testing.T, s *server, wg *sync.WaitGroup, rng *rand.Rand, round, clients, accounts, maxAmount int, ack func(id int64)) {
+	for c := range clients {
+		wg.Add(1)
+		crng := rand.New(rand.NewPCG(rng.Uint64(), uint64(c)))
+		go func() {
+			defer wg.Done()
+			conn := s.connect(t, "root", "", "bank")
+			for seq := 0; ctx.Err() == nil; seq++ {
+				id := int64(round)*1_000_000 + int64(c)*100_000 + int64(seq)
+				a, b := crng.IntN(accounts), crng.IntN(accounts)
+				if a == b {
+					continue
+				}
+				if err := transfer(conn, id, a, b, 1+crng.IntN(maxAmount)); err != nil {
+					if strings.Contains(err.Error(), "1213") {
+						continue // a conflict: not acknowledged, retried with a new id
+					}
+					return // the server is gone
+				}
+				ack(id)
+			}
+		}()
+	}
 }
 
 func transfer(conn *sql.DB, id int64, a, b, amount int) error {
@@ -201,34 +211,16 @@ func TestCrashDuringMaintenance(t *testing.T) {
 	mustExec(t, side, "CALL dolt_backup('sync-url', ?)", backupURL)
 	acked := map[int64]bool{}
 	var ackMu sync.Mutex
+	ack := func(id int64) {
+		ackMu.Lock()
+		acked[id] = true
+		ackMu.Unlock()
+	}
 	steps := map[string]int{}
 	for round := range rounds {
 		ctx, stop := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
-		for c := range 3 {
-			wg.Add(1)
-			crng := rand.New(rand.NewPCG(rng.Uint64(), uint64(c)))
-			go func() {
-				defer wg.Done()
-				conn := s.connect(t, "root", "", "bank")
-				for seq := 0; ctx.Err() == nil; seq++ {
-					id := int64(round)*1_000_000 + int64(c)*100_000 + int64(seq)
-					a, b := crng.IntN(accounts), crng.IntN(accounts)
-					if a == b {
-						continue
-					}
-					if err := transfer(conn, id, a, b, 1+crng.IntN(20)); err != nil {
-						if strings.Contains(err.Error(), "1213") {
-							continue
-						}
-						return
-					}
-					ackMu.Lock()
-					acked[id] = true
-					ackMu.Unlock()
-				}
-			}()
-		}
+		startTransfers(ctx, t, s, &wg, rng, round, 3, accounts, 20, ack)
 		wg.Add(1)
 		mrng := rand.New(rand.NewPCG(rng.Uint64(), 99))
 		go func() {
