@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -24,7 +25,49 @@ const (
 	erDupFieldName            = 1060 // ER_DUP_FIELDNAME
 	erDupKeyName              = 1061 // ER_DUP_KEYNAME
 	erReadOnlyTransaction     = 1792 // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+	erErrorOnWrite            = 3    // ER_ERROR_ON_WRITE
 )
+
+// fileErrnos are the errors of the file system a statement can meet, with
+// their numbers and strerror texts as MySQL's messages give them.
+var fileErrnos = []struct {
+	errno syscall.Errno
+	text  string
+}{
+	{syscall.ENOSPC, "No space left on device"},
+	{syscall.EDQUOT, "Disk quota exceeded"},
+	{syscall.EIO, "Input/output error"},
+	{syscall.EROFS, "Read-only file system"},
+	{syscall.EFBIG, "File too large"},
+}
+
+// fileErrorPattern finds the file of an *os.PathError in a message: "write
+// /data/db/.cairn/store/000017.log: no space left on device".
+var fileErrorPattern = regexp.MustCompile(`(?:write|sync|fsync|open|create|rename|truncate|fallocate) (/[^\s:]+): `)
+
+// fileError returns a failure of the file system (a full disk, an I/O
+// error) as MySQL reports one, ER_ERROR_ON_WRITE naming the file and the
+// errno, or nil if err is not one. The error may have lost its chain in
+// the protocol handler, so its text is what is looked at. A store that
+// refuses writes after such a failure says so.
+func fileError(err error) error {
+	msg := err.Error()
+	for _, f := range fileErrnos {
+		if !errors.Is(err, f.errno) && !strings.Contains(msg, f.errno.Error()) {
+			continue
+		}
+		file := "?"
+		if m := fileErrorPattern.FindStringSubmatch(msg); m != nil {
+			file = m[1]
+		}
+		text := fmt.Sprintf("Error writing file '%s' (errno: %d - %s)", file, int(f.errno), f.text)
+		if strings.Contains(msg, "refuses writes") {
+			text += "; the database refuses writes until the server is restarted"
+		}
+		return mysql.NewSQLError(erErrorOnWrite, mysql.SSUnknownSQLState, "%s", text)
+	}
+	return nil
+}
 
 // ErrorContext is what MapErrorIn may know of the statement that failed,
 // to name what MySQL's message names and the engine's does not.
@@ -60,6 +103,9 @@ func MapErrorIn(err error, ec ErrorContext) error {
 	raw := sql.UnwrapError(err)
 	var flat *mysql.SQLError
 	errors.As(raw, &flat)
+	if e := fileError(raw); e != nil {
+		return e
+	}
 	x := &mapping{ec: &ec}
 	for i := range errorTable {
 		m := &errorTable[i]

@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -153,5 +156,31 @@ func TestErrorCodesKinds(t *testing.T) {
 				t.Errorf("%T %v mapped to %v; want %d (%s) %q", in, in, se, c.code, c.state, c.msg)
 			}
 		}
+	}
+}
+
+// A failure of the file system reaches the client as ER_ERROR_ON_WRITE
+// naming the file and the errno, whether the error still wraps the errno
+// or the protocol handler flattened it to text; a store that refuses
+// writes after it says so.
+func TestErrorCodesFileErrors(t *testing.T) {
+	full := fmt.Errorf("commit: %w", &os.PathError{Op: "write", Path: "/d/x/.cairn/store/000017.log", Err: syscall.ENOSPC})
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{full, "Error writing file '/d/x/.cairn/store/000017.log' (errno: 28 - No space left on device)"},
+		{mysql.NewSQLError(1105, "HY000", "%s", full.Error()), "Error writing file '/d/x/.cairn/store/000017.log' (errno: 28 - No space left on device)"},
+		{errors.New("tree: write nodes: diskstore: the store refuses writes after a failed write or sync, until it is opened again (restart the server): sync /d/x/.cairn/store/000017.log: input/output error"),
+			"Error writing file '/d/x/.cairn/store/000017.log' (errno: 5 - Input/output error); the database refuses writes until the server is restarted"},
+		{errors.New("pebble: background: disk quota exceeded"), "Error writing file '?' (errno: 122 - Disk quota exceeded)"},
+	} {
+		var got *mysql.SQLError
+		if !errors.As(MapError(c.err), &got) || got.Num != 3 || got.State != "HY000" || got.Message != c.want {
+			t.Errorf("%v:\n got %v\nwant 3 (HY000) %s", c.err, got, c.want)
+		}
+	}
+	if err := MapError(errors.New("table not found: nodes")); err.Error() != "table not found: nodes" {
+		t.Errorf("an unrelated error became %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cairndb/cairn/storage/chunk/chunktest"
@@ -148,5 +149,69 @@ func TestFaultWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// A full disk met by a flush in the background, not by a write of the
+// store's own: the store breaks (its next write would stall or fail), its
+// writes are refused at once with the disk's error, reads go on, and the
+// flush Pebble would retry without end waits parked instead of spinning.
+// Close ends the parked work; reopened, the store holds what was
+// acknowledged.
+func TestFaultBackground(t *testing.T) {
+	ctx := context.Background()
+	mem := vfs.NewMem()
+	var f faults
+	s, err := Open("/store", Options{fs: errorfs.Wrap(mem, &f), MemTableSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables atomic.Int64
+	f.arm(func(op errorfs.Op) error {
+		if op.Kind == errorfs.OpCreate && strings.HasSuffix(op.Path, ".sst") {
+			tables.Add(1)
+			return fmt.Errorf("injected: %w", syscall.ENOSPC)
+		}
+		return nil
+	})
+	var last chunk.Hash
+	var werr error
+	for i := 0; i < 1000 && werr == nil; i++ {
+		c := chunktest.Opaque(fmt.Sprintf("%d%s", i, strings.Repeat("x", 64<<10)))
+		if werr = s.Put(ctx, c); werr == nil {
+			if werr = s.UpdateRefs(ctx, chunk.RefUpdate{Name: "refs/heads/main", Old: last, New: c.Hash}); werr == nil {
+				last = c.Hash
+			}
+		}
+	}
+	if !errors.Is(werr, syscall.ENOSPC) || !strings.Contains(werr.Error(), "refuses writes") {
+		t.Fatalf("writes while flushes fail: %v", werr)
+	}
+	if _, err := s.Get(ctx, last); err != nil {
+		t.Fatalf("read once the store broke: %v", err)
+	}
+	before := tables.Load()
+	time.Sleep(300 * time.Millisecond)
+	if n := tables.Load() - before; n > 2 {
+		t.Errorf("%d more tables tried in 300 ms after the store broke", n)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs on the parked flush")
+	}
+	f.disarm()
+	s, err = Open("/store", Options{fs: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if refs, _ := s.Refs(ctx); refs["refs/heads/main"] != last {
+		t.Fatalf("after reopen: main = %s, want the last acknowledged %s", refs["refs/heads/main"], last)
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,9 +10,12 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Store is a chunk store in a directory on disk. It is safe for concurrent use.
@@ -40,6 +43,9 @@ type Store struct {
 	// broken is set when a synced write failed: what reached the disk is
 	// then unknown, so the store refuses further writes until reopened.
 	broken atomic.Pointer[error]
+
+	bgErrors errorLog // Pebble's background errors, logged at a bounded rate
+	parked   parkingFS
 }
 
 var (
@@ -66,6 +72,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
+	s := &Store{dir: dir, lock: lock}
+	s.parked.FS, s.parked.store, s.parked.release = opts.fs, s, make(chan struct{})
 	popts := &pebble.Options{
 		Cache:        cache,
 		MemTableSize: opts.MemTableSize,
@@ -74,10 +82,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		// Pebble's default for a damaged block it reads is Logger.Fatalf,
 		// which ends the process. The read returns a corruption error too,
 		// which the store passes on: log the event and go on.
-		EventListener: &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
-			quietLogger{}.Errorf("diskstore: on-disk corruption in %s: %v", info.Path, info.Details)
-		}},
-		FS: opts.fs,
+		EventListener: &pebble.EventListener{
+			DataCorruption: func(info pebble.DataCorruptionInfo) {
+				quietLogger{}.Errorf("diskstore: on-disk corruption in %s: %v", info.Path, info.Details)
+			},
+			BackgroundError: s.backgroundError,
+		},
+		FS: &s.parked,
 		// Pinned, so that a Pebble upgrade never silently rewrites a store
 		// into a format older cairn binaries cannot open. WAL sync chunks
 		// (since FormatWALSyncChunks) tell a torn log tail from corruption.
@@ -86,6 +97,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
+		close(s.parked.release)
 		lock.Close()
 		if pebble.IsCorruptionError(err) {
 			// A damaged MANIFEST, log or table file.
@@ -93,9 +105,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, lock: lock}
+	s.db = db
 	s.gate.idle.L = &s.gate.mu
 	if err := s.load(); err != nil {
+		close(s.parked.release)
 		db.Close()
 		lock.Close()
 		return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
@@ -185,6 +198,9 @@ func (s *Store) Dir() string { return s.dir }
 // Close waits for the calls in progress, then closes the store. Closing twice
 // is harmless; every other method returns chunk.ErrClosed after Close.
 func (s *Store) Close() error {
+	// Let Pebble's parked background work fail and end first: a commit
+	// in progress may be waiting on it.
+	s.parked.releaseOnce.Do(func() { close(s.parked.release) })
 	if !s.gate.close() {
 		return nil
 	}
@@ -551,6 +567,73 @@ func (s *Store) DiskUsage() uint64 {
 }
 
 func (s *Store) breakStore(err error) { s.broken.CompareAndSwap(nil, &err) }
+
+// diskErrnos are the errors of a disk that cannot take writes now.
+var diskErrnos = []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS}
+
+// backgroundError is called by Pebble when a flush or compaction fails.
+// Pebble retries at once and without end, so on a full disk it fails
+// hundreds of times a second: the errors are logged at a bounded rate. A
+// failure of the disk itself (full, read-only, an I/O error) also breaks
+// the store: its next commit would fail the same way or, with flushes
+// failing, stall once the memtables fill up; refusing writes at once gives
+// the client a clear error instead.
+func (s *Store) backgroundError(err error) {
+	s.bgErrors.log(err)
+	for _, e := range diskErrnos {
+		if errors.Is(err, e) {
+			s.breakStore(err)
+			return
+		}
+	}
+}
+
+// parkingFS is the file system Pebble works on. Once the store is broken,
+// a file created (by a flush or a compaction: the store's own calls create
+// none once it refuses writes) waits until the store is closed, and then
+// fails. Pebble retries failed flushes and compactions at once and without
+// end, and on a full disk each would fail again: parked, they use no CPU,
+// while reads, which create no files, go on.
+type parkingFS struct {
+	vfs.FS
+	store       *Store
+	release     chan struct{}
+	releaseOnce sync.Once
+}
+
+func (p *parkingFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
+	if p.store.broken.Load() != nil {
+		<-p.release
+		return nil, fmt.Errorf("create %s: %w", name, chunk.ErrClosed)
+	}
+	return p.FS.Create(name, category)
+}
+
+// errorLog logs the first error and then at most one line per
+// errorLogEvery, counting the errors it left out.
+type errorLog struct {
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+const errorLogEvery = 10 * time.Second
+
+func (l *errorLog) log(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if !l.last.IsZero() && now.Sub(l.last) < errorLogEvery {
+		l.skipped++
+		return
+	}
+	if l.skipped > 0 {
+		quietLogger{}.Errorf("diskstore: background error: %v (and %d more in the last %s)", err, l.skipped, now.Sub(l.last).Round(time.Second))
+	} else {
+		quietLogger{}.Errorf("diskstore: background error: %v", err)
+	}
+	l.last, l.skipped = now, 0
+}
 
 // Check walks every chunk reachable from every ref, checking that each is
 // present, decodes as an envelope and matches its hash. It returns the first
