@@ -136,9 +136,10 @@ func (l *Leases) snapshotLocked() ([]Hash, uint64) {
 
 // GCStats reports what a collection did.
 type GCStats struct {
-	Reachable int // chunks marked reachable
-	Scanned   int // chunks examined by the sweep
-	Deleted   int // chunks deleted
+	Reachable      int    // chunks marked reachable
+	ReachableBytes uint64 // their size
+	Scanned        int    // chunks examined by the sweep
+	Deleted        int    // chunks deleted
 }
 
 // gcDeleteBatch is how many chunks GC deletes in one atomic step.
@@ -180,8 +181,9 @@ func GC(ctx context.Context, s Collectable) (GCStats, error) {
 	keepFrom := min(newGen, oldest)
 
 	marked := make(HashSet)
-	err = Walk(ctx, s, roots, nil, func(h Hash, _ []byte) error {
+	err = Walk(ctx, s, roots, nil, func(h Hash, data []byte) error {
 		marked.Add(h)
+		st.ReachableBytes += uint64(len(data))
 		return nil
 	})
 	if err != nil {

@@ -288,16 +288,21 @@ func (p *Provider) ExternalStoredProcedures(ctx *sql.Context, name string) ([]sq
 }
 
 // CollectDatabaseGarbage collects the garbage of database name now
-// (dolt_gc), compacting afterwards as CollectGarbage does. A collection
-// deletes only chunks written before the oldest live lease began, and the
-// database's own leases on its published working sets date from their
-// publication; so it collects, renews those leases, and collects again,
-// which reclaims everything no ref or open transaction reaches.
-func (p *Provider) CollectDatabaseGarbage(ctx context.Context, name string) (chunk.GCStats, error) {
+// (dolt_gc, and the server when a store has grown), then compacts the store
+// if compact is set, so that the space of what was deleted goes back to the
+// file system now rather than when Pebble's own compactions reach it. A
+// collection deletes only chunks written before the oldest live lease
+// began, and the database's own leases on its published working sets date
+// from their publication; so it collects, renews those leases, and
+// collects again, which reclaims everything no ref or open transaction
+// reaches.
+func (p *Provider) CollectDatabaseGarbage(ctx context.Context, name string, compact bool) (chunk.GCStats, error) {
 	st, ok := p.state(name)
 	if !ok {
 		return chunk.GCStats{}, sql.ErrDatabaseNotFound.New(name)
 	}
+	st.gcMu.Lock()
+	defer st.gcMu.Unlock()
 	first, err := st.collect(ctx)
 	if err != nil {
 		return first, err
@@ -305,27 +310,28 @@ func (p *Provider) CollectDatabaseGarbage(ctx context.Context, name string) (chu
 	st.renewLeases()
 	second, err := st.collect(ctx)
 	second.Deleted += first.Deleted
+	if err == nil && compact {
+		err = st.compact(ctx)
+	}
 	return second, err
 }
 
-// collect runs chunk.GC on the database's store, and compacts after a
-// collection that deleted more than it kept (deleted chunks free their
-// space when Pebble compacts their tombstones).
+// collect runs chunk.GC on the database's store. The caller holds gcMu.
 func (st *dbState) collect(ctx context.Context) (chunk.GCStats, error) {
 	c, ok := st.store.(chunk.Collectable)
 	if !ok || st.dropped.Load() {
 		return chunk.GCStats{}, nil
 	}
-	stats, err := chunk.GC(ctx, c)
-	if err != nil {
-		return stats, err
+	return chunk.GC(ctx, c)
+}
+
+// compact compacts the store, if it can: deleted chunks free their space
+// when Pebble compacts their tombstones.
+func (st *dbState) compact(ctx context.Context) error {
+	if cs, ok := st.store.(interface{ Compact(context.Context) error }); ok && !st.dropped.Load() {
+		return cs.Compact(ctx)
 	}
-	if cs, ok := st.store.(interface{ Compact(context.Context) error }); ok && stats.Deleted > stats.Reachable {
-		if err := cs.Compact(ctx); err != nil {
-			return stats, err
-		}
-	}
-	return stats, nil
+	return nil
 }
 
 // DiskUsage returns the bytes each database's store takes on disk (stores
@@ -360,7 +366,12 @@ func (p *Provider) CollectGarbage(ctx context.Context) (map[string]chunk.GCStats
 		if _, ok := st.store.(chunk.Collectable); !ok || st.dropped.Load() {
 			continue
 		}
+		st.gcMu.Lock()
 		stats, err := st.collect(ctx)
+		if err == nil && stats.Deleted > stats.Reachable {
+			err = st.compact(ctx)
+		}
+		st.gcMu.Unlock()
 		if err != nil {
 			if st.dropped.Load() {
 				continue

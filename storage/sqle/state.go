@@ -31,6 +31,7 @@ type dbState struct {
 	leases  *chunk.Leases // nil if the store is not collectable
 	closeFn func() error
 	dropped atomic.Bool
+	gcMu    sync.Mutex // serializes the database's garbage collections
 
 	// publish serializes the publication of working sets by this process,
 	// so that concurrent commits merge one after another instead of

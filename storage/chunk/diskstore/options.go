@@ -8,7 +8,7 @@ const (
 	DefaultCacheSize = 64 << 20
 	// DefaultMemTableSize is the size of one Pebble memtable: how much is
 	// written before it is flushed to a table file.
-	DefaultMemTableSize = 16 << 20
+	DefaultMemTableSize = 4 << 20
 )
 
 // Options configures a Store. Zero fields take the documented defaults. There
