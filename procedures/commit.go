@@ -281,7 +281,7 @@ func (vc *VersionControl) gc(ctx *sql.Context, args ...string) (sql.RowIter, err
 	if err := v.CommitTransaction(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := vc.Prov.CollectDatabaseGarbage(ctx, v.Name(), true); err != nil {
+	if _, err := vc.Prov.CollectDatabaseGarbage(ctx, v.Name(), -1); err != nil {
 		return nil, err
 	}
 	return statusRow()

@@ -122,7 +122,7 @@ func TestGC(t *testing.T) {
 		s.exec("db", "REPLACE INTO t VALUES (1, 'version "+strings.Repeat("x", i)+"')")
 	}
 	// Fifty versions of a row left garbage: a collection deletes it.
-	stats, err := s.e.Provider.CollectDatabaseGarbage(context.Background(), "db", true)
+	stats, err := s.e.Provider.CollectDatabaseGarbage(context.Background(), "db", -1)
 	if err != nil || stats.Deleted == 0 {
 		t.Fatalf("collection after 50 writes: %+v, %v", stats, err)
 	}
@@ -133,7 +133,7 @@ func TestGC(t *testing.T) {
 		t.Fatalf("dolt_gc: %v", got)
 	}
 	// dolt_gc left nothing for the next collection.
-	if stats, err = s.e.Provider.CollectDatabaseGarbage(context.Background(), "db", true); err != nil || stats.Deleted != 0 {
+	if stats, err = s.e.Provider.CollectDatabaseGarbage(context.Background(), "db", -1); err != nil || stats.Deleted != 0 {
 		t.Fatalf("a collection after dolt_gc deleted %+v, %v: dolt_gc missed them", stats, err)
 	}
 	if got := s.rows("db", "SELECT v FROM t"); len(got) != 1 || !strings.HasPrefix(got[0], "again ") {

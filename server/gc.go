@@ -27,6 +27,9 @@ const DefaultGCGrowthFactor = 2.0
 var (
 	gcGrowthFloor uint64 = 16 << 20
 	gcCheckEvery         = time.Second
+	// gcCompactFor bounds the compaction after a collection the growth
+	// triggered (see sqle.Provider.CollectDatabaseGarbage).
+	gcCompactFor = 10 * time.Second
 )
 
 // collectGarbage runs the stores' garbage collection until ctx ends: every
@@ -75,7 +78,7 @@ func collectGarbage(ctx context.Context, p *sqle.Provider, interval time.Duratio
 				continue
 			}
 			start := time.Now()
-			st, err := p.CollectDatabaseGarbage(ctx, db, true)
+			st, err := p.CollectDatabaseGarbage(ctx, db, gcCompactFor)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Error("garbage collection failed", zap.String("db", db), zap.Error(err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -289,14 +290,17 @@ func (p *Provider) ExternalStoredProcedures(ctx *sql.Context, name string) ([]sq
 
 // CollectDatabaseGarbage collects the garbage of database name now
 // (dolt_gc, and the server when a store has grown), then compacts the store
-// if compact is set, so that the space of what was deleted goes back to the
-// file system now rather than when Pebble's own compactions reach it. A
-// collection deletes only chunks written before the oldest live lease
-// began, and the database's own leases on its published working sets date
-// from their publication; so it collects, renews those leases, and
-// collects again, which reclaims everything no ref or open transaction
-// reaches.
-func (p *Provider) CollectDatabaseGarbage(ctx context.Context, name string, compact bool) (chunk.GCStats, error) {
+// for up to compactFor (0: not at all; negative: until it is done), so that
+// the space of what was deleted goes back to the file system now rather
+// than when Pebble's own compactions reach it. Under a heavy write load a
+// whole compaction can take tens of seconds, while garbage piles up behind
+// it: the server's collections bound it, and what was left undone waits
+// for the next. A collection deletes only chunks written before the
+// oldest live lease began, and the database's own leases on its published
+// working sets date from their publication; so it collects, renews those
+// leases, and collects again, which reclaims everything no ref or open
+// transaction reaches.
+func (p *Provider) CollectDatabaseGarbage(ctx context.Context, name string, compactFor time.Duration) (chunk.GCStats, error) {
 	st, ok := p.state(name)
 	if !ok {
 		return chunk.GCStats{}, sql.ErrDatabaseNotFound.New(name)
@@ -310,8 +314,16 @@ func (p *Provider) CollectDatabaseGarbage(ctx context.Context, name string, comp
 	st.renewLeases()
 	second, err := st.collect(ctx)
 	second.Deleted += first.Deleted
-	if err == nil && compact {
-		err = st.compact(ctx)
+	if err == nil && compactFor != 0 {
+		cctx := ctx
+		if compactFor > 0 {
+			var cancel context.CancelFunc
+			cctx, cancel = context.WithTimeout(ctx, compactFor)
+			defer cancel()
+		}
+		if err = st.compact(cctx); err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = nil
+		}
 	}
 	return second, err
 }
