@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
