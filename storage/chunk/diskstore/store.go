@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -591,11 +592,12 @@ func (s *Store) backgroundError(err error) {
 }
 
 // parkingFS is the file system Pebble works on. Once the store is broken,
-// a file created (by a flush or a compaction: the store's own calls create
-// none once it refuses writes) waits until the store is closed, and then
-// fails. Pebble retries failed flushes and compactions at once and without
-// end, and on a full disk each would fail again: parked, they use no CPU,
-// while reads, which create no files, go on.
+// a table or manifest file created (by a flush or a compaction) waits until
+// the store is closed, and then fails. Pebble retries failed flushes and
+// compactions at once and without end, and on a full disk each would fail
+// again: parked, they use no CPU, while reads, which create no files, go on.
+// A log file is not parked: only a commit already under way when the store
+// broke creates one, and it fails at once rather than wait.
 type parkingFS struct {
 	vfs.FS
 	store       *Store
@@ -604,7 +606,7 @@ type parkingFS struct {
 }
 
 func (p *parkingFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	if p.store.broken.Load() != nil {
+	if p.store.broken.Load() != nil && !strings.HasSuffix(name, ".log") {
 		<-p.release
 		return nil, fmt.Errorf("create %s: %w", name, chunk.ErrClosed)
 	}
