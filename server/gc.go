@@ -7,7 +7,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cairndb/cairn/storage/chunk"
-
 	"github.com/cairndb/cairn/storage/sqle"
 )
 
