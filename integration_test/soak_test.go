@@ -229,11 +229,20 @@ func serverHeapMB(t *testing.T, addr string) float64 {
 
 func dirSizeMB(dir string) float64 {
 	var n int64
-	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+	for _, size := range sizesByExt(dir) {
+		n += size
+	}
+	return float64(n) / 1e6
+}
+
+// sizesByExt sums the sizes of the files under dir by extension.
+func sizesByExt(dir string) map[string]int64 {
+	sizes := map[string]int64{}
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
-			n += info.Size()
+			sizes[filepath.Ext(path)] += info.Size()
 		}
 		return nil
 	})
-	return float64(n) / 1e6
+	return sizes
 }

@@ -155,17 +155,11 @@ func TestSoakDisk(t *testing.T) {
 	}
 }
 
-// filesByKind sums the sizes of the files under dir by extension.
+// filesByKind describes the sizes of the files under dir by extension,
+// those above 1 MiB.
 func filesByKind(dir string) string {
-	sizes := map[string]int64{}
-	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			sizes[filepath.Ext(path)] += info.Size()
-		}
-		return nil
-	})
 	var parts []string
-	for ext, n := range sizes {
+	for ext, n := range sizesByExt(dir) {
 		if n > 1<<20 {
 			parts = append(parts, fmt.Sprintf("%s %.1f MB", ext, float64(n)/1e6))
 		}
