@@ -113,7 +113,6 @@ func TestVersionControlCLIThroughServer(t *testing.T) {
 	if out := mustCLI(t, dir, "branch"); out != "* dev\n  main\n" {
 		t.Fatalf("branch through the server: %q", out)
 	}
-	time.Sleep(1100 * time.Millisecond) // the server reads the config again within a second
 	fresh := s.connect(t, "root", "", "shop")
 	fresh.SetMaxIdleConns(0)
 	var b string

@@ -555,8 +555,8 @@ func (r *vcRunner) setHead(ctx context.Context, branch string) error {
 	if r.e != nil {
 		return r.e.Provider.SetDefaultBranch(ctx, r.name, branch)
 	}
-	// The running server reads the database's config again within a
-	// second; its sessions keep the branch they are on.
+	// The running server sees the changed config at its next new
+	// session; its open sessions keep the branch they are on.
 	cwd, err := os.Getwd()
 	if err != nil {
 		return err

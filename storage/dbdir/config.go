@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // ConfigVersion is the version of config.json this cairn writes and reads.
@@ -72,6 +73,38 @@ func (c *Config) Backup(name string) (Backup, bool) {
 		}
 	}
 	return Backup{}, false
+}
+
+// Stamp identifies one version of a database's config file: equal stamps
+// mean the file was not written in between, since WriteConfig replaces the
+// file by a rename (a new inode) and the write changes its time.
+type Stamp struct {
+	ok      bool
+	absent  bool
+	ino     uint64
+	size    int64
+	modTime int64
+}
+
+// Valid reports whether the stamp was taken: a stat that failed for a
+// reason other than a missing file gives an invalid stamp, which equals
+// no other.
+func (s Stamp) Valid() bool { return s.ok }
+
+// ConfigStamp stats the config file of the database in dir.
+func ConfigStamp(dir string) Stamp {
+	fi, err := os.Stat(configPath(dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Stamp{ok: true, absent: true}
+	}
+	if err != nil {
+		return Stamp{}
+	}
+	s := Stamp{ok: true, size: fi.Size(), modTime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.ino = uint64(st.Ino)
+	}
+	return s
 }
 
 // ReadConfig reads the config of the database in dir. A database without a

@@ -259,6 +259,35 @@ func TestConfig(t *testing.T) {
 	}
 }
 
+// A config stamp changes with every write, even two writes of the same
+// size in quick succession, and stays put otherwise.
+func TestConfigStamp(t *testing.T) {
+	dir := t.TempDir()
+	mustInit(t, dir)
+	path := filepath.Join(dir, CairnDir, ConfigFile)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	absent := ConfigStamp(dir)
+	if !absent.Valid() || absent != ConfigStamp(dir) {
+		t.Fatalf("stamp of a missing config: %+v", absent)
+	}
+	seen := []Stamp{absent}
+	for _, head := range []string{"dev", "abc", "xyz"} {
+		if err := WriteConfig(dir, &Config{Version: ConfigVersion, Head: head}); err != nil {
+			t.Fatal(err)
+		}
+		s := ConfigStamp(dir)
+		if !s.Valid() || s != ConfigStamp(dir) {
+			t.Fatalf("stamp after writing head %q: %+v, then %+v", head, s, ConfigStamp(dir))
+		}
+		if slices.Contains(seen, s) {
+			t.Fatalf("stamp after writing head %q equals an earlier one: %+v", head, s)
+		}
+		seen = append(seen, s)
+	}
+}
+
 // List names the databases among the subdirectories, sorted, and nothing
 // else: not plain directories or files, not hidden or leftover directories,
 // not the data directory itself.

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -60,10 +59,11 @@ type dbState struct {
 	// immutable caches decoded commits and roots (revision.go).
 	immutable immutableCache
 
-	// headMu guards the cached default branch (see defaultBranch).
-	headMu   sync.Mutex
-	headName string
-	headRead time.Time
+	// headMu guards the cached default branch (see defaultBranch) and
+	// the stamp of the config file it was read from.
+	headMu    sync.Mutex
+	headName  string
+	headStamp dbdir.Stamp
 
 	autoMu  sync.Mutex
 	autoInc map[string]uint64 // next value by lower-case table name
@@ -265,20 +265,24 @@ func (st *dbState) setCollation(ctx context.Context, collation sql.CollationID) 
 	return err
 }
 
-// headCheck is how often defaultBranch looks at the config file again.
-const headCheck = time.Second
-
 // defaultBranch returns the branch new sessions start on: the database's
 // checked-out branch (config "head", which `cairn checkout` sets, maybe
-// from another process), else main. It reads the config file at most once
-// a second.
+// from another process), else main. It reads the config file again only
+// when the file has changed (see dbdir.ConfigStamp): a stat per new
+// session, and a checkout from the shell shows in the next session.
 func (st *dbState) defaultBranch() string {
 	st.headMu.Lock()
 	defer st.headMu.Unlock()
-	if time.Since(st.headRead) < headCheck && st.headName != "" {
+	var stamp dbdir.Stamp
+	if st.dir != "" {
+		stamp = dbdir.ConfigStamp(st.dir)
+		if st.headName != "" && stamp.Valid() && stamp == st.headStamp {
+			return st.headName
+		}
+	} else if st.headName != "" {
 		return st.headName
 	}
-	st.headRead = time.Now()
+	st.headStamp = stamp
 	st.headName = repo.DefaultBranch
 	st.cfgMu.Lock()
 	c, err := st.readConfig()
@@ -307,7 +311,7 @@ func (p *Provider) SetDefaultBranch(ctx context.Context, name, branch string) er
 		return nil
 	})
 	st.headMu.Lock()
-	st.headRead = time.Time{}
+	st.headName = ""
 	st.headMu.Unlock()
 	return err
 }
