@@ -143,7 +143,9 @@ func (s *Session) CommandBegin() error {
 	if !ok || tx == nil || s.GetIgnoreAutoCommit() {
 		return nil
 	}
-	if s.autocommit(sql.NewEmptyContext()) {
+	// A context on this session: sql.NewEmptyContext would build a whole
+	// new session, system variables included, at every command.
+	if s.autocommit(sql.NewContext(context.Background(), sql.WithSession(s))) {
 		s.endTransaction()
 		s.SetTransaction(nil)
 	}
