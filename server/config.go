@@ -44,6 +44,7 @@ type fileConfig struct {
 		AutoCommit        *bool    `yaml:"autocommit"`
 		GCIntervalSeconds *int64   `yaml:"gc_interval_seconds"`
 		GCGrowthFactor    *float64 `yaml:"gc_growth_factor"`
+		PlanCache         *bool    `yaml:"plan_cache"`
 	} `yaml:"behavior"`
 	Backups []struct {
 		Name         string            `yaml:"name"`
@@ -158,6 +159,9 @@ func LoadConfigFile(path string, cfg *Config) error {
 			if *v <= 0 {
 				cfg.GCInterval = -1
 			}
+		}
+		if v := b.PlanCache; v != nil {
+			cfg.NoPlanCache = !*v
 		}
 		if v := b.GCGrowthFactor; v != nil {
 			switch {

@@ -32,6 +32,8 @@ type conns struct {
 	// engine, if set, lets error messages name definitions (foreign
 	// keys, unique indexes) the engine's messages leave out.
 	engine *sqle.Engine
+	// planCache: run prepared statements from plan templates (plancache.go).
+	planCache bool
 
 	mu       sync.Mutex
 	open     map[uint32]*connState
@@ -50,6 +52,9 @@ type connState struct {
 	// whether it logged in with one (set at login).
 	host     string
 	password bool
+	// plans holds the plan templates of the connection's prepared
+	// statements, by statement id (plancache.go).
+	plans map[uint32]*stmtPlan
 }
 
 var _ mysql.Handler = (*conns)(nil)
@@ -168,10 +173,14 @@ func (cs *conns) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p 
 func (cs *conns) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.PrepareData, cb func(*sqltypes.Result) error) (err error) {
 	defer cs.recoverStatement(&err, c, p.PrepareStmt)
 	done := cs.begin(c, p.PrepareStmt)
-	err = cs.Handler.ComStmtExecute(ctx, c, p, func(r *sqltypes.Result) error {
+	spool := func(r *sqltypes.Result) error {
 		fixCharsets(r.Fields)
 		return cb(r)
-	})
+	}
+	handled, err := cs.executeTemplated(ctx, c, p, spool)
+	if !handled {
+		err = cs.Handler.ComStmtExecute(ctx, c, p, spool)
+	}
 	err = cs.mapError(c, p.PrepareStmt, err)
 	done(err)
 	return err
@@ -179,6 +188,11 @@ func (cs *conns) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.Pre
 
 func (cs *conns) ComResetConnection(c *mysql.Conn) error {
 	done := cs.begin(c, "COM_RESET_CONNECTION")
+	cs.mu.Lock()
+	if st := cs.open[c.ConnectionID]; st != nil {
+		st.plans = nil
+	}
+	cs.mu.Unlock()
 	err := cs.Handler.ComResetConnection(c)
 	done(err)
 	return err

@@ -74,6 +74,9 @@ type Config struct {
 	// has grown to this many times its size after the last collection
 	// (DefaultGCGrowthFactor if 0; negative: never).
 	GCGrowthFactor float64
+	// NoPlanCache turns off the prepared-plan cache (plancache.go): every
+	// execution of a prepared statement is bound and analyzed afresh.
+	NoPlanCache bool
 	// PprofAddr, if set, is an address to serve Go's profiles on
 	// (net/http/pprof), for profiling the server under load.
 	PprofAddr string
@@ -254,6 +257,7 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 		slow = 0
 	}
 	cs := newConns(log, slow)
+	cs.planCache = !cfg.NoPlanCache
 
 	installMySQLErrors(e, cs, &scfg) // MySQL's errors for logins, privileges and statements (auth.go)
 

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	"github.com/dolthub/vitess/go/vt/sqlparser"
+
+	"github.com/cairndb/cairn/storage/sqle"
+)
+
+// The prepared-plan cache (docs/plan-cache.md): a connection keeps, for
+// each prepared statement of a shape sqle.PlanTemplate handles, the plan
+// analyzed at its first execution, and runs later executions from it with
+// their bindings put in, skipping go-mysql-server's binding and analysis.
+// Anything the template declines runs the normal way.
+
+// stmtPlan is what a connection knows of one prepared statement.
+type stmtPlan struct {
+	query string
+	stmt  sqlparser.Statement // its parsed text, once TemplateStatement accepted it
+	tmpl  *sqle.PlanTemplate
+	off   bool // not of a shape the cache handles: always the normal way
+	fails int  // plans built that gave no template
+}
+
+// maxTemplateFails is how many executions of a statement may build a plan
+// without getting a template before the cache gives up on the statement.
+const maxTemplateFails = 3
+
+// maxStmtPlans bounds a connection's entries; past it, those of statements
+// the client has closed are dropped.
+const maxStmtPlans = 64
+
+// executeTemplated runs the execution p of a prepared statement from its
+// plan template, making the template at the first execution. It reports
+// false, having done nothing the client sees, when the statement is to run
+// the normal way.
+func (cs *conns) executeTemplated(ctx context.Context, c *mysql.Conn, p *mysql.PrepareData, spool func(*sqltypes.Result) error) (bool, error) {
+	if cs.engine == nil || cs.sm == nil || !cs.planCache {
+		return false, nil
+	}
+	ext, ok := cs.Handler.(mysql.ExtendedHandler)
+	if !ok {
+		return false, nil
+	}
+	sp := cs.stmtPlan(c, p)
+	if sp == nil || sp.off {
+		return false, nil
+	}
+	query := p.PrepareStmt
+	sqlCtx, err := cs.sm.NewContextWithQuery(ctx, c, query)
+	if err != nil {
+		return false, nil
+	}
+	if sp.stmt == nil {
+		stmt, ok := cs.engine.SQL.PreparedDataCache.GetCachedStmt(sqlCtx.Session.ID(), query)
+		if !ok || !sqle.TemplateStatement(stmt) {
+			sp.off = true
+			return false, nil
+		}
+		sp.stmt = stmt
+	}
+	callback := func(r *sqltypes.Result, _ bool) error { return spool(r) }
+	if sp.tmpl != nil {
+		node, err := sp.tmpl.Bind(sqlCtx, p.BindVars)
+		if err == nil {
+			countSelect(sqlCtx, node)
+			return true, ext.ComExecuteBound(ctx, c, query, node, callback)
+		}
+		if !sqle.IsStale(err) {
+			return false, nil
+		}
+		sp.tmpl = nil
+	}
+	bound, _, err := ext.ComBind(ctx, c, query, sp.stmt, p)
+	if err != nil {
+		// The normal way reports it, as it would have.
+		return false, nil
+	}
+	node, ok := bound.(sql.Node)
+	if !ok {
+		return false, nil
+	}
+	if sp.tmpl = cs.engine.NewPlanTemplate(sqlCtx, node, p.BindVars); sp.tmpl == nil {
+		if sp.fails++; sp.fails >= maxTemplateFails {
+			sp.off = true
+		}
+	}
+	countSelect(sqlCtx, node)
+	return true, ext.ComExecuteBound(ctx, c, query, node, callback)
+}
+
+// countSelect counts the statement in the status variables the normal way
+// counts it in (go-mysql-server's QueryWithBindings).
+func countSelect(ctx *sql.Context, node sql.Node) {
+	sql.IncrementStatusVariable(ctx, "Questions", 1)
+	if plan.NodeRepresentsSelect(node) {
+		sql.IncrementStatusVariable(ctx, "Com_select", 1)
+	}
+}
+
+// stmtPlan returns the entry of the prepared statement p on c, making it.
+func (cs *conns) stmtPlan(c *mysql.Conn, p *mysql.PrepareData) *stmtPlan {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	st := cs.open[c.ConnectionID]
+	if st == nil {
+		return nil
+	}
+	if sp := st.plans[p.StatementID]; sp != nil && sp.query == p.PrepareStmt {
+		return sp
+	}
+	if st.plans == nil {
+		st.plans = map[uint32]*stmtPlan{}
+	}
+	if len(st.plans) >= maxStmtPlans {
+		for id := range st.plans {
+			if _, open := c.PrepareData[id]; !open {
+				delete(st.plans, id)
+			}
+		}
+		if len(st.plans) >= maxStmtPlans {
+			return nil
+		}
+	}
+	sp := &stmtPlan{query: p.PrepareStmt}
+	st.plans[p.StatementID] = sp
+	return sp
+}

@@ -1,0 +1,384 @@
+package sqle
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/mysql_db"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	"github.com/dolthub/vitess/go/vt/sqlparser"
+)
+
+// A PlanTemplate is the analyzed plan of one execution of a prepared
+// SELECT, made reusable for later executions with other bindings: go-mysql-
+// server binds and analyzes every execution afresh, which costs more than
+// running a point select (docs/plan-cache.md). Only a narrow shape is
+// templated, where the bindings reach the plan in one place only, the
+// ranges of its one index lookup:
+//
+//   - the statement (TemplateStatement): a SELECT from one table whose
+//     WHERE is ANDs and ORs of `column = ?` and `column BETWEEN ? AND ?`,
+//     with no parameter anywhere else and no literal in the WHERE;
+//   - the plan (NewPlanTemplate): Project, GroupBy, Sort, Distinct, Limit
+//     and TopN over one static IndexedTableAccess of a cairn table, with no
+//     Filter left, whose range bounds each equal exactly one binding;
+//   - the bindings: integers, of the same types as the first execution's.
+//
+// Bind checks, at every execution, that the template still applies (same
+// database, user and table schema, SELECT still granted) and puts the new
+// values into the ranges; whatever it cannot vouch for, it declines, and the
+// caller runs the statement the normal way.
+type PlanTemplate struct {
+	root   sql.Node
+	ita    *plan.IndexedTableAccess
+	lookup sql.IndexLookup
+	ranges sql.MySQLRangeCollection
+	table  *Table
+
+	db, user, host string
+	schEnc         []byte
+	grants         *mysql_db.MySQLDb
+
+	names []string       // binding names, sorted
+	types []querypb.Type // their types, parallel to names
+	slots []rangeSlot
+	// multi: several ranges, one column each (ORs), which Bind sorts and
+	// must find disjoint.
+	multi bool
+}
+
+// rangeSlot is where binding names[binding] goes: the lower or upper bound
+// of column col of range rng.
+type rangeSlot struct {
+	rng, col int
+	upper    bool
+	binding  int
+}
+
+// Bind's answers when the template does not apply to an execution; the
+// caller runs the statement the normal way. errStale: nor will it to any
+// later one (the database, user, schema or grants changed), so the caller
+// should make a new template.
+var (
+	errDecline = errors.New("plan template does not apply to these bindings")
+	errStale   = errors.New("plan template is stale")
+)
+
+// IsStale reports whether err is Bind finding the template stale.
+func IsStale(err error) bool { return errors.Is(err, errStale) }
+
+// TemplateStatement reports whether stmt has the shape a PlanTemplate can be
+// made for (see PlanTemplate).
+func TemplateStatement(stmt sqlparser.Statement) bool {
+	sel, ok := stmt.(*sqlparser.Select)
+	if !ok || sel.With != nil || sel.Into != nil || sel.Lock != "" || sel.Window != nil ||
+		sel.QueryOpts.SQLCalcFoundRows || sel.Where == nil || sel.Where.Type != sqlparser.WhereStr {
+		return false
+	}
+	if len(sel.From) != 1 {
+		return false
+	}
+	from, ok := sel.From[0].(*sqlparser.AliasedTableExpr)
+	if !ok {
+		return false
+	}
+	if _, ok := from.Expr.(sqlparser.TableName); !ok || from.AsOf != nil {
+		return false
+	}
+	if !whereShape(sel.Where.Expr) {
+		return false
+	}
+	// No parameter anywhere but the WHERE.
+	rest := []sqlparser.SQLNode{sel.SelectExprs, sel.From, sel.GroupBy, sel.OrderBy}
+	if sel.Having != nil {
+		rest = append(rest, sel.Having)
+	}
+	if sel.Limit != nil {
+		rest = append(rest, sel.Limit)
+	}
+	return !hasParam(rest...)
+}
+
+// whereShape: ANDs and ORs of `column = ?`, `? = column` and
+// `column BETWEEN ? AND ?`.
+func whereShape(e sqlparser.Expr) bool {
+	switch e := e.(type) {
+	case *sqlparser.AndExpr:
+		return whereShape(e.Left) && whereShape(e.Right)
+	case *sqlparser.OrExpr:
+		return whereShape(e.Left) && whereShape(e.Right)
+	case *sqlparser.ParenExpr:
+		return whereShape(e.Expr)
+	case *sqlparser.ComparisonExpr:
+		if e.Operator != sqlparser.EqualStr || e.Escape != nil {
+			return false
+		}
+		return isColName(e.Left) && isParam(e.Right) || isParam(e.Left) && isColName(e.Right)
+	case *sqlparser.RangeCond:
+		return e.Operator == sqlparser.BetweenStr && isColName(e.Left) && isParam(e.From) && isParam(e.To)
+	}
+	return false
+}
+
+func isColName(e sqlparser.Expr) bool {
+	_, ok := e.(*sqlparser.ColName)
+	return ok
+}
+
+func isParam(e sqlparser.Expr) bool {
+	v, ok := e.(*sqlparser.SQLVal)
+	return ok && v.Type == sqlparser.ValArg
+}
+
+func hasParam(nodes ...sqlparser.SQLNode) bool {
+	found := false
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		if v, ok := n.(*sqlparser.SQLVal); ok && v.Type == sqlparser.ValArg {
+			found = true
+			return false, nil
+		}
+		return !found, nil
+	}, nodes...)
+	return found
+}
+
+// NewPlanTemplate makes a template of root, the analyzed plan of a statement
+// TemplateStatement accepted, executed with bindings; nil if the plan or
+// the bindings are not of the shape it handles.
+func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[string]*querypb.BindVariable) *PlanTemplate {
+	tp := &PlanTemplate{root: root, grants: e.SQL.Analyzer.Catalog.MySQLDb}
+	shapeOK := true
+	transform.Inspect(root, func(n sql.Node) bool {
+		switch n := n.(type) {
+		case nil: // Inspect's call after a node's children
+		case *plan.Project, *plan.GroupBy, *plan.Sort, *plan.Distinct, *plan.Limit, *plan.TopN:
+		case *plan.IndexedTableAccess:
+			if tp.ita != nil {
+				shapeOK = false
+			}
+			tp.ita = n
+		default:
+			shapeOK = false
+		}
+		return shapeOK
+	})
+	if !shapeOK || tp.ita == nil || !tp.ita.IsStatic() {
+		return nil
+	}
+	rt, ok := tp.ita.TableNode.(*plan.ResolvedTable)
+	if !ok {
+		return nil
+	}
+	switch t := rt.UnderlyingTable().(type) {
+	case *IndexedTable:
+		tp.table = t.Table
+	case *Table:
+		tp.table = t
+	default:
+		return nil
+	}
+	if tp.table.temp != nil || tp.table.db.rev != nil {
+		return nil
+	}
+	tp.lookup = plan.GetIndexLookup(tp.ita)
+	ranges, ok := tp.lookup.Ranges.(sql.MySQLRangeCollection)
+	if !ok || len(ranges) == 0 || tp.lookup.IsEmptyRange || tp.lookup.IsSpatialLookup ||
+		tp.lookup.VectorOrderAndLimit.OrderBy != nil {
+		return nil
+	}
+	tp.ranges = ranges
+	tp.multi = len(ranges) > 1
+
+	for name := range bindings {
+		tp.names = append(tp.names, name)
+	}
+	sort.Strings(tp.names)
+	values := make([]any, len(tp.names))
+	for i, name := range tp.names {
+		b := bindings[name]
+		v, ok := bindingValue(b)
+		if !ok {
+			return nil
+		}
+		tp.types = append(tp.types, b.Type)
+		values[i] = v
+	}
+
+	used := make([]bool, len(values))
+	for r, rng := range ranges {
+		if tp.multi && len(rng) != 1 {
+			return nil
+		}
+		for c, ce := range rng {
+			if !types.IsInteger(ce.Typ) {
+				return nil
+			}
+			lo, okLo := ce.LowerBound.(sql.Below)
+			hi, okHi := ce.UpperBound.(sql.Above)
+			if !okLo || !okHi {
+				return nil
+			}
+			for _, bound := range []struct {
+				key   any
+				upper bool
+			}{{lo.Key, false}, {hi.Key, true}} {
+				match := -1
+				for i, v := range values {
+					cv, inRange, err := ce.Typ.Convert(ctx, v)
+					if err != nil || inRange != sql.InRange || reflect.TypeOf(cv) != reflect.TypeOf(bound.key) || cv != bound.key {
+						continue
+					}
+					if match >= 0 {
+						return nil // two bindings of the same value: ambiguous
+					}
+					match = i
+				}
+				if match < 0 {
+					return nil
+				}
+				used[match] = true
+				tp.slots = append(tp.slots, rangeSlot{rng: r, col: c, upper: bound.upper, binding: match})
+			}
+		}
+	}
+	for _, u := range used {
+		if !u {
+			return nil
+		}
+	}
+
+	td, ok, err := tp.table.db.tableData(ctx, tp.table.name)
+	if err != nil || !ok {
+		return nil
+	}
+	tp.schEnc = bytes.Clone(td.lay.schEnc)
+	tp.db = strings.ToLower(ctx.GetCurrentDatabase())
+	client := ctx.Session.Client()
+	tp.user, tp.host = client.User, client.Address
+	return tp
+}
+
+// bindingValue is the Go value of an integer binding.
+func bindingValue(b *querypb.BindVariable) (any, bool) {
+	if b == nil {
+		return nil, false
+	}
+	switch b.Type {
+	case querypb.Type_INT8, querypb.Type_INT16, querypb.Type_INT24, querypb.Type_INT32, querypb.Type_INT64:
+		v, err := strconv.ParseInt(string(b.Value), 10, 64)
+		return v, err == nil
+	case querypb.Type_UINT8, querypb.Type_UINT16, querypb.Type_UINT24, querypb.Type_UINT32, querypb.Type_UINT64:
+		v, err := strconv.ParseUint(string(b.Value), 10, 64)
+		return v, err == nil
+	}
+	return nil, false
+}
+
+// Bind returns the template's plan for bindings, or an error if the
+// template does not apply to this execution (see IsStale).
+func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.BindVariable) (sql.Node, error) {
+	if strings.ToLower(ctx.GetCurrentDatabase()) != tp.db {
+		return nil, errStale
+	}
+	if client := ctx.Session.Client(); client.User != tp.user || client.Address != tp.host {
+		return nil, errStale
+	}
+	if len(bindings) != len(tp.names) {
+		return nil, errDecline
+	}
+	values := make([]any, len(tp.names))
+	for i, name := range tp.names {
+		b := bindings[name]
+		if b == nil || b.Type != tp.types[i] {
+			return nil, errDecline
+		}
+		v, ok := bindingValue(b)
+		if !ok {
+			return nil, errDecline
+		}
+		values[i] = v
+	}
+	td, ok, err := tp.table.db.tableData(ctx, tp.table.name)
+	if err != nil || !ok || !bytes.Equal(td.lay.schEnc, tp.schEnc) {
+		return nil, errStale
+	}
+	if db := tp.grants; db != nil && db.Enabled() {
+		op := sql.NewPrivilegedOperation(sql.PrivilegeCheckSubject{Database: tp.table.db.Name(), Table: tp.table.name}, sql.PrivilegeType_Select)
+		if !db.UserHasPrivileges(ctx, op) {
+			return nil, errStale
+		}
+	}
+
+	ranges := make(sql.MySQLRangeCollection, len(tp.ranges))
+	for r, rng := range tp.ranges {
+		ranges[r] = append(sql.MySQLRange(nil), rng...)
+	}
+	for _, s := range tp.slots {
+		ce := &ranges[s.rng][s.col]
+		orig := sql.GetMySQLRangeCutKey(tp.ranges[s.rng][s.col].LowerBound)
+		if s.upper {
+			orig = sql.GetMySQLRangeCutKey(tp.ranges[s.rng][s.col].UpperBound)
+		}
+		v, inRange, err := ce.Typ.Convert(ctx, values[s.binding])
+		if err != nil || inRange != sql.InRange || reflect.TypeOf(v) != reflect.TypeOf(orig) {
+			return nil, errDecline
+		}
+		if s.upper {
+			ce.UpperBound = sql.Above{Key: v}
+		} else {
+			ce.LowerBound = sql.Below{Key: v}
+		}
+	}
+	for _, rng := range ranges {
+		for _, ce := range rng {
+			c, err := ce.Typ.Compare(ctx, sql.GetMySQLRangeCutKey(ce.LowerBound), sql.GetMySQLRangeCutKey(ce.UpperBound))
+			if err != nil || c > 0 {
+				return nil, errDecline // an empty range: the analyzer plans it otherwise
+			}
+		}
+	}
+	if tp.multi {
+		var cmpErr error
+		sort.SliceStable(ranges, func(i, j int) bool {
+			c, err := ranges[i][0].Typ.Compare(ctx, sql.GetMySQLRangeCutKey(ranges[i][0].LowerBound), sql.GetMySQLRangeCutKey(ranges[j][0].LowerBound))
+			if err != nil {
+				cmpErr = err
+			}
+			return c < 0
+		})
+		if cmpErr != nil {
+			return nil, errDecline
+		}
+		for i := 1; i < len(ranges); i++ {
+			c, err := ranges[i][0].Typ.Compare(ctx, sql.GetMySQLRangeCutKey(ranges[i-1][0].UpperBound), sql.GetMySQLRangeCutKey(ranges[i][0].LowerBound))
+			if err != nil || c >= 0 {
+				return nil, errDecline // overlapping ranges: the analyzer merges them
+			}
+		}
+	}
+
+	lookup := tp.lookup
+	lookup.Ranges = ranges
+	ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, tp.ita.TableNode, lookup)
+	if err != nil {
+		return nil, errDecline
+	}
+	root, _, err := transform.Node(tp.root, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		if n == tp.ita {
+			return ita, transform.NewTree, nil
+		}
+		return n, transform.SameTree, nil
+	})
+	if err != nil {
+		return nil, errDecline
+	}
+	return root, nil
+}

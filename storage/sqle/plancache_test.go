@@ -1,0 +1,191 @@
+package sqle
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	"github.com/dolthub/vitess/go/vt/sqlparser"
+)
+
+// templateRows runs q with bindings through a plan template made at the
+// first bindings, and returns its rows as strings; ok is false if Bind
+// declined.
+func templateRows(t *testing.T, e *Engine, ctx *sql.Context, tp *PlanTemplate, args []int64) ([]string, bool) {
+	t.Helper()
+	node, err := tp.Bind(ctx, intBindings(args))
+	if err != nil {
+		return nil, false
+	}
+	iter, err := e.SQL.Analyzer.ExecBuilder.Build(ctx, node, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sql.RowIterToRows(ctx, iter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := node.Schema()
+	var out []string
+	for _, r := range rows {
+		var parts []string
+		for i, v := range r {
+			if v == nil {
+				parts = append(parts, "NULL")
+				continue
+			}
+			sv, err := sch[i].Type.SQL(ctx, nil, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, sv.ToString())
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	return out, true
+}
+
+func intBindings(args []int64) map[string]*querypb.BindVariable {
+	b := map[string]*querypb.BindVariable{}
+	for i, a := range args {
+		b[fmt.Sprintf("v%d", i+1)] = &querypb.BindVariable{Type: querypb.Type_INT64, Value: []byte(fmt.Sprint(a))}
+	}
+	return b
+}
+
+// newTemplate prepares q, plans it for args and makes its template.
+func newTemplate(t *testing.T, e *Engine, ctx *sql.Context, q string, args []int64) *PlanTemplate {
+	t.Helper()
+	stmt, err := sqlparser.Parse(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !TemplateStatement(stmt) {
+		return nil
+	}
+	exprs := map[string]sqlparser.Expr{}
+	for i, a := range args {
+		exprs[fmt.Sprintf("v%d", i+1)] = sqlparser.NewIntVal([]byte(fmt.Sprint(a)))
+	}
+	node, err := e.SQL.BoundQueryPlan(ctx, q, stmt, exprs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.NewPlanTemplate(ctx, node, intBindings(args))
+}
+
+func TestPlanTemplate(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	query(t, e, ctx, "CREATE DATABASE sb")
+	query(t, e, ctx, "USE sb")
+	query(t, e, ctx, "CREATE TABLE sbtest1 (id INTEGER NOT NULL AUTO_INCREMENT, k INTEGER DEFAULT '0' NOT NULL, c CHAR(120) DEFAULT '' NOT NULL, PRIMARY KEY (id), KEY k_1 (k))")
+	var vals []string
+	for i := 1; i <= 200; i++ {
+		vals = append(vals, fmt.Sprintf("(%d, %d, 'c%d')", i, (i*37)%50, i))
+	}
+	query(t, e, ctx, "INSERT INTO sbtest1 VALUES "+strings.Join(vals, ","))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, q := range []string{
+		"SELECT c FROM sbtest1 WHERE id=?",
+		"SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ?",
+		"SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN ? AND ?",
+		"SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
+		"SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
+		"SELECT count(k) FROM sbtest1 WHERE k BETWEEN ? AND ? OR k BETWEEN ? AND ?",
+		"SELECT id, k FROM sbtest1 WHERE k = ?",
+	} {
+		n := strings.Count(q, "?")
+		first := []int64{3, 9, 20, 25}[:n]
+		tp := newTemplate(t, e, ctx, q, first)
+		if tp == nil {
+			t.Fatalf("%s: no template", q)
+		}
+		hits := 0
+		for range 300 {
+			args := make([]int64, n)
+			for i := range args {
+				args[i] = rng.Int64N(260) - 30
+				if i%2 == 1 && rng.IntN(10) > 0 {
+					args[i] = args[i-1] + rng.Int64N(8) // mostly a valid range
+				}
+			}
+			got, ok := templateRows(t, e, ctx, tp, args)
+			if !ok {
+				continue
+			}
+			hits++
+			lit := q
+			for _, a := range args {
+				lit = strings.Replace(lit, "?", fmt.Sprint(a), 1)
+			}
+			want := query(t, e, ctx, lit)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s with %v:\n template %q\n normal   %q", q, args, got, want)
+			}
+		}
+		if hits < 50 {
+			t.Fatalf("%s: the template applied to %d executions of 300", q, hits)
+		}
+		t.Logf("%s: %d of 300 from the template", q, hits)
+	}
+}
+
+// Statements of other shapes get no template, values the ranges cannot
+// take are declined, and a schema change makes a template stale.
+func TestPlanTemplateRefuses(t *testing.T) {
+	for _, q := range []string{
+		"SELECT c FROM t WHERE id = ? + 1",
+		"SELECT c FROM t WHERE ABS(id) = ?",
+		"SELECT ? FROM t WHERE id = ?",
+		"SELECT c FROM t WHERE id = ? LIMIT ?",
+		"SELECT c FROM t WHERE id = 5 AND k = ?",
+		"SELECT c FROM t WHERE id > ?",
+		"SELECT c FROM t WHERE id IN (?, ?)",
+		"SELECT c FROM t, u WHERE t.id = ?",
+		"SELECT c FROM t WHERE id = ? FOR UPDATE",
+		"SELECT c FROM (SELECT * FROM t) s WHERE id = ?",
+		"UPDATE t SET k = 1 WHERE id = ?",
+	} {
+		stmt, err := sqlparser.Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if TemplateStatement(stmt) {
+			t.Errorf("%s: accepted", q)
+		}
+	}
+
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	query(t, e, ctx, "CREATE DATABASE sb")
+	query(t, e, ctx, "USE sb")
+	query(t, e, ctx, "CREATE TABLE t (id INT PRIMARY KEY, c TEXT, s VARCHAR(10), KEY (s))")
+	query(t, e, ctx, "INSERT INTO t VALUES (1, 'one', 'a'), (2, 'two', 'b')")
+	if tp := newTemplate(t, e, ctx, "SELECT c FROM t WHERE s = ?", []int64{1}); tp != nil {
+		t.Fatal("a template for an integer compared with a string column")
+	}
+	if tp := newTemplate(t, e, ctx, "SELECT c FROM t WHERE id = ? AND c = ?", []int64{1, 2}); tp != nil {
+		t.Fatal("a template for a plan with a filter left")
+	}
+	tp := newTemplate(t, e, ctx, "SELECT c FROM t WHERE id = ?", []int64{1})
+	if tp == nil {
+		t.Fatal("no template for a point select")
+	}
+	if rows, ok := templateRows(t, e, ctx, tp, []int64{2}); !ok || fmt.Sprint(rows) != "[two]" {
+		t.Fatalf("template with id 2: %q, %v", rows, ok)
+	}
+	for _, v := range []int64{1 << 40, -(1 << 40)} {
+		if _, err := tp.Bind(ctx, intBindings([]int64{v})); err == nil || IsStale(err) {
+			t.Fatalf("id %d, out of INT's range: %v", v, err)
+		}
+	}
+	query(t, e, ctx, "ALTER TABLE t ADD COLUMN z INT")
+	if _, err := tp.Bind(ctx, intBindings([]int64{1})); !IsStale(err) {
+		t.Fatalf("after ALTER TABLE: %v", err)
+	}
+}
