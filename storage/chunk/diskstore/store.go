@@ -16,7 +16,6 @@ import (
 
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -95,13 +94,6 @@ func Open(dir string, opts Options) (*Store, error) {
 		// into a format older cairn binaries cannot open. WAL sync chunks
 		// (since FormatWALSyncChunks) tell a torn log tail from corruption.
 		FormatMajorVersion: pebble.FormatValueSeparation,
-	}
-	// Bloom filters (10 bits a key, about 1% false positives) let a
-	// lookup skip the tables that lack its chunk: chunk keys are hashes,
-	// so every table spans the whole key space and, without a filter,
-	// each lookup reads a data block of every L0 table and level.
-	for i := range popts.Levels {
-		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	db, err := pebble.Open(dir, popts)
@@ -299,11 +291,9 @@ func (s *Store) seekEach(ctx context.Context, hashes []chunk.Hash, fn func(h chu
 			}
 		}
 		copy(key[1:], h[:])
-		// A prefix seek (the prefix is the whole key) consults the
-		// tables' Bloom filters and skips the tables that lack the key.
-		if !it.SeekPrefixGE(key) {
-			// An absent chunk, or an error that the next seek would
-			// clear.
+		if !it.SeekGE(key) {
+			// The end of the chunks, or an error that the next seek
+			// would clear.
 			if err := it.Error(); err != nil {
 				it.Close()
 				return s.readError(h, err)
