@@ -95,6 +95,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		// (since FormatWALSyncChunks) tell a torn log tail from corruption.
 		FormatMajorVersion: pebble.FormatValueSeparation,
 	}
+	// A second compaction may run beside the first when Pebble sees
+	// compaction debt, a deep L0 or many deleted bytes: the compaction
+	// after a garbage collection otherwise holds the only slot while
+	// flushed tables pile up in L0.
+	popts.CompactionConcurrencyRange = func() (int, int) { return 1, 2 }
 	popts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
