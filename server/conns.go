@@ -233,7 +233,9 @@ func (cs *conns) begin(c *mysql.Conn, text string) func(err error, keep ...int) 
 		first, st.announced = !st.announced, true
 	}
 	cs.mu.Unlock()
+	unwatch := cs.watchStatement(c)
 	return func(err error, keep ...int) {
+		unwatch()
 		cs.setBusy(c, false)
 		if first {
 			// Logged after the command: the session (and its current

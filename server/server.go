@@ -234,13 +234,16 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 			return fmt.Errorf("server: autocommit: %w", err)
 		}
 	}
-	var accept net.Listener = ln
+	// Every connection is wrapped, which turns go-mysql-server's own
+	// watch for gone clients off; the server watches long statements
+	// itself (watch.go).
+	var accept net.Listener = watchListener{ln}
 	if cfg.MaxConnections > 0 {
 		if err := sql.SystemVariables.SetGlobal(sql.NewEmptyContext(), "max_connections", int64(cfg.MaxConnections)); err != nil {
 			ln.Close()
 			return fmt.Errorf("server: max_connections: %w", err)
 		}
-		accept = &limitListener{Listener: ln}
+		accept = watchListener{&limitListener{Listener: ln}}
 	}
 	addSystemVariables()
 	scfg := gmsserver.Config{
