@@ -31,7 +31,8 @@ func TestPreparedPlanCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ranges, err := conn.PrepareContext(ctx, "SELECT COUNT(*), SUM(k) FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ?")
+	// Surrounding spaces and a semicolon, as sysbench's statements have.
+	ranges, err := conn.PrepareContext(ctx, "\n    SELECT COUNT(*), SUM(k) FROM t WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ?;  ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,9 @@ func (cs *conns) executeTemplated(ctx context.Context, c *mysql.Conn, p *mysql.P
 		return false, nil
 	}
 	if sp.stmt == nil {
-		stmt, ok := cs.engine.SQL.PreparedDataCache.GetCachedStmt(sqlCtx.Session.ID(), query)
+		// The engine keys the statement by its text without surrounding
+		// spaces and final semicolon, as PrepareQuery stored it.
+		stmt, ok := cs.engine.SQL.PreparedDataCache.GetCachedStmt(sqlCtx.Session.ID(), sql.RemoveSpaceAndDelimiter(query, ';'))
 		if !ok || !sqle.TemplateStatement(stmt) {
 			sp.off = true
 			return false, nil
