@@ -201,15 +201,16 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 		tp.names = append(tp.names, name)
 	}
 	sort.Strings(tp.names)
-	values := make([]any, len(tp.names))
-	for i, name := range tp.names {
+	for _, name := range tp.names {
 		b := bindings[name]
-		v, ok := bindingValue(b)
-		if !ok {
+		if b == nil {
 			return nil
 		}
 		tp.types = append(tp.types, b.Type)
-		values[i] = v
+	}
+	values, ok := tp.bindingValues(bindings)
+	if !ok {
+		return nil
 	}
 
 	used := make([]bool, len(values))
@@ -266,6 +267,27 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 	return tp
 }
 
+// bindingValues returns the Go values of bindings, in the order of
+// tp.names; false if they are not the template's integers of its types.
+func (tp *PlanTemplate) bindingValues(bindings map[string]*querypb.BindVariable) ([]any, bool) {
+	if len(bindings) != len(tp.names) {
+		return nil, false
+	}
+	values := make([]any, len(tp.names))
+	for i, name := range tp.names {
+		b := bindings[name]
+		if b == nil || b.Type != tp.types[i] {
+			return nil, false
+		}
+		v, ok := bindingValue(b)
+		if !ok {
+			return nil, false
+		}
+		values[i] = v
+	}
+	return values, true
+}
+
 // bindingValue is the Go value of an integer binding.
 func bindingValue(b *querypb.BindVariable) (any, bool) {
 	if b == nil {
@@ -291,20 +313,9 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 	if client := ctx.Session.Client(); client.User != tp.user || client.Address != tp.host {
 		return nil, errStale
 	}
-	if len(bindings) != len(tp.names) {
+	values, ok := tp.bindingValues(bindings)
+	if !ok {
 		return nil, errDecline
-	}
-	values := make([]any, len(tp.names))
-	for i, name := range tp.names {
-		b := bindings[name]
-		if b == nil || b.Type != tp.types[i] {
-			return nil, errDecline
-		}
-		v, ok := bindingValue(b)
-		if !ok {
-			return nil, errDecline
-		}
-		values[i] = v
 	}
 	td, ok, err := tp.table.db.tableData(ctx, tp.table.name)
 	if err != nil || !ok || !bytes.Equal(td.lay.schEnc, tp.schEnc) {
@@ -339,7 +350,7 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 	}
 	for _, rng := range ranges {
 		for _, ce := range rng {
-			c, err := ce.Typ.Compare(ctx, sql.GetMySQLRangeCutKey(ce.LowerBound), sql.GetMySQLRangeCutKey(ce.UpperBound))
+			c, err := compareKeys(ctx, ce.Typ, ce.LowerBound, ce.UpperBound)
 			if err != nil || c > 0 {
 				return nil, errDecline // an empty range: the analyzer plans it otherwise
 			}
@@ -348,7 +359,7 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 	if tp.multi {
 		var cmpErr error
 		sort.SliceStable(ranges, func(i, j int) bool {
-			c, err := ranges[i][0].Typ.Compare(ctx, sql.GetMySQLRangeCutKey(ranges[i][0].LowerBound), sql.GetMySQLRangeCutKey(ranges[j][0].LowerBound))
+			c, err := compareKeys(ctx, ranges[i][0].Typ, ranges[i][0].LowerBound, ranges[j][0].LowerBound)
 			if err != nil {
 				cmpErr = err
 			}
@@ -358,7 +369,7 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 			return nil, errDecline
 		}
 		for i := 1; i < len(ranges); i++ {
-			c, err := ranges[i][0].Typ.Compare(ctx, sql.GetMySQLRangeCutKey(ranges[i-1][0].UpperBound), sql.GetMySQLRangeCutKey(ranges[i][0].LowerBound))
+			c, err := compareKeys(ctx, ranges[i][0].Typ, ranges[i-1][0].UpperBound, ranges[i][0].LowerBound)
 			if err != nil || c >= 0 {
 				return nil, errDecline // overlapping ranges: the analyzer merges them
 			}
@@ -381,4 +392,9 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 		return nil, errDecline
 	}
 	return root, nil
+}
+
+// compareKeys compares the keys of two range cuts of a column of type typ.
+func compareKeys(ctx *sql.Context, typ sql.Type, a, b sql.MySQLRangeCut) (int, error) {
+	return typ.Compare(ctx, sql.GetMySQLRangeCutKey(a), sql.GetMySQLRangeCutKey(b))
 }
