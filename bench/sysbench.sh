@@ -101,19 +101,6 @@ fi
 CAIRN_PID=
 MARIADB_PID=
 
-# stop ends one server this script started: SIGTERM, then SIGKILL after 30 s.
-stop() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
 	local rc=$?
 	stop "$CAIRN_PID"
@@ -133,43 +120,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# free_port prints a loopback TCP port nobody listens on now (other than $1).
-free_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		[ "$p" != "${1:-}" ] || continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port found"
-}
-
-# client runs the mariadb command-line client against the server on port $1.
-client() {
-	local port=$1
-	shift
-	mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot --skip-ssl "$@"
-}
-
-# wait_ready waits until the server on port $2 (process $3, log $4) answers.
-wait_ready() {
-	local name=$1 port=$2 pid=$3 log=$4
-	for _ in $(seq 600); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "sysbench.sh: $name exited at start; its log ($log):" >&2
-			tail -n 30 "$log" >&2
-			exit 1
-		fi
-		client "$port" -N -e 'SELECT 1' >/dev/null 2>&1 && return
-		sleep 0.1
-	done
-	echo "sysbench.sh: $name did not answer on port $port within 60 s; its log ($log):" >&2
-	tail -n 30 "$log" >&2
-	exit 1
-}
+. "$ROOT/bench/lib.sh"
 
 # --- cairn ---------------------------------------------------------------------------------
 
@@ -194,17 +145,7 @@ wait_ready cairn "$CAIRN_PORT" "$CAIRN_PID" "$W/cairn.log"
 # --- MariaDB -------------------------------------------------------------------------------
 
 MARIADB_PORT=$(free_port "$CAIRN_PORT")
-M=$W/mariadb
-mkdir -p "$M"
-mariadb-install-db --no-defaults --datadir="$M/data" --user=root \
-	--auth-root-authentication-method=normal --skip-test-db >"$M/install.log" 2>&1 ||
-	{ tail -n 30 "$M/install.log" >&2; die "mariadb-install-db failed"; }
-mariadbd --no-defaults --datadir="$M/data" --user=root --bind-address=127.0.0.1 \
-	--port="$MARIADB_PORT" --socket="$M/sock" --pid-file="$M/pid" --skip-log-bin \
-	--innodb-buffer-pool-size="$BUFFER_POOL" --max-connections=200 \
-	--log-error="$M/err.log" >"$M/stdout.log" 2>&1 &
-MARIADB_PID=$!
-wait_ready MariaDB "$MARIADB_PORT" "$MARIADB_PID" "$M/err.log"
+start_mariadb "$MARIADB_PORT" "$BUFFER_POOL"
 
 MARIADB_VERSION=$(client "$MARIADB_PORT" -N -e 'SELECT VERSION()')
 SYSBENCH_VERSION=$(sysbench --version)
@@ -289,11 +230,10 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the table -----------------------------------------------------------------------------
 
-# median prints the median of column $3 of results.tsv for workload $1, threads $2, server $4.
-median() {
+# cell prints the median of column $3 of results.tsv for workload $1, threads $2, server $4.
+cell() {
 	awk -F'\t' -v w="$1" -v t="$2" -v s="$4" -v c="$3" 'NR > 1 && $1 == w && $2 == t && $3 == s { print $c }' \
-		"$W/results.tsv" | sort -g |
-		awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+		"$W/results.tsv" | median
 }
 
 {
@@ -312,12 +252,12 @@ median() {
 		*) target=- ;;
 		esac
 		for threads in $THREADS; do
-			ctps=$(median "$workload" "$threads" 5 cairn)
-			mtps=$(median "$workload" "$threads" 5 mariadb)
-			cp95=$(median "$workload" "$threads" 6 cairn)
-			mp95=$(median "$workload" "$threads" 6 mariadb)
-			cerr=$(median "$workload" "$threads" 7 cairn)
-			merr=$(median "$workload" "$threads" 7 mariadb)
+			ctps=$(cell "$workload" "$threads" 5 cairn)
+			mtps=$(cell "$workload" "$threads" 5 mariadb)
+			cp95=$(cell "$workload" "$threads" 6 cairn)
+			mp95=$(cell "$workload" "$threads" 6 mariadb)
+			cerr=$(cell "$workload" "$threads" 7 cairn)
+			merr=$(cell "$workload" "$threads" 7 mariadb)
 			awk -v w="$workload" -v t="$threads" -v ct="$ctps" -v mt="$mtps" -v cp="$cp95" -v mp="$mp95" \
 				-v ce="$cerr" -v me="$merr" -v tg="$target" 'BEGIN {
 				r = mt > 0 ? ct / mt : 0

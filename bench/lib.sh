@@ -1,0 +1,76 @@
+# Shared by the bench/ scripts: starting and stopping the servers they measure.
+# Source it after setting W (the working directory) and defining die.
+
+# stop ends one server a script started: SIGTERM, then SIGKILL after 30 s.
+stop() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# free_port prints a loopback TCP port nobody listens on now (other than $1).
+free_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 40000))
+		[ "$p" != "${1:-}" ] || continue
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+# client runs the mariadb command-line client against the server on port $1.
+client() {
+	local port=$1
+	shift
+	mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot --skip-ssl "$@"
+}
+
+# wait_ready waits until the server on port $2 (process $3, log $4) answers.
+wait_ready() {
+	local name=$1 port=$2 pid=$3 log=$4
+	for _ in $(seq 600); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "$name exited at start; its log ($log):" >&2
+			tail -n 30 "$log" >&2
+			exit 1
+		fi
+		client "$port" -N -e 'SELECT 1' >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	echo "$name did not answer on port $port within 60 s; its log ($log):" >&2
+	tail -n 30 "$log" >&2
+	exit 1
+}
+
+# start_mariadb starts a private MariaDB with its data in $W/mariadb on port $1, with an
+# InnoDB buffer pool of $2, and sets MARIADB_PID and M (its directory). Durable at every
+# commit (innodb_flush_log_at_trx_commit=1, the default), no binary log (cairn has none).
+start_mariadb() {
+	local port=$1 pool=$2
+	M=$W/mariadb
+	mkdir -p "$M"
+	mariadb-install-db --no-defaults --datadir="$M/data" --user=root \
+		--auth-root-authentication-method=normal --skip-test-db >"$M/install.log" 2>&1 ||
+		{ tail -n 30 "$M/install.log" >&2; die "mariadb-install-db failed"; }
+	mariadbd --no-defaults --datadir="$M/data" --user=root --bind-address=127.0.0.1 \
+		--port="$port" --socket="$M/sock" --pid-file="$M/pid" --skip-log-bin \
+		--innodb-buffer-pool-size="$pool" --max-connections=200 \
+		--log-error="$M/err.log" >"$M/stdout.log" 2>&1 &
+	MARIADB_PID=$!
+	wait_ready MariaDB "$port" "$MARIADB_PID" "$M/err.log"
+}
+
+# median prints the median of the numbers on standard input, one per line.
+median() {
+	sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
