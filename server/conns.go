@@ -132,7 +132,8 @@ func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb m
 		done(err)
 		return err
 	}
-	err = cs.mapError(c, query, cs.Handler.ComQuery(ctx, c, query, fixFields(cb)))
+	defer releaseSpooledRows(c)()
+	err = cs.mapError(c, query, cs.Handler.ComQuery(ctx, c, query, fixFields(c, cb)))
 	done(err)
 	return err
 }
@@ -147,7 +148,8 @@ func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string,
 		done(err)
 		return "", err
 	}
-	rest, err = cs.Handler.ComMultiQuery(ctx, c, query, fixFields(cb))
+	defer releaseSpooledRows(c)()
+	rest, err = cs.Handler.ComMultiQuery(ctx, c, query, fixFields(c, cb))
 	err = cs.mapError(c, query, err)
 	// Log only this statement, not the ones after it.
 	done(err, len(query)-len(rest))
@@ -399,13 +401,35 @@ func (cs *conns) drain(ctx context.Context, grace time.Duration) {
 }
 
 // fixFields wraps a text-protocol result callback with fixCharsets and
-// fixFloats.
-func fixFields(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
+// fixFloats, and after the first batch of rows asks the engine to release
+// each batch's bytes once it is sent (releaseSpooledRows).
+func fixFields(c *mysql.Conn, cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 	return func(r *sqltypes.Result, more bool) error {
 		fixCharsets(r.Fields)
 		fixFloats(r)
-		return cb(r, more)
+		err := cb(r, more)
+		if len(r.Fields) > 0 {
+			c.StatusFlags |= mysql.ServerCursorExists
+		}
+		return err
 	}
+}
+
+// releaseSpooledRows works around go-mysql-server v0.20.0 keeping the text
+// of every row of a result in one buffer until the statement ends: a
+// 200 MB SELECT (a dump) grew a 256 MiB buffer, doubling and copying it on
+// the way. Its handler resets the buffer after each batch of 128 rows only
+// while the connection's SERVER_STATUS_CURSOR_EXISTS flag is set, the test
+// meant the other way round (its comment says so). The text protocol writes
+// each batch to the socket inside the callback, so fixFields sets the flag
+// once the first batch, and with it the only status flags of the result
+// set's start, is written; no later row packet carries flags. The function
+// this returns, deferred, clears the flag before the protocol layer writes
+// the result's final status. The binary protocol is left alone: with a
+// cursor its batches are handed to another goroutine, not yet written.
+func releaseSpooledRows(c *mysql.Conn) (restore func()) {
+	had := c.StatusFlags & mysql.ServerCursorExists
+	return func() { c.StatusFlags = c.StatusFlags&^mysql.ServerCursorExists | had }
 }
 
 // fixFloats rewrites FLOAT and DOUBLE values in MySQL's text form
