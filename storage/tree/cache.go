@@ -74,6 +74,16 @@ func (c *NodeCache) get(owner *NodeStore, h chunk.Hash) *node {
 	return e.Value.(*cacheEntry).n
 }
 
+// contains reports whether owner's node h is cached, without counting a
+// hit or a miss or refreshing it.
+func (c *NodeCache) contains(owner *NodeStore, h chunk.Hash) bool {
+	s := c.shard(h)
+	s.mu.Lock()
+	_, ok := s.items[cacheKey{owner, h}]
+	s.mu.Unlock()
+	return ok
+}
+
 func (c *NodeCache) put(owner *NodeStore, n *node) {
 	s := c.shard(n.hash)
 	key := cacheKey{owner, n.hash}

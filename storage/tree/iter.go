@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+
+	"github.com/cairndb/cairn/storage/chunk"
 )
 
 // Range selects the entries an iterator visits. The zero Range is every entry
@@ -24,7 +26,19 @@ type Iter struct {
 	r     Range
 	first bool
 	err   error
+
+	// Readahead of the leaves ahead of a forward scan: leaves counts the
+	// leaves it has moved to, raParent is the level-1 node whose children
+	// it reads ahead and raNext the first of them not yet asked for.
+	leaves   int
+	raParent *node
+	raNext   int
 }
+
+// maxReadahead is the most leaves a forward scan reads ahead of itself. It
+// starts at 2 at the scan's second leaf and doubles with each leaf, so
+// short ranges read little that they do not use.
+const maxReadahead = 32
 
 // Iter returns an iterator over the entries of m selected by r.
 func (m Map) Iter(ctx context.Context, r Range) (*Iter, error) {
@@ -125,8 +139,12 @@ func (it *Iter) next(ctx context.Context) ([]byte, []byte, error) {
 		if c.done {
 			return nil, nil, io.EOF
 		}
+		newLeaf := c.valid > 0
 		if err := c.load(ctx, 0); err != nil {
 			return nil, nil, err
+		}
+		if newLeaf && !it.r.Reverse {
+			it.readahead(ctx)
 		}
 		k, sv := c.entry()
 		if !it.r.Reverse {
@@ -151,4 +169,35 @@ func (it *Iter) next(ctx context.Context) ([]byte, []byte, error) {
 		}
 		return k, v, nil
 	}
+}
+
+// readahead asks for the leaves after the current one under the same
+// level-1 node, up to the window, once fewer than half of it are ahead. It
+// stops at the first child whose keys are all past the range's end.
+func (it *Iter) readahead(ctx context.Context) {
+	c := it.c
+	if c.top() < 1 {
+		return
+	}
+	it.leaves++
+	win := min(maxReadahead, 1<<min(it.leaves, 5))
+	p, i := c.nodes[1], c.idx[1]
+	if p != it.raParent {
+		it.raParent, it.raNext = p, i+1
+	}
+	if it.raNext-i > win/2 {
+		return
+	}
+	end := min(it.raNext+win, p.count())
+	hs := make([]chunk.Hash, 0, end-it.raNext)
+	for j := it.raNext; j < end; j++ {
+		// Child j's keys are above key j-1 of p.
+		if it.r.End != nil && bytes.Compare(p.key(j-1), it.r.End) >= 0 {
+			end = j
+			break
+		}
+		hs = append(hs, p.child(j))
+	}
+	it.raNext = end
+	c.ns.readahead(ctx, hs)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cairndb/cairn/storage/chunk"
@@ -15,6 +16,11 @@ type NodeStore struct {
 	cs    chunk.Store
 	cache *NodeCache
 	reads atomic.Uint64
+
+	// raMu guards inflight: the nodes a readahead is reading in the
+	// background, each with a channel closed when its batch is done.
+	raMu     sync.Mutex
+	inflight map[chunk.Hash]chan struct{}
 }
 
 // NewNodeStore returns a node store over cs. cache may be shared between node
@@ -37,6 +43,9 @@ func (ns *NodeStore) read(ctx context.Context, h chunk.Hash) (*node, error) {
 		if n := ns.cache.get(ns, h); n != nil {
 			return n, nil
 		}
+		if n := ns.awaitReadahead(ctx, h); n != nil {
+			return n, nil
+		}
 	}
 	data, err := ns.cs.Get(ctx, h)
 	if err != nil {
@@ -50,6 +59,67 @@ func (ns *NodeStore) read(ctx context.Context, h chunk.Hash) (*node, error) {
 		ns.cache.put(ns, n)
 	}
 	return n, nil
+}
+
+// readahead reads the nodes hs in the background, in one batch, into the
+// cache, skipping those cached or already being read. A reader that needs
+// one of them meanwhile waits for the batch (awaitReadahead). Without a
+// cache it does nothing. A node the batch cannot read or decode is left out:
+// its reader reads it again and reports the error.
+func (ns *NodeStore) readahead(ctx context.Context, hs []chunk.Hash) {
+	if ns.cache == nil || len(hs) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	want := make([]chunk.Hash, 0, len(hs))
+	ns.raMu.Lock()
+	if ns.inflight == nil {
+		ns.inflight = make(map[chunk.Hash]chan struct{})
+	}
+	for _, h := range hs {
+		if _, ok := ns.inflight[h]; ok || ns.cache.contains(ns, h) {
+			continue
+		}
+		ns.inflight[h] = done
+		want = append(want, h)
+	}
+	ns.raMu.Unlock()
+	if len(want) == 0 {
+		return
+	}
+	go func() {
+		defer func() {
+			ns.raMu.Lock()
+			for _, h := range want {
+				delete(ns.inflight, h)
+			}
+			ns.raMu.Unlock()
+			close(done)
+		}()
+		_ = ns.cs.GetMany(ctx, want, func(c chunk.Chunk) error {
+			if n, err := decodeNode(c.Hash, c.Data); err == nil {
+				ns.cache.put(ns, n)
+			}
+			return nil
+		})
+	}()
+}
+
+// awaitReadahead waits for the readahead batch reading node h, if there is
+// one, and returns the node if the batch cached it.
+func (ns *NodeStore) awaitReadahead(ctx context.Context, h chunk.Hash) *node {
+	ns.raMu.Lock()
+	done := ns.inflight[h]
+	ns.raMu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil
+	}
+	return ns.cache.get(ns, h)
 }
 
 // readChild reads child i of internal node n and checks that it fits there:
