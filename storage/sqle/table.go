@@ -286,6 +286,13 @@ func (t *Table) lastSeen() *tableData {
 type rowDecoder struct {
 	slab  []any
 	arena []byte
+
+	// For a projection (proj, the scan's, which never changes): the
+	// stored columns it reads, where each goes in the row, and their
+	// values.
+	proj         []int
+	cols, outPos []int
+	vals         []any
 }
 
 const rowSlabRows = 128
@@ -293,8 +300,11 @@ const rowSlabRows = 128
 func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, error) {
 	lay := td.lay
 	n := len(lay.sch.Columns)
-	if proj != nil || len(lay.stored) != n {
-		return td.decodeRow(v, proj)
+	if proj == nil && len(lay.stored) != n {
+		return td.decodeRow(v, nil)
+	}
+	if proj != nil {
+		n = len(proj)
 	}
 	if len(d.slab) < n {
 		d.slab = make([]any, n*rowSlabRows)
@@ -302,8 +312,23 @@ func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, error
 	row := sql.Row(d.slab[:n:n])
 	d.slab = d.slab[n:]
 	var err error
-	d.arena, err = lay.rowEnc.DecodeArena(v, row, d.arena)
-	return row, err
+	if proj == nil {
+		d.arena, err = lay.rowEnc.DecodeArena(v, row, d.arena)
+		return row, err
+	}
+	if d.proj == nil {
+		d.proj = proj
+		d.cols, d.outPos = lay.projection(proj)
+		d.vals = make([]any, len(d.cols))
+	}
+	if d.arena, err = lay.rowEnc.DecodeColumnsArena(v, d.cols, d.vals, d.arena); err != nil {
+		return nil, err
+	}
+	// Virtual columns stay nil: a slab is fresh memory.
+	for i, p := range d.outPos {
+		row[p] = d.vals[i]
+	}
+	return row, nil
 }
 
 // rowIter reads rows from a row-map iterator.
@@ -350,6 +375,20 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 
 func (r *rowIter) Close(*sql.Context) error { return nil }
 
+// projection returns the stored columns a projection reads and, for each,
+// its place in the projected row; virtual columns are not read.
+func (lay *layout) projection(proj []int) (cols, outPos []int) {
+	cols = make([]int, 0, len(proj))
+	outPos = make([]int, 0, len(proj))
+	for i, pos := range proj {
+		if si := lay.storedIndex[pos]; si >= 0 {
+			cols = append(cols, si)
+			outPos = append(outPos, i)
+		}
+	}
+	return cols, outPos
+}
+
 // decodeRow decodes a row-map value into a row of the full schema (or of
 // proj), with nil at virtual columns.
 func (td *tableData) decodeRow(v []byte, proj []int) (sql.Row, error) {
@@ -371,14 +410,7 @@ func (td *tableData) decodeRow(v []byte, proj []int) (sql.Row, error) {
 		}
 		return row, nil
 	}
-	cols := make([]int, 0, len(proj))
-	outPos := make([]int, 0, len(proj))
-	for i, pos := range proj {
-		if si := lay.storedIndex[pos]; si >= 0 {
-			cols = append(cols, si)
-			outPos = append(outPos, i)
-		}
-	}
+	cols, outPos := lay.projection(proj)
 	row := make(sql.Row, len(proj))
 	vals := make([]any, len(cols))
 	if err := lay.rowEnc.DecodeColumns(v, cols, vals); err != nil {

@@ -239,24 +239,16 @@ func (r *RowCodec) decode(src []byte, row []any, arena []byte, shared bool) ([]b
 			continue
 		}
 		if k := r.cols[i].kind; r.arena && (k == kindString || k == kindBytes) {
-			s, e, err := readLength(src[pos:], k)
+			if !shared && arena == nil {
+				// One buffer for the row's strings: the rest of the row
+				// holds them all, so carve never replaces it.
+				arena = make([]byte, 0, len(src)-pos)
+			}
+			v, e, next, err := r.carveValue(i, src[pos:], arena)
 			if err != nil {
 				return arena, fmt.Errorf("row column %d: %w", i, err)
 			}
-			switch {
-			case !shared && arena == nil:
-				arena = make([]byte, 0, len(src)-pos)
-			case shared && cap(arena)-len(arena) < e-s:
-				arena = make([]byte, 0, max(arenaChunk, e-s))
-			}
-			start := len(arena)
-			arena = append(arena, src[pos+s:pos+e]...)
-			piece := arena[start:len(arena):len(arena)]
-			if k == kindString {
-				row[i] = unsafeString(piece)
-			} else {
-				row[i] = piece
-			}
+			row[i], arena = v, next
 			pos += e
 			continue
 		}
@@ -273,17 +265,49 @@ func (r *RowCodec) decode(src []byte, row []any, arena []byte, shared bool) ([]b
 	return arena, nil
 }
 
+// carveValue reads string or bytes column i from the start of b, copying its
+// bytes into arena (a new buffer of at least arenaChunk bytes when it is
+// full). It returns the value, the bytes it took from b and the arena.
+func (r *RowCodec) carveValue(i int, b []byte, arena []byte) (any, int, []byte, error) {
+	k := r.cols[i].kind
+	s, e, err := readLength(b, k)
+	if err != nil {
+		return nil, 0, arena, err
+	}
+	if cap(arena)-len(arena) < e-s {
+		arena = make([]byte, 0, max(arenaChunk, e-s))
+	}
+	start := len(arena)
+	arena = append(arena, b[s:e]...)
+	piece := arena[start:len(arena):len(arena)]
+	if k == kindString {
+		return unsafeString(piece), e, arena, nil
+	}
+	return piece, e, arena, nil
+}
+
 // DecodeColumns decodes only the columns cols of the row src: out[i] gets
 // column cols[i]. Other columns are skipped without being decoded. Columns
 // after the last one asked for are not checked.
 func (r *RowCodec) DecodeColumns(src []byte, cols []int, out []any) error {
+	_, err := r.decodeColumns(src, cols, out, nil, false)
+	return err
+}
+
+// DecodeColumnsArena is DecodeColumns carving strings and byte slices from
+// arena, as DecodeArena does.
+func (r *RowCodec) DecodeColumnsArena(src []byte, cols []int, out []any, arena []byte) ([]byte, error) {
+	return r.decodeColumns(src, cols, out, arena, r.arena)
+}
+
+func (r *RowCodec) decodeColumns(src []byte, cols []int, out []any, arena []byte, carve bool) ([]byte, error) {
 	if len(out) != len(cols) {
-		return fmt.Errorf("codec: decode %d columns into %d values", len(cols), len(out))
+		return arena, fmt.Errorf("codec: decode %d columns into %d values", len(cols), len(out))
 	}
 	last, sorted := -1, true
 	for i, c := range cols {
 		if c < 0 || c >= len(r.cols) {
-			return fmt.Errorf("codec: decode column %d of a row of %d", c, len(r.cols))
+			return arena, fmt.Errorf("codec: decode column %d of a row of %d", c, len(r.cols))
 		}
 		if i > 0 && c < cols[i-1] {
 			sorted = false
@@ -292,50 +316,50 @@ func (r *RowCodec) DecodeColumns(src []byte, cols []int, out []any) error {
 	}
 	bitmap, pos, err := r.header(src)
 	if err != nil {
-		return err
+		return arena, err
+	}
+	// read decodes column j, at pos, into out[i].
+	read := func(i, j int) error {
+		var err error
+		if bitmap[j/8]&(1<<(j%8)) != 0 {
+			out[i] = nil
+		} else if k := r.cols[j].kind; carve && (k == kindString || k == kindBytes) {
+			out[i], _, arena, err = r.carveValue(j, src[pos:], arena)
+		} else {
+			out[i], _, err = r.cols[j].readValue(src[pos:])
+		}
+		if err != nil {
+			return fmt.Errorf("row column %d: %w", j, err)
+		}
+		return nil
 	}
 	next := 0 // with sorted cols: the first index of cols not yet filled
 	for j := 0; j <= last; j++ {
-		null := bitmap[j/8]&(1<<(j%8)) != 0
 		if sorted {
-			for next < len(cols) && cols[next] == j {
-				if null {
-					out[next] = nil
-				} else {
-					v, _, err := r.cols[j].readValue(src[pos:])
-					if err != nil {
-						return fmt.Errorf("row column %d: %w", j, err)
-					}
-					out[next] = v
+			for ; next < len(cols) && cols[next] == j; next++ {
+				if err := read(next, j); err != nil {
+					return arena, err
 				}
-				next++
 			}
 		} else {
 			for i, c := range cols {
-				if c != j {
-					continue
+				if c == j {
+					if err := read(i, j); err != nil {
+						return arena, err
+					}
 				}
-				if null {
-					out[i] = nil
-					continue
-				}
-				v, _, err := r.cols[j].readValue(src[pos:])
-				if err != nil {
-					return fmt.Errorf("row column %d: %w", j, err)
-				}
-				out[i] = v
 			}
 		}
-		if null || j == last {
+		if bitmap[j/8]&(1<<(j%8)) != 0 || j == last {
 			continue
 		}
 		n, err := r.cols[j].valueLen(src[pos:])
 		if err != nil {
-			return fmt.Errorf("row column %d: %w", j, err)
+			return arena, fmt.Errorf("row column %d: %w", j, err)
 		}
 		pos += n
 	}
-	return nil
+	return arena, nil
 }
 
 func corruptValue(k kind) error {

@@ -69,6 +69,18 @@ func TestRowRoundTrip(t *testing.T) {
 				t.Fatalf("DecodeColumns column %d (%v): encoded %#v, decoded %#v", c, ts[c], row[c], out[i])
 			}
 		}
+		// With an arena: the same values, and none shares the encoding.
+		arena := make([]byte, 0, rapid.IntRange(0, 64).Draw(t, "arena"))
+		clear(out)
+		if _, err := r.DecodeColumnsArena(enc, cols, out, arena); err != nil {
+			t.Fatalf("DecodeColumnsArena(%x, %v): %v", enc, cols, err)
+		}
+		clear(enc)
+		for i, c := range cols {
+			if !sameValue(row[c], out[i]) {
+				t.Fatalf("DecodeColumnsArena column %d (%v): encoded %#v, decoded %#v", c, ts[c], row[c], out[i])
+			}
+		}
 	})
 }
 
