@@ -121,26 +121,34 @@ for server in cairn mariadb; do dump "$server" "$W/dump-$server.sql" >/dev/null;
 DUMP_BYTES=$(stat -c %s "$W/dump-cairn.sql")
 
 : >"$W/dump-cairn.txt" >"$W/dump-mariadb.txt" >"$W/load-cairn.txt" >"$W/load-mariadb.txt"
+# Dumps first, then loads: a load leaves both servers busy in the background for a while (and the
+# dropped database's space to collect), and each measurement starts on a quiet machine (quiesce).
 for i in $(seq "$RUNS"); do
 	if [ $((i % 2)) -eq 1 ]; then order="cairn mariadb"; else order="mariadb cairn"; fi
 	for server in $order; do
+		quiesce "$CAIRN_PID" "$MARIADB_PID"
 		dump "$server" "$W/dump-$server.sql" >>"$W/dump-$server.txt"
 	done
 	[ "$(rows_hash "$W/dump-cairn.sql")" = "$(rows_hash "$W/dump-mariadb.sql")" ] ||
 		die "run $i: the dumps of cairn and MariaDB hold different rows"
+	echo "run $i: dump cairn $(tail -n1 "$W/dump-cairn.txt") s, MariaDB $(tail -n1 "$W/dump-mariadb.txt") s" >&2
+done
+for i in $(seq "$RUNS"); do
+	if [ $((i % 2)) -eq 1 ]; then order="cairn mariadb"; else order="mariadb cairn"; fi
 	for server in $order; do
 		port=$(port_of "$server")
 		client "$port" -e 'DROP DATABASE IF EXISTS sbload; CREATE DATABASE sbload'
+		quiesce "$CAIRN_PID" "$MARIADB_PID"
 		t=$(now)
 		client "$port" sbload <"$W/dump-$server.sql" || die "loading the dump into $server failed"
 		since "$t" >>"$W/load-$server.txt"
 		n=$(client "$port" -N sbload -e 'SELECT COUNT(*) FROM sbtest1')
 		[ "$n" = "$ROWS" ] || die "run $i: $server holds $n rows after loading the dump, not $ROWS"
 	done
-	client "$CAIRN_PORT" -e 'DROP DATABASE sbload'
-	client "$MARIADB_PORT" -e 'DROP DATABASE sbload'
-	echo "run $i: dump cairn $(tail -n1 "$W/dump-cairn.txt") s, MariaDB $(tail -n1 "$W/dump-mariadb.txt") s; load cairn $(tail -n1 "$W/load-cairn.txt") s, MariaDB $(tail -n1 "$W/load-mariadb.txt") s" >&2
+	echo "run $i: load cairn $(tail -n1 "$W/load-cairn.txt") s, MariaDB $(tail -n1 "$W/load-mariadb.txt") s" >&2
 done
+client "$CAIRN_PORT" -e 'DROP DATABASE sbload'
+client "$MARIADB_PORT" -e 'DROP DATABASE sbload'
 
 # mem runs sysbench workload $2 with CONNS threads against server $1 and prints
 # "peak_kib max_sampled_kib tps": VmHWM is reset first (clear_refs 5).
@@ -160,6 +168,7 @@ mem() {
 }
 for server in cairn mariadb; do
 	for workload in oltp_read_only oltp_read_write; do
+		quiesce "$CAIRN_PID" "$MARIADB_PID"
 		read -r peak sampled tps < <(mem "$server" "$workload")
 		echo "$server $workload $peak $sampled $tps" >>"$W/mem.txt"
 		echo "memory: $server, $workload with $CONNS connections: peak $((peak / 1024)) MiB, $tps tps" >&2

@@ -74,3 +74,23 @@ start_mariadb() {
 median() {
 	sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
+
+# quiesce waits (at most 120 s) until each of the processes $@ uses less than 5 % of a core over a
+# second, so that a measurement does not share the machine with a server's background work
+# (Pebble's compactions, garbage collection) left by the previous step.
+quiesce() {
+	local pid busy ticks=$(getconf CLK_TCK)
+	cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+	for _ in $(seq 120); do
+		busy=0
+		for pid in "$@"; do
+			local a b
+			a=$(cpu_ticks "$pid")
+			sleep 1
+			b=$(cpu_ticks "$pid")
+			[ $(((b - a) * 100)) -lt $((ticks * 5)) ] || busy=1
+		done
+		[ "$busy" -eq 1 ] || return 0
+	done
+	echo "quiesce: still busy after 120 s: $*" >&2
+}

@@ -108,3 +108,37 @@ func TestConcurrentTransfersWithGC(t *testing.T) {
 	e.Close()
 	check(newTestEngine(t, dir))
 }
+
+// The periodic collection passes over a database nothing has written since
+// it last collected it, and collects it again after a write.
+func TestCollectGarbageSkipsUnwritten(t *testing.T) {
+	e := newTestEngine(t, t.TempDir())
+	ctx := e.NewContext(context.Background(), "")
+	query(t, e, ctx, "CREATE DATABASE quiet")
+	query(t, e, ctx, "USE quiet")
+	query(t, e, ctx, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+	query(t, e, ctx, "INSERT INTO t VALUES (1, 1), (2, 2)")
+	collected := func() bool {
+		t.Helper()
+		stats, err := e.Provider.CollectGarbage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ok := stats["quiet"]
+		return ok
+	}
+	if !collected() {
+		t.Fatal("the first collection passed over the database")
+	}
+	query(t, e, ctx, "SELECT * FROM t")
+	if collected() {
+		t.Fatal("a database only read since its last collection was collected again")
+	}
+	query(t, e, ctx, "UPDATE t SET v = 3 WHERE id = 1")
+	if !collected() {
+		t.Fatal("a database written since its last collection was passed over")
+	}
+	if collected() {
+		t.Fatal("collected twice without a write between")
+	}
+}

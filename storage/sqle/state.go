@@ -31,6 +31,10 @@ type dbState struct {
 	closeFn func() error
 	dropped atomic.Bool
 	gcMu    sync.Mutex // serializes the database's garbage collections
+	// gcWrites is the store's write count (Writes) when the last periodic
+	// collection began, valid if gcWritesSet; guarded by gcMu.
+	gcWrites    uint64
+	gcWritesSet bool
 
 	// publish serializes the publication of working sets by this process,
 	// so that concurrent commits merge one after another instead of

@@ -47,6 +47,7 @@ var _ chunk.QueuedRefUpdater = (*Store)(nil)
 // were queued, each against the refs as the ones before it left them, so a
 // caller may queue an update whose Old is the New of one still queued.
 func (s *Store) UpdateRefsQueued(ctx context.Context, updates ...chunk.RefUpdate) (wait func() error) {
+	s.writes.Add(1)
 	if err := s.enter(); err != nil {
 		return func() error { return err }
 	}

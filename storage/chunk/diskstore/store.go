@@ -35,6 +35,9 @@ type Store struct {
 
 	leases *chunk.Leases
 
+	// writes counts the calls of Put and UpdateRefs (see Writes).
+	writes atomic.Uint64
+
 	// refs is the current, durable value of every ref. The map is never
 	// modified once published: the committer builds a new one.
 	refs atomic.Pointer[map[string]chunk.Hash]
@@ -396,6 +399,7 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
+	s.writes.Add(1)
 	defer s.gate.leave()
 	if err := s.writable(); err != nil {
 		return err
@@ -426,6 +430,11 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 	}
 	return nil
 }
+
+// Writes counts the calls of Put and UpdateRefs (successful or not) since
+// the store was opened; garbage collection's own deletions do not count.
+// The same count at two moments means nothing was written between them.
+func (s *Store) Writes() uint64 { return s.writes.Load() }
 
 // Refs implements chunk.Store. It returns a copy of the durable refs.
 func (s *Store) Refs(ctx context.Context) (map[string]chunk.Hash, error) {
