@@ -70,7 +70,6 @@ func (ns *NodeStore) readahead(ctx context.Context, hs []chunk.Hash) {
 	if ns.cache == nil || len(hs) == 0 {
 		return
 	}
-	done := make(chan struct{})
 	want := make([]chunk.Hash, 0, len(hs))
 	ns.raMu.Lock()
 	if ns.inflight == nil {
@@ -80,29 +79,47 @@ func (ns *NodeStore) readahead(ctx context.Context, hs []chunk.Hash) {
 		if _, ok := ns.inflight[h]; ok || ns.cache.contains(ns, h) {
 			continue
 		}
-		ns.inflight[h] = done
 		want = append(want, h)
 	}
-	ns.raMu.Unlock()
-	if len(want) == 0 {
-		return
+	// Batches of 8 or more are read in two halves at once: reading and
+	// checking chunks is most of a scan's work, and a second core can
+	// share it.
+	var parts [][]chunk.Hash
+	if n := len(want); n >= 8 {
+		parts = [][]chunk.Hash{want[:n/2], want[n/2:]}
+	} else if n > 0 {
+		parts = [][]chunk.Hash{want}
 	}
-	go func() {
-		defer func() {
-			ns.raMu.Lock()
-			for _, h := range want {
-				delete(ns.inflight, h)
-			}
-			ns.raMu.Unlock()
-			close(done)
-		}()
-		_ = ns.cs.GetMany(ctx, want, func(c chunk.Chunk) error {
-			if n, err := decodeNode(c.Hash, c.Data); err == nil {
-				ns.cache.put(ns, n)
-			}
-			return nil
-		})
+	dones := make([]chan struct{}, len(parts))
+	for i, part := range parts {
+		dones[i] = make(chan struct{})
+		for _, h := range part {
+			ns.inflight[h] = dones[i]
+		}
+	}
+	ns.raMu.Unlock()
+	for i, part := range parts {
+		go ns.readBatch(ctx, part, dones[i])
+	}
+}
+
+// readBatch reads the nodes hs into the cache for readahead, then closes
+// done and forgets them as in flight.
+func (ns *NodeStore) readBatch(ctx context.Context, hs []chunk.Hash, done chan struct{}) {
+	defer func() {
+		ns.raMu.Lock()
+		for _, h := range hs {
+			delete(ns.inflight, h)
+		}
+		ns.raMu.Unlock()
+		close(done)
 	}()
+	_ = ns.cs.GetMany(ctx, hs, func(c chunk.Chunk) error {
+		if n, err := decodeNode(c.Hash, c.Data); err == nil {
+			ns.cache.put(ns, n)
+		}
+		return nil
+	})
 }
 
 // awaitReadahead waits for the readahead batch reading node h, if there is
