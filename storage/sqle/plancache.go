@@ -51,7 +51,7 @@ type PlanTemplate struct {
 	types []querypb.Type // their types, parallel to names
 	slots []rangeSlot
 	// multi: several ranges, one column each (ORs), which Bind sorts and
-	// must find disjoint.
+	// joins where they overlap.
 	multi bool
 }
 
@@ -357,22 +357,8 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 		}
 	}
 	if tp.multi {
-		var cmpErr error
-		sort.SliceStable(ranges, func(i, j int) bool {
-			c, err := compareKeys(ctx, ranges[i][0].Typ, ranges[i][0].LowerBound, ranges[j][0].LowerBound)
-			if err != nil {
-				cmpErr = err
-			}
-			return c < 0
-		})
-		if cmpErr != nil {
+		if ranges, ok = mergeRanges(ctx, ranges); !ok {
 			return nil, errDecline
-		}
-		for i := 1; i < len(ranges); i++ {
-			c, err := compareKeys(ctx, ranges[i][0].Typ, ranges[i-1][0].UpperBound, ranges[i][0].LowerBound)
-			if err != nil || c >= 0 {
-				return nil, errDecline // overlapping ranges: the analyzer merges them
-			}
 		}
 	}
 
@@ -392,6 +378,33 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 		return nil, errDecline
 	}
 	return root, nil
+}
+
+// mergeRanges sorts ranges of one column each, closed at both ends, by their
+// lower bounds and joins those that overlap, as the analyzer does: a row in
+// two ranges must be read once. ok is false if keys could not be compared.
+func mergeRanges(ctx *sql.Context, ranges sql.MySQLRangeCollection) (_ sql.MySQLRangeCollection, ok bool) {
+	var cmpErr error
+	cmp := func(a, b sql.MySQLRangeCut) int {
+		c, err := compareKeys(ctx, ranges[0][0].Typ, a, b)
+		if err != nil {
+			cmpErr = err
+		}
+		return c
+	}
+	sort.SliceStable(ranges, func(i, j int) bool { return cmp(ranges[i][0].LowerBound, ranges[j][0].LowerBound) < 0 })
+	merged := ranges[:1]
+	for _, r := range ranges[1:] {
+		last := merged[len(merged)-1]
+		if cmp(last[0].UpperBound, r[0].LowerBound) < 0 {
+			merged = append(merged, r)
+			continue
+		}
+		if cmp(last[0].UpperBound, r[0].UpperBound) < 0 {
+			last[0].UpperBound = r[0].UpperBound
+		}
+	}
+	return merged, cmpErr == nil
 }
 
 // compareKeys compares the keys of two range cuts of a column of type typ.

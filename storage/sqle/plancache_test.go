@@ -135,6 +135,62 @@ func TestPlanTemplate(t *testing.T) {
 	}
 }
 
+// Overlapping ranges are joined, as the analyzer joins them: every row is
+// counted and returned once, and the template serves those executions too.
+func TestPlanTemplateOverlappingRanges(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	query(t, e, ctx, "CREATE DATABASE sb")
+	query(t, e, ctx, "USE sb")
+	query(t, e, ctx, "CREATE TABLE sbtest1 (id INTEGER NOT NULL PRIMARY KEY, k INTEGER NOT NULL, KEY k_1 (k))")
+	var vals []string
+	for i := 1; i <= 300; i++ {
+		vals = append(vals, fmt.Sprintf("(%d, %d)", i, (i*7)%60))
+	}
+	query(t, e, ctx, "INSERT INTO sbtest1 VALUES "+strings.Join(vals, ","))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, q := range []string{
+		"SELECT count(k) FROM sbtest1 WHERE k BETWEEN ? AND ? OR k BETWEEN ? AND ? OR k BETWEEN ? AND ? OR k BETWEEN ? AND ?",
+		"SELECT id FROM sbtest1 WHERE id BETWEEN ? AND ? OR id BETWEEN ? AND ? OR id BETWEEN ? AND ? ORDER BY id",
+	} {
+		tp := newTemplate(t, e, ctx, q, []int64{1, 2, 10, 12, 20, 22, 30, 31}[:strings.Count(q, "?")])
+		if tp == nil {
+			t.Fatalf("%s: no template", q)
+		}
+		overlapping := 0
+		for range 300 {
+			n := strings.Count(q, "?")
+			args := make([]int64, n)
+			for i := 0; i < n; i += 2 {
+				args[i] = 20 + rng.Int64N(15) // starts in a narrow window: most executions overlap
+				args[i+1] = args[i] + rng.Int64N(6)
+			}
+			got, ok := templateRows(t, e, ctx, tp, args)
+			if !ok {
+				t.Fatalf("%s with %v: the template declined", q, args)
+			}
+			lit := q
+			for _, a := range args {
+				lit = strings.Replace(lit, "?", fmt.Sprint(a), 1)
+			}
+			if want := query(t, e, ctx, lit); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s with %v:\n template %q\n normal   %q", q, args, got, want)
+			}
+			for i := 2; i < n; i += 2 {
+				for j := 0; j < i; j += 2 {
+					if args[i] <= args[j+1] && args[j] <= args[i+1] {
+						overlapping++
+						i, j = n, n
+					}
+				}
+			}
+		}
+		if overlapping < 150 {
+			t.Fatalf("%s: only %d executions of 300 had overlapping ranges", q, overlapping)
+		}
+	}
+}
+
 // Statements of other shapes get no template, values the ranges cannot
 // take are declined, and a schema change makes a template stale.
 func TestPlanTemplateRefuses(t *testing.T) {
