@@ -284,8 +284,9 @@ func (t *Table) lastSeen() *tableData {
 // elements (each is capacity-limited), so a row the engine keeps or
 // extends changes no other.
 type rowDecoder struct {
-	slab  []any
-	arena []byte
+	slab    []any
+	arena   []byte
+	started bool // a row has been decoded
 
 	// For a projection (proj, the scan's, which never changes): the
 	// stored columns it reads, where each goes in the row, and their
@@ -307,7 +308,16 @@ func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, error
 		n = len(proj)
 	}
 	if len(d.slab) < n {
-		d.slab = make([]any, n*rowSlabRows)
+		// The first row gets a slab and an arena of its own size: a point
+		// read decodes one row, and 32 KiB for it would cost more than
+		// the read. Later rows share slabs of rowSlabRows and arena chunks.
+		if d.started {
+			d.slab = make([]any, n*rowSlabRows)
+		} else {
+			d.slab = make([]any, n)
+			d.arena = make([]byte, 0, len(v))
+			d.started = true
+		}
 	}
 	row := sql.Row(d.slab[:n:n])
 	d.slab = d.slab[n:]
