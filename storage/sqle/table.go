@@ -284,14 +284,12 @@ func (t *Table) lastSeen() *tableData {
 // elements (each is capacity-limited), so a row the engine keeps or
 // extends changes no other.
 type rowDecoder struct {
-	slab    []any
-	arena   []byte
-	started bool // a row has been decoded
+	slab  []any
+	arena []byte // nil until the first row
 
-	// For a projection (proj, the scan's, which never changes): the
-	// stored columns it reads, where each goes in the row, and their
-	// values.
-	proj         []int
+	// For a projection (the scan's, which never changes), once planned:
+	// the stored columns it reads, where each goes in the row, and their
+	// values (not nil).
 	cols, outPos []int
 	vals         []any
 }
@@ -311,12 +309,11 @@ func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, error
 		// The first row gets a slab and an arena of its own size: a point
 		// read decodes one row, and 32 KiB for it would cost more than
 		// the read. Later rows share slabs of rowSlabRows and arena chunks.
-		if d.started {
+		if d.arena != nil {
 			d.slab = make([]any, n*rowSlabRows)
 		} else {
 			d.slab = make([]any, n)
 			d.arena = make([]byte, 0, len(v))
-			d.started = true
 		}
 	}
 	row := sql.Row(d.slab[:n:n])
@@ -326,8 +323,7 @@ func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, error
 		d.arena, err = lay.rowEnc.DecodeArena(v, row, d.arena)
 		return row, err
 	}
-	if d.proj == nil {
-		d.proj = proj
+	if d.vals == nil {
 		d.cols, d.outPos = lay.projection(proj)
 		d.vals = make([]any, len(d.cols))
 	}

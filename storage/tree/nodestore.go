@@ -61,17 +61,20 @@ func (ns *NodeStore) read(ctx context.Context, h chunk.Hash) (*node, error) {
 	return n, nil
 }
 
-// readahead reads the nodes hs in the background, in one batch, into the
-// cache, skipping those cached or already being read. A reader that needs
-// one of them meanwhile waits for the batch (awaitReadahead). Without a
-// cache it does nothing. A node the batch cannot read or decode is left out:
-// its reader reads it again and reports the error.
+// readahead reads the nodes hs in the background into the cache, skipping
+// those cached or already being read: in one batch, or in two halves at once
+// when there are 8 or more (reading and checking chunks is most of a scan's
+// work, and a second core can share it). A reader that needs one of them
+// meanwhile waits for its batch (awaitReadahead). Without a cache it does
+// nothing. A node a batch cannot read or decode is left out: its reader
+// reads it again and reports the error.
 func (ns *NodeStore) readahead(ctx context.Context, hs []chunk.Hash) {
 	if ns.cache == nil || len(hs) == 0 {
 		return
 	}
 	want := make([]chunk.Hash, 0, len(hs))
 	ns.raMu.Lock()
+	defer ns.raMu.Unlock()
 	if ns.inflight == nil {
 		ns.inflight = make(map[chunk.Hash]chan struct{})
 	}
@@ -81,25 +84,18 @@ func (ns *NodeStore) readahead(ctx context.Context, hs []chunk.Hash) {
 		}
 		want = append(want, h)
 	}
-	// Batches of 8 or more are read in two halves at once: reading and
-	// checking chunks is most of a scan's work, and a second core can
-	// share it.
-	var parts [][]chunk.Hash
-	if n := len(want); n >= 8 {
-		parts = [][]chunk.Hash{want[:n/2], want[n/2:]}
-	} else if n > 0 {
-		parts = [][]chunk.Hash{want}
+	size := len(want)
+	if size >= 8 {
+		size = (size + 1) / 2
 	}
-	dones := make([]chan struct{}, len(parts))
-	for i, part := range parts {
-		dones[i] = make(chan struct{})
-		for _, h := range part {
-			ns.inflight[h] = dones[i]
+	for len(want) > 0 {
+		batch := want[:min(size, len(want))]
+		want = want[len(batch):]
+		done := make(chan struct{})
+		for _, h := range batch {
+			ns.inflight[h] = done
 		}
-	}
-	ns.raMu.Unlock()
-	for i, part := range parts {
-		go ns.readBatch(ctx, part, dones[i])
+		go ns.readBatch(ctx, batch, done)
 	}
 }
 
