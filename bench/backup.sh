@@ -43,22 +43,14 @@ for n in "$ROWS" "$RUNS" "$TIME" "$THREADS"; do
 	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "ROWS, RUNS, TIME and THREADS must be positive whole numbers (got '$n')"
 done
 
-if [ -n "$OUT" ]; then
-	mkdir -p "$OUT"
-	W=$(cd "$OUT" && pwd)
-	[ -z "$(ls -A "$W")" ] || die "OUT=$OUT is not empty"
-else
-	W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-backup-bench.XXXXXX")
-fi
-PID=
+. "$ROOT/bench/lib.sh"
+workdir backup-bench
+CAIRN_PID=
 LOOP_PID=
 cleanup() {
 	local rc=$?
 	[ -z "$LOOP_PID" ] || kill "$LOOP_PID" 2>/dev/null || true
-	if [ -n "$PID" ]; then
-		kill -TERM "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
+	stop "$CAIRN_PID"
 	if [ -z "$OUT" ]; then
 		[ "$rc" -eq 0 ] || tail -n 30 "$W/cairn.log" >&2 || true
 		rm -rf "$W"
@@ -68,29 +60,19 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [ -z "$CAIRN_BIN" ]; then
-	echo "building cairn ..." >&2
-	(cd "$ROOT" && go build -o "$W/cairn" ./cmd/cairn)
-	CAIRN_BIN=$W/cairn
-fi
-PORT=$((20000 + RANDOM % 40000))
-mkdir -p "$W/data"
-"$CAIRN_BIN" sql-server --data-dir "$W/data" -P "$PORT" --loglevel warn >"$W/cairn.out" 2>"$W/cairn.log" &
-PID=$!
-client() { mariadb --no-defaults -h127.0.0.1 -P"$PORT" -uroot --skip-ssl "$@"; }
-for _ in $(seq 600); do
-	client -N -e 'SELECT 1' >/dev/null 2>&1 && break
-	kill -0 "$PID" 2>/dev/null || die "cairn exited at start: $(tail -n 5 "$W/cairn.log")"
-	sleep 0.1
-done
+build_cairn
+PORT=$(free_port)
+start_cairn "$PORT" --loglevel warn
+# sql runs the mariadb client against cairn.
+sql() { client "$PORT" "$@"; }
 
 SB=(--mysql-host=127.0.0.1 --mysql-port="$PORT" --mysql-user=root --mysql-db=sbtest --tables=1 --table-size="$ROWS" --db-ps-mode=auto)
-client -e 'CREATE DATABASE sbtest'
+sql -e 'CREATE DATABASE sbtest'
 t0=$(date +%s.%N)
 sysbench oltp_read_only "${SB[@]}" prepare >"$W/prepare.txt" 2>&1 || die "sysbench prepare failed: $(tail -n 5 "$W/prepare.txt")"
 echo "loaded $ROWS rows in $(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.0f') s" >&2
 
-DB=$W/data/sbtest
+DB=$W/cairn-data/sbtest
 # now prints the time in seconds, with nanoseconds.
 now() { date +%s.%N; }
 # since prints the seconds since $1.
@@ -98,9 +80,8 @@ since() { echo "$(now) - $1" | bc; }
 # call runs CALL dolt_backup(...) and prints how long it took, measured in the server's
 # session (no client start-up), in seconds.
 call() {
-	client -N sbtest -e "SET @t = NOW(6); CALL dolt_backup($1); SELECT TIMESTAMPDIFF(MICROSECOND, @t, NOW(6)) / 1e6" | tail -n 1
+	sql -N sbtest -e "SET @t = NOW(6); CALL dolt_backup($1); SELECT TIMESTAMPDIFF(MICROSECOND, @t, NOW(6)) / 1e6" | tail -n 1
 }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.6f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 bytes() { du -sb "$1" | cut -f1; }
 mb() { echo "$1" | awk '{printf "%.1f MB", $1/1e6}'; }
 
@@ -117,7 +98,7 @@ for i in $(seq "$RUNS"); do
 	rm -rf "$W/cp-$i"
 	call "'sync-url', 'file://$W/full-$i'" >>"$W/sync.txt"
 	call "'restore', 'file://$W/full-$i', 'restored$i'" >>"$W/restore.txt"
-	client -e "DROP DATABASE restored$i"
+	sql -e "DROP DATABASE restored$i"
 	if [ "$i" -gt 1 ]; then rm -rf "$W/full-$i"; fi
 	echo "run $i: cp $(tail -n1 "$W/cp.txt") s, sync $(tail -n1 "$W/sync.txt") s, restore $(tail -n1 "$W/restore.txt") s" >&2
 done
@@ -125,11 +106,11 @@ DB_SIZE=$(bytes "$DB")
 BACKUP_SIZE=$(bytes "$W/full-1")
 
 # Incremental: one changed row, then a sync of the configured backup.
-client sbtest -e "CALL dolt_backup('add', 'b1', 'file://$W/full-1')" >/dev/null
+sql sbtest -e "CALL dolt_backup('add', 'b1', 'file://$W/full-1')" >/dev/null
 call "'sync', 'b1'" >/dev/null
 : >"$W/incr.txt" >"$W/incr-bytes.txt"
 for i in $(seq $((RUNS * 3))); do
-	changed=$(client -N sbtest -e "UPDATE sbtest1 SET c = 'changed $i $RANDOM' WHERE id = $(((RANDOM * 32768 + RANDOM) % ROWS + 1)); SELECT ROW_COUNT()")
+	changed=$(sql -N sbtest -e "UPDATE sbtest1 SET c = 'changed $i $RANDOM' WHERE id = $(((RANDOM * 32768 + RANDOM) % ROWS + 1)); SELECT ROW_COUNT()")
 	[ "$changed" = 1 ] || die "the update changed $changed rows, not 1"
 	before=$(bytes "$W/full-1")
 	call "'sync', 'b1'" >>"$W/incr.txt"
@@ -150,22 +131,22 @@ sync_loop() {
 	case $1 in
 	b1)
 		# One session, CALL after CALL: no client start-up between them.
-		yes "CALL dolt_backup('sync', 'b1');" | client sbtest >/dev/null 2>&1 || true
+		yes "CALL dolt_backup('sync', 'b1');" | sql sbtest >/dev/null 2>&1 || true
 		;;
 	select1)
-		yes "SELECT 1;" | client sbtest >/dev/null 2>&1 || true
+		yes "SELECT 1;" | sql sbtest >/dev/null 2>&1 || true
 		;;
 	paced)
 		while :; do
 			n=$((n + 1))
 			sleep 1
 			echo "UPDATE sbtest1 SET c = 'paced $n' WHERE id = $(((RANDOM * 32768 + RANDOM) % ROWS + 1)); CALL dolt_backup('sync', 'b1');"
-		done | client sbtest >/dev/null 2>&1 || true
+		done | sql sbtest >/dev/null 2>&1 || true
 		;;
 	full)
 		while :; do
 			n=$((n + 1))
-			client sbtest -e "CALL dolt_backup('sync-url', 'file://$W/loop-$n')" >/dev/null 2>&1 || true
+			sql sbtest -e "CALL dolt_backup('sync-url', 'file://$W/loop-$n')" >/dev/null 2>&1 || true
 			rm -rf "$W/loop-$n"
 			echo "$n" >"$W/loop-count"
 		done

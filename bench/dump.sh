@@ -44,14 +44,8 @@ for n in "$ROWS" "$RUNS" "$TIME" "$CONNS"; do
 	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "ROWS, RUNS, TIME and CONNS must be positive whole numbers (got '$n')"
 done
 
-if [ -n "$OUT" ]; then
-	mkdir -p "$OUT"
-	W=$(cd "$OUT" && pwd)
-	[ -z "$(ls -A "$W")" ] || die "OUT=$OUT is not empty"
-else
-	W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-dump-bench.XXXXXX")
-fi
 . "$ROOT/bench/lib.sh"
+workdir dump-bench
 
 CAIRN_PID=
 MARIADB_PID=
@@ -68,19 +62,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-COMMIT=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-if [ -z "$CAIRN_BIN" ]; then
-	echo "building cairn at $COMMIT ..." >&2
-	(cd "$ROOT" && go build -o "$W/cairn" ./cmd/cairn)
-	CAIRN_BIN=$W/cairn
-else
-	COMMIT="$CAIRN_BIN (prebuilt)"
-fi
+build_cairn
 CAIRN_PORT=$(free_port)
-mkdir -p "$W/cairn-data"
-"$CAIRN_BIN" sql-server --data-dir "$W/cairn-data" -P "$CAIRN_PORT" --loglevel warn >"$W/cairn.out" 2>"$W/cairn.log" &
-CAIRN_PID=$!
-wait_ready cairn "$CAIRN_PORT" "$CAIRN_PID" "$W/cairn.log"
+start_cairn "$CAIRN_PORT" --loglevel warn
 MARIADB_PORT=$(free_port "$CAIRN_PORT")
 start_mariadb "$MARIADB_PORT" "$BUFFER_POOL"
 

@@ -1,5 +1,44 @@
-# Shared by the bench/ scripts: starting and stopping the servers they measure.
-# Source it after setting W (the working directory) and defining die.
+# Shared by the bench/ scripts: their working directory, and starting and stopping the servers
+# they measure. Source it after setting ROOT (the checkout) and defining die.
+
+# workdir NAME sets W, the working directory: OUT if set (it must be empty), else a new temporary
+# directory cairn-NAME.XXXXXX.
+workdir() {
+	if [ -n "${OUT:-}" ]; then
+		mkdir -p "$OUT"
+		W=$(cd "$OUT" && pwd)
+		[ -z "$(ls -A "$W")" ] || die "OUT=$OUT is not empty"
+	else
+		W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-$1.XXXXXX")
+	fi
+}
+
+# build_cairn builds cairn from the checkout into $W unless CAIRN_BIN names a binary, and sets
+# CAIRN_BIN and COMMIT (what the figures are of).
+build_cairn() {
+	COMMIT=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+	if [ "$COMMIT" != unknown ] && ! git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null; then
+		COMMIT="$COMMIT (with uncommitted changes)"
+	fi
+	if [ -n "${CAIRN_BIN:-}" ]; then
+		COMMIT="$CAIRN_BIN (prebuilt)"
+		return
+	fi
+	echo "building cairn at $COMMIT ..." >&2
+	(cd "$ROOT" && go build -o "$W/cairn" ./cmd/cairn)
+	CAIRN_BIN=$W/cairn
+}
+
+# start_cairn PORT [ARG...] starts cairn sql-server with its data in $W/cairn-data, its output
+# in $W/cairn.out and $W/cairn.log, and the further arguments; sets CAIRN_PID once it answers.
+start_cairn() {
+	local port=$1
+	shift
+	mkdir -p "$W/cairn-data"
+	"$CAIRN_BIN" sql-server --data-dir "$W/cairn-data" -P "$port" "$@" >"$W/cairn.out" 2>"$W/cairn.log" &
+	CAIRN_PID=$!
+	wait_ready cairn "$port" "$CAIRN_PID" "$W/cairn.log"
+}
 
 # stop ends one server a script started: SIGTERM, then SIGKILL after 30 s.
 stop() {

@@ -90,13 +90,8 @@ done
 
 # --- working directory and cleanup ---------------------------------------------------------
 
-if [ -n "$OUT" ]; then
-	mkdir -p "$OUT"
-	W=$(cd "$OUT" && pwd)
-	[ -z "$(ls -A "$W")" ] || die "OUT=$OUT is not empty"
-else
-	W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-sysbench.XXXXXX")
-fi
+. "$ROOT/bench/lib.sh"
+workdir sysbench
 
 CAIRN_PID=
 MARIADB_PID=
@@ -120,27 +115,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-. "$ROOT/bench/lib.sh"
-
 # --- cairn ---------------------------------------------------------------------------------
 
-COMMIT=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-if [ "$COMMIT" != unknown ] && ! git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null; then
-	COMMIT="$COMMIT (with uncommitted changes)"
-fi
-if [ -z "$CAIRN_BIN" ]; then
-	echo "building cairn at $COMMIT ..." >&2
-	(cd "$ROOT" && go build -o "$W/cairn" ./cmd/cairn)
-	CAIRN_BIN=$W/cairn
-else
-	COMMIT="$CAIRN_BIN (prebuilt)"
-fi
-
+build_cairn
 CAIRN_PORT=$(free_port)
-mkdir -p "$W/cairn-data"
-"$CAIRN_BIN" sql-server --data-dir "$W/cairn-data" -P "$CAIRN_PORT" >"$W/cairn.out" 2>"$W/cairn.log" &
-CAIRN_PID=$!
-wait_ready cairn "$CAIRN_PORT" "$CAIRN_PID" "$W/cairn.log"
+start_cairn "$CAIRN_PORT"
 
 # --- MariaDB -------------------------------------------------------------------------------
 
