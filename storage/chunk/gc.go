@@ -122,6 +122,17 @@ func (l *Leases) SetGeneration(gen uint64) {
 	l.mu.Unlock()
 }
 
+// Snapshot returns the roots of every live lease and the oldest generation
+// any of them began in (math.MaxUint64 when there are none). A store that
+// drops unreferenced chunks of its own (the disk store's journal overlay)
+// keeps what these roots reach and what was written at or after that
+// generation, as GC does.
+func (l *Leases) Snapshot() ([]Hash, uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.snapshotLocked()
+}
+
 // snapshotLocked returns the roots of every live lease and the oldest
 // generation among them (math.MaxUint64 when there are none). l.mu is held.
 func (l *Leases) snapshotLocked() ([]Hash, uint64) {

@@ -50,9 +50,11 @@ type Store interface {
 	Has(ctx context.Context, h Hash) (bool, error)
 	// HasMany returns the subset of hashes the store does not hold.
 	HasMany(ctx context.Context, hashes []Hash) (HashSet, error)
-	// Put stores chunks. It is idempotent. The chunks are durable once a
-	// later UpdateRefs returns successfully; Put alone promises no durability.
-	// Each chunk's Hash must be the hash of its Data.
+	// Put stores chunks. It is idempotent. Put alone promises no
+	// durability: a later successful UpdateRefs makes durable every chunk
+	// the refs it sets reach. (A store may make other chunks durable too;
+	// after a crash, those no ref reaches are garbage.) Each chunk's Hash
+	// must be the hash of its Data.
 	Put(ctx context.Context, chunks ...Chunk) error
 	// Refs returns every ref and its value, read in one atomic step.
 	Refs(ctx context.Context) (map[string]Hash, error)

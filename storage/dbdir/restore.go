@@ -50,7 +50,8 @@ func Prepare(ctx context.Context, dir string, fill func(ctx context.Context, s *
 	if err := os.Mkdir(cairnPath(tmp), 0o755); err != nil {
 		return tmp, err
 	}
-	store, err := diskstore.Open(storePath(tmp), diskstore.Options{})
+	// Written once and closed: no journal, every chunk straight to Pebble.
+	store, err := diskstore.Open(storePath(tmp), diskstore.Options{CheckpointSize: -1})
 	if err != nil {
 		return tmp, err
 	}

@@ -43,6 +43,8 @@ type Options struct {
 	// Author signs the initial commit of databases made by CREATE DATABASE.
 	// Empty means "cairn" and "cairn@localhost".
 	AuthorName, AuthorEmail string
+	// Store configures the databases' chunk stores (zero: the defaults).
+	Store diskstore.Options
 }
 
 // Provider is cairn's sql.DatabaseProvider: the databases of one data
@@ -121,7 +123,7 @@ func NewProvider(ctx context.Context, opts Options) (*Provider, error) {
 }
 
 func (p *Provider) openDir(ctx context.Context, name, dir string) (*dbState, error) {
-	db, err := dbdir.Open(ctx, dir, diskstore.Options{})
+	db, err := dbdir.Open(ctx, dir, p.opts.Store)
 	if err != nil {
 		return nil, err
 	}

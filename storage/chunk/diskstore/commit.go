@@ -94,7 +94,28 @@ func (s *Store) leadCommits(req *commitRequest) {
 			close(r.wake)
 		}
 	}
+	if s.needCheckpoint() && s.gate.enter() {
+		// Checkpoint as the leader, so no commit changes the refs under
+		// it, but without holding up req's caller: the commits queued
+		// meanwhile wait for it instead.
+		go func() {
+			defer s.gate.leave()
+			if s.writable() == nil {
+				// A failure breaks the store, which the next commit reports.
+				s.checkpoint(true)
+				s.checkpoints.Add(1)
+			}
+			s.handOff()
+		}()
+		return
+	}
+	s.handOff()
+}
 
+// handOff ends a leader's turn: it makes the oldest queued request leader,
+// or leaves the committer without one.
+func (s *Store) handOff() {
+	c := &s.commits
 	c.mu.Lock()
 	if len(c.queue) > 0 {
 		next := c.queue[0]
@@ -125,6 +146,10 @@ func (s *Store) commitGroup(group []*commitRequest) {
 	next := make(map[string]chunk.Hash, len(cur)+1)
 	for k, v := range cur {
 		next[k] = v
+	}
+	if s.journaling() {
+		s.journalGroup(group, next)
+		return
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
@@ -159,21 +184,91 @@ func (s *Store) commitGroup(group []*commitRequest) {
 	s.refs.Store(&next)
 }
 
-// stage checks updates against refs and, if they all apply, applies them to
-// refs and adds them to b. Otherwise it changes neither.
-func (s *Store) stage(b *pebble.Batch, refs map[string]chunk.Hash, updates []chunk.RefUpdate) error {
+// journalGroup is commitGroup for a journaling store: it appends one record
+// holding the chunks the successful requests made reachable that the
+// journal and Pebble lack, and their new ref values, and syncs it. next is
+// a copy of the current refs.
+func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash) {
+	var ok []*commitRequest
+	var roots []chunk.Hash
+	changed := make(map[string]bool)
+	for _, r := range group {
+		targets, err := s.check(next, r.updates)
+		if r.err = err; err != nil {
+			continue
+		}
+		ok = append(ok, r)
+		roots = append(roots, targets...)
+		for _, u := range r.updates {
+			changed[u.Name] = true
+			if u.New.IsZero() {
+				delete(next, u.Name)
+			} else {
+				next[u.Name] = u.New
+			}
+		}
+	}
+	if len(ok) == 0 {
+		return
+	}
+	fail := func(err error) {
+		for _, r := range ok {
+			r.err = fmt.Errorf("diskstore: update refs: %w", err)
+		}
+	}
+	chunks := s.ov.collect(roots, false)
+	if s.pebbleDirty.Swap(false) {
+		// Chunks written through to Pebble must be durable before a
+		// record that references them.
+		b := s.db.NewBatch()
+		b.LogData(nil, nil)
+		err := s.commit(b, pebble.Sync)
+		b.Close()
+		if err != nil {
+			s.breakStore(err)
+			fail(err)
+			return
+		}
+	}
+	refs := make([]chunk.RefUpdate, 0, len(changed))
+	for name := range changed {
+		refs = append(refs, chunk.RefUpdate{Name: name, New: next[name]})
+	}
+	if err := s.jrnl.append(chunks, refs); err != nil {
+		// What reached the file is unknown: refuse further writes.
+		s.breakStore(err)
+		fail(err)
+		return
+	}
+	s.ov.markJournaled(chunks)
+	s.commits.syncs.Add(1)
+	s.refs.Store(&next)
+}
+
+// check checks updates against refs and that the chunks they name are
+// present, and returns those chunks.
+func (s *Store) check(refs map[string]chunk.Hash, updates []chunk.RefUpdate) ([]chunk.Hash, error) {
 	targets, err := chunk.CheckUpdates(refs, updates)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, h := range targets {
 		present, err := s.has(h)
 		if err != nil {
-			return fmt.Errorf("diskstore: update refs: check %s: %w", h, err)
+			return nil, fmt.Errorf("diskstore: update refs: check %s: %w", h, err)
 		}
 		if !present {
-			return fmt.Errorf("diskstore: update refs: %s: %w", h, chunk.ErrMissingChunk)
+			return nil, fmt.Errorf("diskstore: update refs: %s: %w", h, chunk.ErrMissingChunk)
 		}
+	}
+	return targets, nil
+}
+
+// stage checks updates against refs and, if they all apply, applies them to
+// refs and adds them to b. Otherwise it changes neither.
+func (s *Store) stage(b *pebble.Batch, refs map[string]chunk.Hash, updates []chunk.RefUpdate) error {
+	if _, err := s.check(refs, updates); err != nil {
+		return err
 	}
 	for _, u := range updates {
 		var err error

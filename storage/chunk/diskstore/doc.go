@@ -7,8 +7,9 @@
 // versioned by the format key, written when the store is created; Open
 // refuses a store whose format it does not know.
 //
-//	"\x00format"     → "cairn-store 1"
+//	"\x00format"     → "cairn-store 2"
 //	"\x00gen"        → uvarint: the current GC generation
+//	"\x00epoch"      → uvarint: the epoch of the journal not yet checkpointed
 //	"c" + hash (20)  → codec byte, uvarint generation, payload
 //	"r" + name       → the 20-byte hash the ref names
 //
@@ -18,21 +19,55 @@
 // they reach it. The generation is the one current when the chunk was last
 // Put; GC compares it with the oldest live lease (see chunk.GC).
 //
+// # Journal
+//
+// Put keeps chunks in memory, in the overlay. UpdateRefs appends one record
+// to the journal file (cairn-journal, beside Pebble's files): every overlay
+// chunk the new refs reach that the journal does not hold yet, and the new
+// ref values; it fdatasyncs the file, then publishes the refs. Concurrent
+// UpdateRefs calls share one record and one sync. Once the overlay has taken
+// in Options.CheckpointSize bytes since the last checkpoint, the commit
+// leader checkpoints: it writes to Pebble, in one synced batch, every overlay
+// chunk the refs and live leases reach, the refs, and the next epoch; starts
+// the journal over with that epoch; and drops from the overlay what Pebble
+// now holds and the garbage (chunks unreachable and written before every
+// live lease began, found so by two checkpoints in a row). A chunk committed
+// and replaced between two checkpoints never reaches Pebble: that is the
+// point (docs/write-path.md). Open replays a journal whose epoch matches
+// Pebble's and checkpoints it; a journal of another epoch is a leftover of a
+// checkpoint Pebble completed, and is ignored. Close checkpoints.
+//
+// While the overlay holds 4 × CheckpointSize, Put writes to Pebble directly;
+// the next UpdateRefs then syncs Pebble's log before its record. With a
+// negative CheckpointSize the store has no journal and works as below.
+//
 // # Durability
 //
-// Put writes without waiting for the disk. UpdateRefs writes the new refs
-// with an fsync of Pebble's write-ahead log, and the log is written in commit
-// order, so that fsync also makes durable every Put that returned before
-// UpdateRefs was called: a ref on disk never names a chunk that is not.
-// Concurrent UpdateRefs calls are committed in groups that share one fsync.
-// Refs are served from memory and a new value is published only once it is
-// durable, so a reader never sees a ref that a crash could take back.
+// With the journal, an acknowledged UpdateRefs has its refs and every chunk
+// they reach on stable storage (in the journal or in Pebble). A chunk no ref
+// reaches may be lost in a crash: no lease outlives a process, so it is
+// garbage then.
+//
+// Without the journal, Put writes to Pebble without waiting for the disk.
+// UpdateRefs writes the new refs with an fsync of Pebble's write-ahead log,
+// and the log is written in commit order, so that fsync also makes durable
+// every Put that returned before UpdateRefs was called: a ref on disk never
+// names a chunk that is not. Concurrent UpdateRefs calls are committed in
+// groups that share one fsync.
+//
+// Either way, refs are served from memory and a new value is published only
+// once it is durable, so a reader never sees a ref that a crash could take
+// back.
 //
 // AdvanceGeneration is written with an fsync, so generations never go back
 // after a crash. Deletions by GC are not: a deletion lost in a crash only
 // leaves garbage for the next collection.
 //
 // # Caveats
+//
+// A checkpoint collects garbage in the overlay as GC does, so callers must
+// follow GC's contract (see chunk.GC) even when no GC runs: hold a lease
+// from before a transaction's first Put until the refs name its result.
 //
 // One process at a time may open a store; Open returns an error matching
 // ErrLocked while another holds it. Slices returned by Get and passed to

@@ -37,16 +37,22 @@ func isSync(k errorfs.OpKind) bool {
 	return k == errorfs.OpFileSync || k == errorfs.OpFileSyncData || k == errorfs.OpFileSyncTo
 }
 
-// A failed fsync of the log: the update that needed it fails, and the store
+// A failed fsync of the journal (or, without one, of Pebble's log): the update that needed it fails, and the store
 // refuses every later write, even once the disk answers again, rather than
 // pretend what it wrote is durable (PostgreSQL's fsyncgate). Reads go on.
 // Reopened, the store holds either the old or the new ref, whole.
 func TestFaultFsync(t *testing.T) {
+	for _, size := range []int64{0, -1} {
+		t.Run(fmt.Sprintf("checkpoint size %d", size), func(t *testing.T) { testFaultFsync(t, size) })
+	}
+}
+
+func testFaultFsync(t *testing.T, checkpointSize int64) {
 	ctx := context.Background()
 	mem := vfs.NewMem()
 	var f faults
 	fs := errorfs.Wrap(mem, &f)
-	s, err := Open("/store", Options{fs: fs})
+	s, err := Open("/store", Options{fs: fs, CheckpointSize: checkpointSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +65,7 @@ func TestFaultFsync(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.arm(func(op errorfs.Op) error {
-		if isSync(op.Kind) && strings.HasSuffix(op.Path, ".log") {
+		if isSync(op.Kind) && (strings.HasSuffix(op.Path, ".log") || strings.HasSuffix(op.Path, journalName)) {
 			return fmt.Errorf("injected: %w", syscall.EIO)
 		}
 		return nil
@@ -106,11 +112,15 @@ func TestFaultFsync(t *testing.T) {
 // without a restart if no sync failed, and nothing acknowledged is lost.
 func TestFaultWrites(t *testing.T) {
 	ctx := context.Background()
-	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EIO} {
-		t.Run(errno.Error(), func(t *testing.T) {
+	for _, tc := range []struct {
+		errno          syscall.Errno
+		checkpointSize int64
+	}{{syscall.ENOSPC, 0}, {syscall.EIO, 0}, {syscall.ENOSPC, -1}, {syscall.EIO, -1}} {
+		errno := tc.errno
+		t.Run(fmt.Sprintf("%v, checkpoint size %d", errno, tc.checkpointSize), func(t *testing.T) {
 			mem := vfs.NewMem()
 			var f faults
-			s, err := Open("/store", Options{fs: errorfs.Wrap(mem, &f)})
+			s, err := Open("/store", Options{fs: errorfs.Wrap(mem, &f), CheckpointSize: tc.checkpointSize})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,11 +168,20 @@ func TestFaultWrites(t *testing.T) {
 // flush Pebble would retry without end waits parked instead of spinning.
 // Close ends the parked work; reopened, the store holds what was
 // acknowledged.
+//
+// With a journal, the flushes come from checkpoints, which a small
+// checkpoint size makes frequent.
 func TestFaultBackground(t *testing.T) {
+	for _, size := range []int64{256 << 10, -1} {
+		t.Run(fmt.Sprintf("checkpoint size %d", size), func(t *testing.T) { testFaultBackground(t, size) })
+	}
+}
+
+func testFaultBackground(t *testing.T, checkpointSize int64) {
 	ctx := context.Background()
 	mem := vfs.NewMem()
 	var f faults
-	s, err := Open("/store", Options{fs: errorfs.Wrap(mem, &f), MemTableSize: 1 << 20})
+	s, err := Open("/store", Options{fs: errorfs.Wrap(mem, &f), MemTableSize: 1 << 20, CheckpointSize: checkpointSize})
 	if err != nil {
 		t.Fatal(err)
 	}

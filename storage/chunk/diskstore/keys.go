@@ -6,10 +6,17 @@ import "github.com/cairndb/cairn/storage/chunk"
 var (
 	keyFormat = []byte("\x00format")
 	keyGen    = []byte("\x00gen")
+	keyEpoch  = []byte("\x00epoch")
 )
 
 // formatValue is the value of keyFormat in the stores this version writes.
-const formatValue = "cairn-store 1"
+// Version 2 added the journal (keyEpoch and the journal file): a version 1
+// binary would ignore the journal and lose its commits, so it must refuse
+// the store. Open upgrades a version 1 store, which has no journal.
+const (
+	formatValue   = "cairn-store 2"
+	formatValueV1 = "cairn-store 1"
+)
 
 const (
 	prefixChunk byte = 'c'

@@ -2,6 +2,10 @@ package diskstore
 
 import "github.com/cockroachdb/pebble/v2/vfs"
 
+// l0StopWrites is the depth of Pebble's level 0 at which it stops writes
+// (Pebble's default); checkpoints wait well before it (Store.awaitRoom).
+const l0StopWrites = 12
+
 // Defaults for Options.
 const (
 	// DefaultCacheSize is the size of Pebble's block cache.
@@ -9,6 +13,9 @@ const (
 	// DefaultMemTableSize is the size of one Pebble memtable: how much is
 	// written before it is flushed to a table file.
 	DefaultMemTableSize = 4 << 20
+	// DefaultCheckpointSize is how much the journal overlay takes in before
+	// it is written to Pebble.
+	DefaultCheckpointSize = 8 << 20
 )
 
 // Options configures a Store. Zero fields take the documented defaults. There
@@ -18,6 +25,12 @@ type Options struct {
 	CacheSize int64
 	// MemTableSize is the size in bytes of a memtable (DefaultMemTableSize).
 	MemTableSize uint64
+	// CheckpointSize is how many bytes of committed chunks the store keeps
+	// in memory and in its journal before it writes them to Pebble
+	// (DefaultCheckpointSize); a Put writes straight to Pebble while the
+	// overlay holds four times as much. Negative: no journal, every chunk goes
+	// to Pebble when Put (for a store written once, as a restore does).
+	CheckpointSize int64
 
 	// fs is the file system, vfs.Default unless a test simulates crashes.
 	fs vfs.FS
@@ -30,6 +43,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.CheckpointSize == 0 {
+		o.CheckpointSize = DefaultCheckpointSize
 	}
 	if o.fs == nil {
 		o.fs = vfs.Default

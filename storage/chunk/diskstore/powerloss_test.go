@@ -18,8 +18,16 @@ import (
 // reaches, survives a power failure at any moment, whatever part of the
 // unsynced writes the disk kept. It runs writers and GC on an in-memory file
 // system that remembers what was synced, takes crash images of it while they
-// run (each keeping a random share of unsynced data), and opens each image.
+// run (each keeping a random share of unsynced data), and opens each image:
+// with the default journal, with one that checkpoints every few commits, and
+// without one.
 func TestPowerLoss(t *testing.T) {
+	for _, size := range []int64{0, 2 << 10, -1} {
+		t.Run(fmt.Sprintf("checkpoint size %d", size), func(t *testing.T) { testPowerLoss(t, size) })
+	}
+}
+
+func testPowerLoss(t *testing.T, checkpointSize int64) {
 	ctx := context.Background()
 	seed := chunktest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -30,8 +38,9 @@ func TestPowerLoss(t *testing.T) {
 	fs := vfs.NewCrashableMem()
 	const dir = "/store"
 	history := make(map[string][]chunk.Hash) // values each ref may hold
+	var checkpoints uint64
 	for round := range rounds {
-		s, err := Open(dir, Options{fs: fs})
+		s, err := Open(dir, Options{fs: fs, CheckpointSize: checkpointSize})
 		if err != nil {
 			t.Fatalf("round %d (seed %d): open: %v", round, seed, err)
 		}
@@ -45,7 +54,11 @@ func TestPowerLoss(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatalf("round %d: close: %v", round, err)
 		}
+		checkpoints += s.checkpoints.Load()
 		fs = crashed
+	}
+	if checkpointSize > 0 && checkpoints < uint64(rounds) {
+		t.Errorf("%d checkpoints in %d rounds: the test wants them during most rounds", checkpoints, rounds)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +28,20 @@ type Store struct {
 	db   *pebble.DB
 	lock *pebble.Lock
 	gate gate
+	opts Options
+
+	// ov holds the chunks Put and not yet checkpointed; jrnl holds the
+	// committed ones durably until then (see "Journal" in the package
+	// documentation). pebbleRefs is what the ref keys in Pebble hold;
+	// keptAfterCheckpoint the overlay's size after the last checkpoint.
+	// The commit leader alone uses jrnl, pebbleRefs and keptAfterCheckpoint.
+	ov                  overlay
+	jrnl                journal
+	pebbleRefs          map[string]chunk.Hash
+	keptAfterCheckpoint int64
+	// pebbleDirty is set when a Put wrote to Pebble without a sync.
+	pebbleDirty atomic.Bool
+	checkpoints atomic.Uint64 // checkpoints after commits (not at Open or Close)
 
 	// putMu makes Put atomic with respect to DeleteChunks and to the
 	// existence check of UpdateRefs: Put and the committer hold it shared,
@@ -77,7 +93,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
-	s := &Store{dir: dir, lock: lock}
+	s := &Store{dir: dir, lock: lock, opts: opts}
+	s.ov.m = make(map[chunk.Hash]*memChunk)
+	s.jrnl.fs, s.jrnl.dir = opts.fs, dir
 	s.parked.FS, s.parked.store, s.parked.release = opts.fs, s, make(chan struct{})
 	popts := &pebble.Options{
 		Cache:        cache,
@@ -104,6 +122,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	// after a garbage collection otherwise holds the only slot while
 	// flushed tables pile up in L0.
 	popts.CompactionConcurrencyRange = func() (int, int) { return 1, 2 }
+	popts.L0StopWritesThreshold = l0StopWrites
 	// Bloom filters (10 bits a key, about 1% false positives) let a
 	// lookup skip the tables that lack its chunk: chunk keys are hashes,
 	// so every table spans the whole key space and, without a filter,
@@ -125,6 +144,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.db = db
 	s.gate.idle.L = &s.gate.mu
 	if err := s.load(); err != nil {
+		if s.jrnl.f != nil {
+			s.jrnl.f.Close()
+		}
 		close(s.parked.release)
 		db.Close()
 		lock.Close()
@@ -149,6 +171,7 @@ func (s *Store) load() error {
 		b := s.db.NewBatch()
 		b.Set(keyFormat, []byte(formatValue), nil)
 		b.Set(keyGen, binary.AppendUvarint(nil, 0), nil)
+		b.Set(keyEpoch, binary.AppendUvarint(nil, 0), nil)
 		if err := b.Commit(pebble.Sync); err != nil {
 			return fmt.Errorf("create store: %w", err)
 		}
@@ -157,7 +180,17 @@ func (s *Store) load() error {
 	default:
 		format := string(v)
 		closer.Close()
-		if format != formatValue {
+		switch format {
+		case formatValue:
+		case formatValueV1:
+			// Version 1 had no journal: start one at epoch 0.
+			b := s.db.NewBatch()
+			b.Set(keyFormat, []byte(formatValue), nil)
+			b.Set(keyEpoch, binary.AppendUvarint(nil, 0), nil)
+			if err := b.Commit(pebble.Sync); err != nil {
+				return fmt.Errorf("upgrade store format: %w", err)
+			}
+		default:
 			return fmt.Errorf("format %q, want %q: %w", format, formatValue, ErrUnknownFormat)
 		}
 	}
@@ -197,6 +230,40 @@ func (s *Store) load() error {
 		return fmt.Errorf("read refs: %w", err)
 	}
 	s.refs.Store(&refs)
+	s.pebbleRefs = maps.Clone(refs)
+
+	v, closer, err = s.db.Get(keyEpoch)
+	if err != nil {
+		return fmt.Errorf("read journal epoch: %w", err)
+	}
+	epoch, n := binary.Uvarint(v)
+	closer.Close()
+	if n <= 0 {
+		return &chunk.CorruptionError{File: s.dir, Detail: "bad journal epoch key"}
+	}
+	if err := s.replayJournal(epoch); err != nil {
+		return err
+	}
+	if s.ov.size() > 0 || !maps.Equal(refs, *s.refs.Load()) {
+		// Write what the journal held to Pebble, so the store starts
+		// with an empty journal.
+		if err := s.checkpoint(false); err != nil {
+			return err
+		}
+	}
+	if s.opts.CheckpointSize < 0 {
+		if s.jrnl.f != nil {
+			s.jrnl.f.Close()
+			s.jrnl.f = nil
+		}
+		if err := s.jrnl.fs.Remove(s.jrnl.path()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove journal: %w", err)
+		}
+		return nil
+	}
+	if s.jrnl.f == nil {
+		return s.jrnl.reset(s.jrnl.epoch)
+	}
 	return nil
 }
 
@@ -221,7 +288,20 @@ func (s *Store) Close() error {
 	if !s.gate.close() {
 		return nil
 	}
-	err := s.db.Close()
+	var err error
+	if s.jrnl.f != nil {
+		// Leave an empty journal: the next open replays nothing.
+		if s.jrnl.records() && s.writable() == nil {
+			err = s.checkpoint(false)
+		}
+		if cerr := s.jrnl.f.Close(); err == nil {
+			err = cerr
+		}
+		s.jrnl.f = nil
+	}
+	if derr := s.db.Close(); err == nil {
+		err = derr
+	}
 	if lerr := s.lock.Close(); err == nil {
 		err = lerr
 	}
@@ -254,6 +334,9 @@ func (s *Store) Get(ctx context.Context, h chunk.Hash) ([]byte, error) {
 		return nil, err
 	}
 	defer s.gate.leave()
+	if data := s.ov.get(h); data != nil {
+		return bytes.Clone(data), nil
+	}
 	v, closer, err := s.db.Get(chunkKey(h))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, fmt.Errorf("diskstore: get %s: %w", h, chunk.ErrNotFound)
@@ -343,6 +426,12 @@ func (s *Store) GetMany(ctx context.Context, hashes []chunk.Hash, found func(chu
 		return err
 	}
 	defer s.gate.leave()
+	hashes, held := s.fromOverlay(hashes)
+	for _, c := range held {
+		if err := found(c); err != nil {
+			return fmt.Errorf("diskstore: get many: %w", err)
+		}
+	}
 	err := s.seekEach(ctx, hashes, func(h chunk.Hash, v []byte) error {
 		data, _, err := decodeValue(h, v)
 		if err == nil {
@@ -359,6 +448,34 @@ func (s *Store) GetMany(ctx context.Context, hashes []chunk.Hash, found func(chu
 	return nil
 }
 
+// fromOverlay splits hashes into those the overlay lacks and copies of the
+// chunks it holds, each once.
+func (s *Store) fromOverlay(hashes []chunk.Hash) ([]chunk.Hash, []chunk.Chunk) {
+	s.ov.mu.RLock()
+	defer s.ov.mu.RUnlock()
+	if len(s.ov.m) == 0 {
+		return hashes, nil
+	}
+	var rest []chunk.Hash
+	var held []chunk.Chunk
+	var seen chunk.HashSet
+	for _, h := range hashes {
+		e := s.ov.m[h]
+		if e == nil {
+			rest = append(rest, h)
+			continue
+		}
+		if seen == nil {
+			seen = make(chunk.HashSet)
+		}
+		if !seen.Has(h) {
+			seen.Add(h)
+			held = append(held, chunk.Chunk{Hash: h, Data: bytes.Clone(e.data)})
+		}
+	}
+	return rest, held
+}
+
 // Has implements chunk.Store.
 func (s *Store) Has(ctx context.Context, h chunk.Hash) (bool, error) {
 	if err := s.enter(); err != nil {
@@ -373,6 +490,9 @@ func (s *Store) Has(ctx context.Context, h chunk.Hash) (bool, error) {
 }
 
 func (s *Store) has(h chunk.Hash) (bool, error) {
+	if s.ov.has(h) {
+		return true, nil
+	}
 	_, closer, err := s.db.Get(chunkKey(h))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return false, nil
@@ -390,6 +510,7 @@ func (s *Store) HasMany(ctx context.Context, hashes []chunk.Hash) (chunk.HashSet
 		return nil, err
 	}
 	defer s.gate.leave()
+	hashes = s.ov.lacking(hashes)
 	absent := chunk.NewHashSet(hashes...)
 	err := s.seekEach(ctx, hashes, func(h chunk.Hash, _ []byte) error {
 		delete(absent, h)
@@ -420,6 +541,10 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 	s.putMu.RLock()
 	defer s.putMu.RUnlock()
 	gen := s.gen.Load()
+	if s.journaling() && s.ov.size() < 4*s.opts.CheckpointSize {
+		s.ov.put(chunks, gen)
+		return nil
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	var val []byte
@@ -427,6 +552,25 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 		val = appendValue(val[:0], c.Data, gen)
 		if err := b.Set(chunkKey(c.Hash), val, nil); err != nil {
 			return fmt.Errorf("diskstore: put %s: %w", c.Hash, err)
+		}
+	}
+	// A chunk in Pebble must not reference one only the overlay holds:
+	// commits and checkpoints walk the overlay only, and would miss it.
+	// So what these chunks reach in the overlay moves to Pebble with them.
+	var moved []pending
+	if s.journaling() {
+		var refs []chunk.Hash
+		for _, c := range chunks {
+			if env, err := chunk.Decode(c.Hash, c.Data); err == nil {
+				refs = append(refs, env.Refs()...)
+			}
+		}
+		moved = s.ov.collect(refs, true)
+		for _, c := range moved {
+			val = appendValue(val[:0], c.data, gen)
+			if err := b.Set(chunkKey(c.hash), val, nil); err != nil {
+				return fmt.Errorf("diskstore: put %s: %w", c.hash, err)
+			}
 		}
 	}
 	// NoSync is safe: Pebble (v2.1) appends batches to its write-ahead log
@@ -438,6 +582,11 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 	if err := s.commit(b, pebble.NoSync); err != nil {
 		return fmt.Errorf("diskstore: put %d chunks: %w", len(chunks), err)
 	}
+	// The next commit syncs Pebble's log before it journals a record
+	// that may reference these chunks. Set before the moved chunks leave
+	// the overlay, so a commit that no longer finds them there syncs.
+	s.pebbleDirty.Store(true)
+	s.ov.remove(moved)
 	return nil
 }
 
@@ -463,15 +612,34 @@ func (s *Store) Refs(ctx context.Context) (map[string]chunk.Hash, error) {
 // Leases implements chunk.Collectable.
 func (s *Store) Leases() *chunk.Leases { return s.leases }
 
-// ForEachChunk implements chunk.Collectable. It reads from a consistent view
-// taken when it starts. A stored value it cannot decode ends it with an error
-// matching chunk.ErrCorruption.
+// ForEachChunk implements chunk.Collectable: Pebble's chunks, read from a
+// consistent view taken when it starts, and the overlay's. A stored value it
+// cannot decode ends it with an error matching chunk.ErrCorruption.
 func (s *Store) ForEachChunk(ctx context.Context, fn func(h chunk.Hash, gen uint64) error) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.gate.leave()
-	if err := s.forEachChunk(ctx, fn); err != nil {
+	// A chunk in both is reported once, with the newer generation: GC
+	// then deletes both copies or neither.
+	held := make(map[chunk.Hash]uint64)
+	for _, c := range s.ov.stamps() {
+		held[c.hash] = c.gen
+	}
+	err := s.forEachChunk(ctx, func(h chunk.Hash, gen uint64) error {
+		if g, ok := held[h]; ok {
+			delete(held, h)
+			gen = max(gen, g)
+		}
+		return fn(h, gen)
+	})
+	for h, gen := range held {
+		if err != nil {
+			break
+		}
+		err = fn(h, gen)
+	}
+	if err != nil {
 		return fmt.Errorf("diskstore: for each chunk: %w", err)
 	}
 	return nil
@@ -528,9 +696,9 @@ func (s *Store) DeleteChunks(ctx context.Context, hashes []chunk.Hash, before ui
 	}
 	s.putMu.Lock()
 	defer s.putMu.Unlock()
+	n := s.ov.deleteBefore(hashes, before)
 	b := s.db.NewBatch()
 	defer b.Close()
-	n := 0
 	err := s.seekEach(ctx, hashes, func(h chunk.Hash, v []byte) error {
 		_, gen, _, err := decodeHeader(h, v)
 		if err != nil {
@@ -544,7 +712,7 @@ func (s *Store) DeleteChunks(ctx context.Context, hashes []chunk.Hash, before ui
 		}
 		return nil
 	})
-	if err == nil && n > 0 {
+	if err == nil && !b.Empty() {
 		err = s.commit(b, pebble.NoSync)
 	}
 	if err != nil {
@@ -563,6 +731,11 @@ func (s *Store) AdvanceGeneration(ctx context.Context) (uint64, error) {
 	if err := s.writable(); err != nil {
 		return 0, err
 	}
+	return s.advanceGeneration()
+}
+
+// advanceGeneration is AdvanceGeneration once the store is entered.
+func (s *Store) advanceGeneration() (uint64, error) {
 	s.genMu.Lock()
 	defer s.genMu.Unlock()
 	gen := s.gen.Load() + 1

@@ -15,7 +15,16 @@ import (
 
 func open(t *testing.T, dir string) *Store {
 	t.Helper()
-	s, err := Open(dir, Options{})
+	return openWith(t, dir, Options{})
+}
+
+// direct is the options of a store without a journal: every Put reaches
+// Pebble at once, for tests that look at or damage what Pebble holds.
+var direct = Options{CheckpointSize: -1}
+
+func openWith(t *testing.T, dir string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(dir, opts)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -25,8 +34,20 @@ func open(t *testing.T, dir string) *Store {
 
 // TestConformance runs the store conformance suite against Store.
 func TestConformance(t *testing.T) {
-	chunktest.RunStoreTests(t, func(t *testing.T) chunk.Collectable {
-		return open(t, t.TempDir())
+	t.Run("journal", func(t *testing.T) {
+		chunktest.RunStoreTests(t, func(t *testing.T) chunk.Collectable {
+			return open(t, t.TempDir())
+		})
+	})
+	t.Run("small checkpoints", func(t *testing.T) {
+		chunktest.RunStoreTests(t, func(t *testing.T) chunk.Collectable {
+			return openWith(t, t.TempDir(), Options{CheckpointSize: 1 << 10})
+		})
+	})
+	t.Run("direct", func(t *testing.T) {
+		chunktest.RunStoreTests(t, func(t *testing.T) chunk.Collectable {
+			return openWith(t, t.TempDir(), direct)
+		})
 	})
 }
 
@@ -73,7 +94,7 @@ func TestReopen(t *testing.T) {
 // saves space.
 func TestCompression(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, t.TempDir())
+	s := openWith(t, t.TempDir(), direct)
 	cases := []struct {
 		name  string
 		data  []byte
@@ -130,7 +151,7 @@ func TestCorruption(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := open(t, t.TempDir())
+			s := openWith(t, t.TempDir(), direct)
 			if err := s.Put(ctx, leaf, root); err != nil {
 				t.Fatal(err)
 			}

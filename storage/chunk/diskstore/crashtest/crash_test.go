@@ -29,7 +29,13 @@ const (
 	envMode = "CAIRN_CRASH_CHILD" // "put" or "gc"
 	envDir  = "CAIRN_CRASH_DIR"
 	envSeed = "CAIRN_CRASH_SEED"
+	// envCheckpoint is the child's diskstore.Options.CheckpointSize.
+	envCheckpoint = "CAIRN_CRASH_CHECKPOINT"
 )
+
+// smallCheckpoints makes the journal checkpoint every few commits, so that
+// kills fall during checkpoints too.
+const smallCheckpoints = 64 << 10
 
 // writers is how many goroutines of the child commit, each to its own ref.
 const writers = 4
@@ -48,11 +54,21 @@ func TestMain(m *testing.M) {
 
 // TestCrashPut ensures that acknowledged ref updates and the chunks they
 // reach survive a process kill at any moment.
-func TestCrashPut(t *testing.T) { runCrashes(t, "put") }
+func TestCrashPut(t *testing.T) { runCrashes(t, "put", 0) }
 
 // TestCrashGC ensures that garbage collection running while trees are
 // committed never leaves a reachable chunk missing after a kill.
-func TestCrashGC(t *testing.T) { runCrashes(t, "gc") }
+func TestCrashGC(t *testing.T) { runCrashes(t, "gc", 0) }
+
+// TestCrashCheckpoints is TestCrashPut and TestCrashGC with a journal that
+// checkpoints every few commits, and without a journal.
+func TestCrashCheckpoints(t *testing.T) {
+	for _, mode := range []string{"put", "gc"} {
+		for _, size := range []int64{smallCheckpoints, -1} {
+			t.Run(fmt.Sprintf("%s, checkpoint size %d", mode, size), func(t *testing.T) { runCrashes(t, mode, size) })
+		}
+	}
+}
 
 func kills() int {
 	if *long || os.Getenv("CAIRN_LONG") == "1" {
@@ -67,7 +83,7 @@ type refState struct {
 	inflight chunk.Hash // value of an update started and not acknowledged
 }
 
-func runCrashes(t *testing.T, mode string) {
+func runCrashes(t *testing.T, mode string, checkpointSize int64) {
 	ctx := context.Background()
 	seed := chunktest.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -76,7 +92,7 @@ func runCrashes(t *testing.T, mode string) {
 	n := kills()
 	acks := 0
 	for i := range n {
-		lines, err := runAndKill(t, mode, dir, rng)
+		lines, err := runAndKill(t, mode, checkpointSize, dir, rng)
 		if err != nil {
 			t.Fatalf("kill %d (seed %d): %v", i, seed, err)
 		}
@@ -116,10 +132,11 @@ func runCrashes(t *testing.T, mode string) {
 
 // runAndKill starts a child on dir, kills it at a random moment and returns
 // the lines it printed.
-func runAndKill(t *testing.T, mode, dir string, rng *rand.Rand) ([]string, error) {
+func runAndKill(t *testing.T, mode string, checkpointSize int64, dir string, rng *rand.Rand) ([]string, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envMode+"="+mode, envDir+"="+dir, envSeed+"="+strconv.FormatUint(rng.Uint64(), 10))
+	cmd.Env = append(os.Environ(), envMode+"="+mode, envDir+"="+dir, envSeed+"="+strconv.FormatUint(rng.Uint64(), 10),
+		envCheckpoint+"="+strconv.FormatInt(checkpointSize, 10))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -213,7 +230,8 @@ func verify(ctx context.Context, dir string, gc bool, state map[string]*refState
 // mode collects garbage concurrently, until it is killed.
 func runChild(mode, dir string, seed uint64) error {
 	ctx := context.Background()
-	s, err := diskstore.Open(dir, diskstore.Options{})
+	size, _ := strconv.ParseInt(os.Getenv(envCheckpoint), 10, 64)
+	s, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: size})
 	if err != nil {
 		return err
 	}
@@ -250,14 +268,12 @@ func runChild(mode, dir string, seed uint64) error {
 
 // commitLoop commits new trees to ref forever. In "put" mode most trees refer
 // to the one before, so a chain of them is reachable; in "gc" mode it
-// keeps some leaves of the one before and the rest becomes garbage, and it
-// holds a lease from before its first Put to after its UpdateRefs.
+// keeps some leaves of the one before and the rest becomes garbage. It holds
+// a lease from before its first Put to after its UpdateRefs, as GC's
+// contract asks: the journal's checkpoints collect too.
 func commitLoop(ctx context.Context, s *diskstore.Store, mode, ref string, cur chunk.Hash, rng *rand.Rand, say func(string, ...any)) error {
 	for i := 0; ; i++ {
-		var lease *chunk.Lease
-		if mode == "gc" {
-			lease = s.Leases().Acquire(cur)
-		}
+		lease := s.Leases().Acquire(cur)
 		var refs []chunk.Hash
 		if !cur.IsZero() {
 			if mode == "put" {

@@ -1,0 +1,613 @@
+package diskstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// The journal keeps committed chunks out of Pebble until a checkpoint; see
+// "Journal" in the package documentation and docs/write-path.md.
+//
+// File layout (all integers little-endian):
+//
+//	header: "cairnjnl", u32 version (1), u64 epoch
+//	record: u32 payload length, u32 CRC-32C of the payload, payload
+//	payload: uvarint n, n × (20-byte hash, uvarint length, bytes),
+//	         uvarint m, m × (uvarint name length, name, 20-byte hash)
+//
+// A record is one commit group: the chunks it made reachable and the new
+// value of every ref it changed (the zero hash for a deleted ref).
+
+const (
+	// checkpointBatch is the size of the Pebble batches a checkpoint
+	// writes its chunks in: a quarter of a default memtable.
+	checkpointBatch = 1 << 20
+
+	journalName      = "cairn-journal"
+	journalMagic     = "cairnjnl"
+	journalVersion   = 1
+	journalHeaderLen = len(journalMagic) + 4 + 8
+	recordHeaderLen  = 8
+	// maxRecordLen bounds the length a record header may claim, so that a
+	// damaged length cannot make replay allocate without limit.
+	maxRecordLen = 1 << 31
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// memChunk is a chunk held in the overlay.
+type memChunk struct {
+	data []byte
+	gen  uint64 // the generation current when it was last Put
+	seq  uint64 // changes at every Put of the chunk
+	// journaled means the chunk is in the current journal file, and so is
+	// every chunk it references that is not in Pebble.
+	journaled bool
+	// orphan means the last checkpoint found the chunk unreachable and
+	// written before every live lease began. The next one drops it if
+	// that still holds: a chunk never committed is dropped only after two
+	// checkpoints found it garbage, which leaves a writer that holds no
+	// lease (as GC's contract asks) the time between them to reference it.
+	// A committed one is dropped by the first.
+	orphan bool
+}
+
+// overlay holds the chunks Put since they were last checkpointed.
+type overlay struct {
+	mu    sync.RWMutex
+	m     map[chunk.Hash]*memChunk
+	bytes int64 // sum of len(data)
+	seq   uint64
+}
+
+// get returns the overlay's copy of h, or nil. The slice must not be modified.
+func (o *overlay) get(h chunk.Hash) []byte {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if e := o.m[h]; e != nil {
+		return e.data
+	}
+	return nil
+}
+
+func (o *overlay) has(h chunk.Hash) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.m[h] != nil
+}
+
+// lacking returns the hashes the overlay does not hold.
+func (o *overlay) lacking(hashes []chunk.Hash) []chunk.Hash {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if len(o.m) == 0 {
+		return hashes
+	}
+	var out []chunk.Hash
+	for _, h := range hashes {
+		if o.m[h] == nil {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// stamped is a chunk's hash and generation.
+type stamped struct {
+	hash chunk.Hash
+	gen  uint64
+}
+
+// stamps returns the hash and generation of every chunk held.
+func (o *overlay) stamps() []stamped {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := make([]stamped, 0, len(o.m))
+	for h, e := range o.m {
+		out = append(out, stamped{h, e.gen})
+	}
+	return out
+}
+
+// deleteBefore drops each of hashes held with a generation below before,
+// for GC, and returns how many it dropped.
+func (o *overlay) deleteBefore(hashes []chunk.Hash, before uint64) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, h := range hashes {
+		if e := o.m[h]; e != nil && e.gen < before {
+			delete(o.m, h)
+			o.bytes -= int64(len(e.data))
+			n++
+		}
+	}
+	return n
+}
+
+func (o *overlay) size() int64 {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.bytes
+}
+
+// put adds chunks stamped with gen. A chunk already held is stamped again
+// and is no longer counted as journaled: its children may be new chunks the
+// journal lacks (the same subtree rebuilt after part of it was collected).
+func (o *overlay) put(chunks []chunk.Chunk, gen uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, c := range chunks {
+		o.seq++
+		if e := o.m[c.Hash]; e != nil {
+			e.gen, e.seq, e.journaled, e.orphan = gen, o.seq, false, false
+			continue
+		}
+		o.m[c.Hash] = &memChunk{data: bytes.Clone(c.Data), gen: gen, seq: o.seq}
+		o.bytes += int64(len(c.Data))
+	}
+}
+
+// pending is an overlay chunk a commit or checkpoint is writing elsewhere.
+type pending struct {
+	hash chunk.Hash
+	data []byte
+	seq  uint64
+}
+
+// collect returns the overlay chunks reachable from roots through overlay
+// chunks, descending into journaled ones only if all is set. Chunks not in
+// the overlay end the descent: they are in Pebble.
+func (o *overlay) collect(roots []chunk.Hash, all bool) []pending {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	var out []pending
+	seen := make(chunk.HashSet)
+	var stack []chunk.Hash
+	push := func(h chunk.Hash) {
+		if e := o.m[h]; e != nil && (all || !e.journaled) && !seen.Has(h) {
+			seen.Add(h)
+			stack = append(stack, h)
+		}
+	}
+	for _, h := range roots {
+		push(h)
+	}
+	for len(stack) > 0 {
+		h := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		e := o.m[h]
+		out = append(out, pending{hash: h, data: e.data, seq: e.seq})
+		// A chunk that is not an envelope references nothing the store
+		// knows of (the store takes any bytes; walks reject them).
+		if env, err := chunk.Decode(h, e.data); err == nil {
+			for i := 0; i < env.NumRefs(); i++ {
+				push(env.Ref(i))
+			}
+		}
+	}
+	return out
+}
+
+// markJournaled records that the chunks of a synced record are journaled,
+// except those Put again since they were collected.
+func (o *overlay) markJournaled(chunks []pending) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, p := range chunks {
+		if e := o.m[p.hash]; e != nil && e.seq == p.seq {
+			e.journaled = true
+		}
+	}
+}
+
+// remove drops chunks written to Pebble, unless Put again since collected.
+func (o *overlay) remove(chunks []pending) {
+	if len(chunks) == 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, p := range chunks {
+		if e := o.m[p.hash]; e != nil && e.seq == p.seq {
+			delete(o.m, p.hash)
+			o.bytes -= int64(len(e.data))
+		}
+	}
+}
+
+// prune ends a checkpoint: it drops the chunks the checkpoint wrote to
+// Pebble (unless Put again meanwhile) and the orphans (unreachable and
+// written before keepFrom) that were journaled or that the previous
+// checkpoint found orphaned too, and marks what stays as not journaled,
+// since the journal starts over. It returns the bytes that stay.
+func (o *overlay) prune(written []pending, keepFrom uint64) int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	inPebble := make(map[chunk.Hash]uint64, len(written))
+	for _, p := range written {
+		inPebble[p.hash] = p.seq
+	}
+	for h, e := range o.m {
+		seq, wrote := inPebble[h]
+		orphan := !wrote && e.gen < keepFrom
+		// A journaled orphan was committed and then replaced: no writer
+		// can still be about to reference it without a lease.
+		if (wrote && e.seq == seq) || (orphan && (e.orphan || e.journaled)) {
+			delete(o.m, h)
+			o.bytes -= int64(len(e.data))
+			continue
+		}
+		e.journaled, e.orphan = false, orphan
+	}
+	return o.bytes
+}
+
+// journal is the open journal file. Only the commit leader writes it (a
+// commit group, a checkpoint), or Open and Close.
+type journal struct {
+	fs    vfs.FS
+	dir   string
+	f     vfs.File
+	epoch uint64
+	size  int64 // bytes in the file
+	buf   []byte
+}
+
+func (j *journal) path() string { return j.fs.PathJoin(j.dir, journalName) }
+
+// reset makes the journal an empty file of epoch, synced, with the
+// directory entry synced too. Pebble already holds everything an earlier
+// journal held, and its epoch key says so, so a crash at any point here
+// leaves a journal that Open ignores.
+func (j *journal) reset(epoch uint64) error {
+	if j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
+	f, err := j.fs.Create(j.path(), vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return fmt.Errorf("create journal: %w", err)
+	}
+	hdr := make([]byte, 0, journalHeaderLen)
+	hdr = append(hdr, journalMagic...)
+	hdr = binary.LittleEndian.AppendUint32(hdr, journalVersion)
+	hdr = binary.LittleEndian.AppendUint64(hdr, epoch)
+	if _, err := f.Write(hdr); err != nil {
+		f.Close()
+		return fmt.Errorf("write journal header: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync journal: %w", err)
+	}
+	d, err := j.fs.OpenDir(j.dir)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("open store directory: %w", err)
+	}
+	err = d.Sync()
+	d.Close()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("sync store directory: %w", err)
+	}
+	j.f, j.epoch, j.size = f, epoch, int64(journalHeaderLen)
+	return nil
+}
+
+// records reports whether the journal holds any record.
+func (j *journal) records() bool { return j.f != nil && j.size > int64(journalHeaderLen) }
+
+// append writes one record and syncs it.
+func (j *journal) append(chunks []pending, refs []chunk.RefUpdate) error {
+	b := j.buf[:0]
+	b = append(b, make([]byte, recordHeaderLen)...)
+	b = binary.AppendUvarint(b, uint64(len(chunks)))
+	for _, c := range chunks {
+		b = append(b, c.hash[:]...)
+		b = binary.AppendUvarint(b, uint64(len(c.data)))
+		b = append(b, c.data...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(refs)))
+	for _, r := range refs {
+		b = binary.AppendUvarint(b, uint64(len(r.Name)))
+		b = append(b, r.Name...)
+		b = append(b, r.New[:]...)
+	}
+	payload := b[recordHeaderLen:]
+	binary.LittleEndian.PutUint32(b[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(payload, crcTable))
+	n := len(b)
+	// vfs.File.Write may modify its argument; b is rebuilt for each record.
+	if _, err := j.f.Write(b); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	if err := j.f.SyncData(); err != nil {
+		return fmt.Errorf("sync journal: %w", err)
+	}
+	j.size += int64(n)
+	if cap(b) <= 4<<20 {
+		j.buf = b
+	}
+	return nil
+}
+
+// replayed is what a journal held.
+type replayed struct {
+	chunks []chunk.Chunk
+	refs   []chunk.RefUpdate // in order; Old is unused
+}
+
+// readJournal reads the journal in dir if it is of epoch. A missing file, a
+// file too short for a header and a journal of another epoch hold nothing:
+// Pebble already has whatever they held. A torn last record (a crash while
+// it was written, before its sync returned) ends the journal; damage before
+// the last record is corruption.
+func readJournal(fs vfs.FS, dir string, epoch uint64) (replayed, error) {
+	var out replayed
+	path := fs.PathJoin(dir, journalName)
+	f, err := fs.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("open journal: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return out, fmt.Errorf("read journal: %w", err)
+	}
+	if len(data) < journalHeaderLen {
+		return out, nil
+	}
+	if string(data[:len(journalMagic)]) != journalMagic {
+		return out, &chunk.CorruptionError{File: path, Detail: "not a journal (bad magic)"}
+	}
+	if v := binary.LittleEndian.Uint32(data[len(journalMagic):]); v != journalVersion {
+		return out, fmt.Errorf("journal version %d, want %d: %w", v, journalVersion, ErrUnknownFormat)
+	}
+	if e := binary.LittleEndian.Uint64(data[len(journalMagic)+4:]); e != epoch {
+		return out, nil
+	}
+	rest := data[journalHeaderLen:]
+	off := int64(journalHeaderLen)
+	for len(rest) > 0 {
+		if len(rest) < recordHeaderLen || allZero(rest[:recordHeaderLen]) {
+			break // the end, or a torn header
+		}
+		n := binary.LittleEndian.Uint32(rest)
+		sum := binary.LittleEndian.Uint32(rest[4:])
+		if n > maxRecordLen || int64(n) > int64(len(rest)-recordHeaderLen) {
+			break // a torn record: its length runs past the file's end
+		}
+		payload := rest[recordHeaderLen : recordHeaderLen+int(n)]
+		next := rest[recordHeaderLen+int(n):]
+		if crc32.Checksum(payload, crcTable) != sum {
+			if allZero(next) {
+				break // the last record, torn
+			}
+			return out, &chunk.CorruptionError{File: path, Detail: fmt.Sprintf("journal record at offset %d fails its checksum", off)}
+		}
+		if err := decodeRecord(payload, &out); err != nil {
+			return out, &chunk.CorruptionError{File: path, Detail: fmt.Sprintf("journal record at offset %d: %v", off, err)}
+		}
+		off += int64(recordHeaderLen) + int64(n)
+		rest = next
+	}
+	return out, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeRecord appends a record's chunks and refs to out, checking each
+// chunk against its hash.
+func decodeRecord(p []byte, out *replayed) error {
+	r := bytes.NewReader(p)
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return fmt.Errorf("chunk count: %w", err)
+	}
+	for range n {
+		var h chunk.Hash
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			return fmt.Errorf("chunk hash: %w", err)
+		}
+		l, err := binary.ReadUvarint(r)
+		if err != nil || l > uint64(r.Len()) {
+			return fmt.Errorf("chunk %s: bad length", h)
+		}
+		data := make([]byte, l)
+		io.ReadFull(r, data)
+		if err := chunk.Verify(h, data); err != nil {
+			return err
+		}
+		out.chunks = append(out.chunks, chunk.Chunk{Hash: h, Data: data})
+	}
+	m, err := binary.ReadUvarint(r)
+	if err != nil {
+		return fmt.Errorf("ref count: %w", err)
+	}
+	for range m {
+		l, err := binary.ReadUvarint(r)
+		if err != nil || l > chunk.MaxRefNameLen || l > uint64(r.Len()) {
+			return errors.New("bad ref name length")
+		}
+		name := make([]byte, l)
+		io.ReadFull(r, name)
+		var h chunk.Hash
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			return fmt.Errorf("ref %q: %w", name, err)
+		}
+		out.refs = append(out.refs, chunk.RefUpdate{Name: string(name), New: h})
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("%d bytes after the last ref", r.Len())
+	}
+	return nil
+}
+
+// journaling reports whether the store keeps committed chunks in its
+// overlay and journal rather than writing them to Pebble at once. It does
+// not change once the store is open.
+func (s *Store) journaling() bool { return s.opts.CheckpointSize > 0 }
+
+// needCheckpoint reports whether the overlay has grown enough since the
+// last checkpoint to write it out.
+func (s *Store) needCheckpoint() bool {
+	if !s.journaling() {
+		return false
+	}
+	limit := s.opts.CheckpointSize
+	return s.jrnl.size >= limit || s.ov.size() >= s.keptAfterCheckpoint+limit
+}
+
+// checkpoint writes to Pebble every overlay chunk reachable from the refs
+// and the live leases, with the refs and the next journal epoch, in one
+// synced batch; then starts the journal over and drops from the overlay
+// what Pebble now holds and what nothing can reach any more. The caller is
+// the commit leader (or Open or Close), so the refs do not change under it;
+// Puts and reads go on. advance starts a new generation first, so that
+// the chunks of transactions that ended can be found garbage.
+func (s *Store) checkpoint(advance bool) error {
+	gen := s.gen.Load()
+	if advance {
+		var err error
+		if gen, err = s.advanceGeneration(); err != nil {
+			return err
+		}
+	}
+	refs := *s.refs.Load()
+	roots, oldest := s.leases.Snapshot()
+	for _, h := range refs {
+		roots = append(roots, h)
+	}
+	keepFrom := min(gen, oldest)
+	live := s.ov.collect(roots, true)
+
+	s.putMu.RLock()
+	b := s.db.NewBatch()
+	stamp := s.gen.Load()
+	var val []byte
+	var err error
+	for _, c := range live {
+		val = appendValue(val[:0], c.data, stamp)
+		b.Set(chunkKey(c.hash), val, nil)
+		if uint64(b.Len()) >= min(checkpointBatch, s.opts.MemTableSize/4) {
+			// Unsynced: the synced batch below makes it durable. A
+			// batch much larger than a memtable would take Pebble's
+			// large-batch path, which rotates its log inside the
+			// commit; on a full disk that failure ends the process.
+			if err = s.awaitRoom(); err != nil {
+				break
+			}
+			if err = s.commit(b, pebble.NoSync); err != nil {
+				break
+			}
+			b.Close()
+			b = s.db.NewBatch()
+		}
+	}
+	for name := range s.pebbleRefs {
+		if _, ok := refs[name]; !ok {
+			b.Delete(refKey(name), nil)
+		}
+	}
+	for name, h := range refs {
+		if s.pebbleRefs[name] != h {
+			b.Set(refKey(name), h[:], nil)
+		}
+	}
+	epoch := s.jrnl.epoch + 1
+	b.Set(keyEpoch, binary.AppendUvarint(nil, epoch), nil)
+	if err == nil {
+		err = s.awaitRoom()
+	}
+	if err == nil {
+		err = s.commit(b, pebble.Sync)
+	}
+	b.Close()
+	s.putMu.RUnlock()
+	if err != nil {
+		s.breakStore(err)
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	s.pebbleRefs = refs
+	if err := s.jrnl.reset(epoch); err != nil {
+		s.breakStore(err)
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	s.keptAfterCheckpoint = s.ov.prune(live, keepFrom)
+	return nil
+}
+
+// awaitRoom waits until Pebble can take a batch of up to a quarter of a
+// memtable without stalling it: room for it in the memtables, and level 0 well below the depth at which
+// Pebble stops writes. A write that stalls waits for a flush or compaction,
+// and once the disk is full those are parked until Close (parkingFS): the
+// checkpoint, which holds up every commit, would never end. It returns the
+// store's error if it breaks meanwhile.
+func (s *Store) awaitRoom() error {
+	for {
+		if err := s.writable(); err != nil {
+			return err
+		}
+		// Pebble stalls a write once its queued memtables reach twice
+		// the memtable size (MemTableStopWritesThreshold); the batches
+		// are at most a quarter of one. (Waiting for less would wait
+		// for ever: Pebble leaves a small memtable unflushed until the
+		// next one fills.)
+		m := s.db.Metrics()
+		if m.MemTable.Size+s.opts.MemTableSize/4 < 2*s.opts.MemTableSize && m.Levels[0].Sublevels < l0StopWrites-4 {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// replayJournal loads what the journal of the store's epoch holds into the
+// overlay and the refs, and checkpoints it, leaving an empty journal.
+func (s *Store) replayJournal(epoch uint64) error {
+	rec, err := readJournal(s.jrnl.fs, s.dir, epoch)
+	if err != nil {
+		return err
+	}
+	s.jrnl.epoch = epoch
+	if len(rec.chunks) == 0 && len(rec.refs) == 0 {
+		return nil
+	}
+	s.ov.put(rec.chunks, s.gen.Load())
+	refs := *s.refs.Load()
+	next := make(map[string]chunk.Hash, len(refs))
+	for k, v := range refs {
+		next[k] = v
+	}
+	for _, u := range rec.refs {
+		if u.New.IsZero() {
+			delete(next, u.Name)
+		} else {
+			next[u.Name] = u.New
+		}
+	}
+	s.refs.Store(&next)
+	return nil
+}

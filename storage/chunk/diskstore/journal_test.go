@@ -1,0 +1,429 @@
+package diskstore
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/chunk/chunktest"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// inPebble reports whether Pebble itself holds chunk h.
+func inPebble(t *testing.T, s *Store, h chunk.Hash) bool {
+	t.Helper()
+	_, closer, err := s.db.Get(chunkKey(h))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	closer.Close()
+	return true
+}
+
+// crashClone is an image of fs as a power failure that kept nothing
+// unsynced would leave it.
+func crashClone(fs *vfs.MemFS) *vfs.MemFS {
+	return fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0, RNG: rand.New(rand.NewPCG(1, 2))})
+}
+
+// commitChain commits n trees to ref, each a root over a new leaf and the
+// root before, and returns the roots.
+func commitChain(t *testing.T, s *Store, ref string, n int) []chunk.Hash {
+	t.Helper()
+	ctx := context.Background()
+	var roots []chunk.Hash
+	var cur chunk.Hash
+	for i := range n {
+		leaf := chunktest.Opaque(fmt.Sprintf("%s leaf %d %s", ref, i, strings.Repeat("x", 100)))
+		kids := []chunk.Chunk{leaf}
+		if !cur.IsZero() {
+			data, err := s.Get(ctx, cur)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kids = append(kids, chunk.Chunk{Hash: cur, Data: data})
+		}
+		root := chunktest.Node(fmt.Sprintf("%s root %d", ref, i), kids...)
+		if err := s.Put(ctx, leaf, root); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: ref, Old: cur, New: root.Hash}); err != nil {
+			t.Fatal(err)
+		}
+		cur = root.Hash
+		roots = append(roots, cur)
+	}
+	return roots
+}
+
+// Commits live in the journal, not in Pebble, until a checkpoint; after a
+// power failure they are replayed from it, whole.
+func TestJournalReplay(t *testing.T) {
+	ctx := context.Background()
+	fs := vfs.NewCrashableMem()
+	s, err := Open("/store", Options{fs: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := commitChain(t, s, "refs/heads/main", 20)
+	last := roots[len(roots)-1]
+	if inPebble(t, s, last) {
+		t.Fatal("a commit reached Pebble before any checkpoint")
+	}
+	if !s.jrnl.records() {
+		t.Fatal("the journal holds no record")
+	}
+	crashed := crashClone(fs)
+	s.Close()
+
+	s2, err := Open("/store", Options{fs: crashed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if h, _, _ := chunk.GetRef(ctx, s2, "refs/heads/main"); h != last {
+		t.Fatalf("after replay main = %s, want %s", h, last)
+	}
+	if err := s2.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Open checkpointed what it replayed.
+	if !inPebble(t, s2, last) || s2.jrnl.records() {
+		t.Fatalf("after open: root in Pebble %v, journal records %v", inPebble(t, s2, last), s2.jrnl.records())
+	}
+}
+
+// A chunk reachable from a ref an UpdateRefs set is durable when it returns,
+// even if it was put before an earlier UpdateRefs that did not reach it.
+func TestJournalDurableReachable(t *testing.T) {
+	ctx := context.Background()
+	fs := vfs.NewCrashableMem()
+	s, err := Open("/store", Options{fs: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	leaf := chunktest.Opaque("put early")
+	if err := s.Put(ctx, leaf); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateRefs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	root := chunktest.Node("root", leaf)
+	if err := s.Put(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "main", New: root.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open("/store", Options{fs: crashClone(fs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if err := s2.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// journalBytes returns the journal file of the store in dir on fs.
+func journalBytes(t *testing.T, fs vfs.FS, dir string) []byte {
+	t.Helper()
+	f, err := fs.Open(fs.PathJoin(dir, journalName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeJournal(t *testing.T, fs vfs.FS, dir string, b []byte) {
+	t.Helper()
+	f, err := fs.Create(fs.PathJoin(dir, journalName), vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordOffsets returns where each record of a journal starts.
+func recordOffsets(b []byte) []int {
+	var offs []int
+	for off := journalHeaderLen; off+recordHeaderLen <= len(b); {
+		n := int(b[off]) | int(b[off+1])<<8 | int(b[off+2])<<16 | int(b[off+3])<<24
+		if n == 0 {
+			break
+		}
+		offs = append(offs, off)
+		off += recordHeaderLen + n
+	}
+	return offs
+}
+
+// A torn last record (a crash while it was written) ends the journal: the
+// commits before it are replayed. Damage before the last record is
+// corruption: Open fails rather than drop acknowledged commits.
+func TestJournalDamage(t *testing.T) {
+	ctx := context.Background()
+	fs := vfs.NewCrashableMem()
+	s, err := Open("/store", Options{fs: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := commitChain(t, s, "main", 3)
+	base := crashClone(fs) // before Close, which checkpoints
+	s.Close()
+	image := journalBytes(t, base, "/store")
+	offs := recordOffsets(image)
+	if len(offs) != 3 {
+		t.Fatalf("%d records, want 3", len(offs))
+	}
+	cases := []struct {
+		name string
+		edit func([]byte) []byte
+		want chunk.Hash // main after open; zero: Open fails with corruption
+	}{
+		{"intact", func(b []byte) []byte { return b }, roots[2]},
+		{"last record cut short", func(b []byte) []byte { return b[:offs[2]+recordHeaderLen+10] }, roots[1]},
+		{"last header cut short", func(b []byte) []byte { return b[:offs[2]+3] }, roots[1]},
+		{"last record damaged", func(b []byte) []byte { b[len(b)-5] ^= 1; return b }, roots[1]},
+		{"zeros after the end", func(b []byte) []byte { return append(b, make([]byte, 4096)...) }, roots[2]},
+		{"first record damaged", func(b []byte) []byte { b[offs[0]+recordHeaderLen+3] ^= 1; return b }, chunk.Hash{}},
+		{"second length damaged", func(b []byte) []byte { b[offs[1]] ^= 0x40; return b }, chunk.Hash{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			img := crashClone(base)
+			writeJournal(t, img, "/store", tc.edit(append([]byte(nil), image...)))
+			s, err := Open("/store", Options{fs: img})
+			if tc.want.IsZero() {
+				if !errors.Is(err, chunk.ErrCorruption) {
+					t.Fatalf("open = %v, want corruption", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if h, _, _ := chunk.GetRef(ctx, s, "main"); h != tc.want {
+				t.Fatalf("main = %s, want %s", h, tc.want)
+			}
+			if err := s.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A crash after a checkpoint's Pebble batch and before the journal starts
+// over leaves a journal of the previous epoch: Open ignores it, since Pebble
+// has what it held.
+func TestJournalStaleEpoch(t *testing.T) {
+	ctx := context.Background()
+	fs := vfs.NewCrashableMem()
+	s, err := Open("/store", Options{fs: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := commitChain(t, s, "main", 3)
+	old := journalBytes(t, fs, "/store")
+	if err := s.checkpoint(true); err != nil {
+		t.Fatal(err)
+	}
+	more := commitChain(t, s, "other", 1)
+	if err := s.checkpoint(true); err != nil {
+		t.Fatal(err)
+	}
+	img := crashClone(fs)
+	s.Close()
+	writeJournal(t, img, "/store", old)
+	s2, err := Open("/store", Options{fs: img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	refs, _ := s2.Refs(ctx)
+	if refs["main"] != roots[2] || refs["other"] != more[0] {
+		t.Fatalf("refs = %v", refs)
+	}
+}
+
+// A checkpoint writes to Pebble only what the refs reach: a tree a later
+// commit replaced never reaches it, and is dropped by the first checkpoint
+// after the replacing commit.
+func TestCheckpointWritesOnlyLive(t *testing.T) {
+	ctx := context.Background()
+	s := openWith(t, t.TempDir(), Options{CheckpointSize: 1 << 30}) // checkpoints by hand
+	last := commitChain(t, s, "main", 5)[4]
+	leafA, leafB := chunktest.Opaque("leaf a"), chunktest.Opaque("leaf b")
+	a, b := chunktest.Node("replaced", leafA), chunktest.Node("current", leafB)
+	l := s.Leases().Acquire(last)
+	if err := s.Put(ctx, leafA, a, leafB, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "main", Old: last, New: a.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "main", Old: a.Hash, New: b.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	if err := s.checkpoint(true); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []chunk.Chunk{a, leafA} {
+		if inPebble(t, s, c.Hash) || s.ov.has(c.Hash) {
+			t.Errorf("replaced chunk %s: in Pebble %v, in the overlay %v; want neither", c.Data, inPebble(t, s, c.Hash), s.ov.has(c.Hash))
+		}
+	}
+	for _, c := range []chunk.Chunk{b, leafB} {
+		if !inPebble(t, s, c.Hash) || s.ov.has(c.Hash) {
+			t.Errorf("current chunk %s: in Pebble %v, in the overlay %v", c.Data, inPebble(t, s, c.Hash), s.ov.has(c.Hash))
+		}
+	}
+	if s.ov.size() != 0 {
+		t.Errorf("the overlay holds %d bytes after a checkpoint with nothing in flight", s.ov.size())
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Chunks written under a live lease stay in the overlay (and out of Pebble)
+// however many checkpoints pass. Once the lease is released, a chunk never
+// committed is dropped when two checkpoints found it garbage.
+func TestCheckpointKeepsLeased(t *testing.T) {
+	ctx := context.Background()
+	s := openWith(t, t.TempDir(), Options{CheckpointSize: 1 << 30})
+	lease := s.Leases().Acquire()
+	pending := chunktest.Opaque("written under a live lease")
+	if err := s.Put(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		commitChain(t, s, fmt.Sprint("ref", i), 2)
+		if err := s.checkpoint(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !s.ov.has(pending.Hash) || inPebble(t, s, pending.Hash) {
+		t.Fatalf("leased chunk: in the overlay %v, in Pebble %v", s.ov.has(pending.Hash), inPebble(t, s, pending.Hash))
+	}
+	lease.Release()
+	s.checkpoint(true)
+	if !s.ov.has(pending.Hash) {
+		t.Fatal("garbage dropped at the first checkpoint that found it")
+	}
+	s.checkpoint(true)
+	if s.ov.has(pending.Hash) || inPebble(t, s, pending.Hash) {
+		t.Fatal("garbage kept after two checkpoints found it")
+	}
+}
+
+// GC collects the overlay's garbage as it does Pebble's.
+func TestGCCollectsOverlay(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	garbage := chunktest.Opaque("garbage")
+	if err := s.Put(ctx, garbage); err != nil {
+		t.Fatal(err)
+	}
+	root := commitChain(t, s, "main", 2)[1]
+	st, err := chunk.GC(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ov.has(garbage.Hash) || st.Deleted != 1 {
+		t.Fatalf("after gc: garbage held %v, stats %+v", s.ov.has(garbage.Hash), st)
+	}
+	if h, _, _ := chunk.GetRef(ctx, s, "main"); h != root {
+		t.Fatal("ref moved")
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A store of format 1 (before the journal) opens and is upgraded.
+func TestUpgradeFormat1(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openWith(t, dir, direct)
+	root := commitChain(t, s, "main", 3)[2]
+	if err := s.db.Set(keyFormat, []byte(formatValueV1), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Delete(keyEpoch, pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir)
+	if h, _, _ := chunk.GetRef(ctx, s, "main"); h != root {
+		t.Fatalf("main = %s after the upgrade, want %s", h, root)
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, closer, err := s.db.Get(keyFormat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	if string(v) != formatValue {
+		t.Fatalf("format after the upgrade = %q", v)
+	}
+}
+
+// TestJournalGolden pins the journal's bytes for a known commit: a change to
+// its layout must be deliberate and come with a new journal version; rewrite
+// the file with -update-layout.
+func TestJournalGolden(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	ctx := context.Background()
+	small := chunk.New(chunk.Encode(chunk.KindOpaque, nil, []byte("small")))
+	big := chunk.New(chunk.Encode(chunk.KindOpaque, []chunk.Hash{small.Hash}, []byte("big")))
+	if err := s.Put(ctx, small, big); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "refs/heads/main", New: big.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	got := hex.Dump(journalBytes(t, vfs.Default, dir))
+	golden := filepath.Join("testdata", "journal.golden")
+	if *updateLayout {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Fatalf("journal layout changed:\n got:\n%s\nwant:\n%s", got, want)
+	}
+}
