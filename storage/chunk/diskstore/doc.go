@@ -37,9 +37,14 @@
 // Pebble's and checkpoints it; a journal of another epoch is a leftover of a
 // checkpoint Pebble completed, and is ignored. Close checkpoints.
 //
-// While the overlay holds 4 × CheckpointSize, Put writes to Pebble directly;
-// the next UpdateRefs then syncs Pebble's log before its record. With a
-// negative CheckpointSize the store has no journal and works as below.
+// A commit whose new chunks exceed half of CheckpointSize (a bulk load), and
+// a Put while the overlay holds 4 × CheckpointSize, write to Pebble directly,
+// with whatever those chunks reach in the overlay (no chunk in Pebble may
+// reference one only the overlay holds: commits and checkpoints walk the
+// overlay only); the next record is written after a sync of Pebble's log.
+// The journal file is reused across epochs and written ahead with zeros, so
+// a record's fdatasync does not also write the file's size. With a negative
+// CheckpointSize the store has no journal and works as below.
 //
 // # Durability
 //

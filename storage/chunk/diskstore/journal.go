@@ -22,12 +22,19 @@ import (
 // File layout (all integers little-endian):
 //
 //	header: "cairnjnl", u32 version (1), u64 epoch
-//	record: u32 payload length, u32 CRC-32C of the payload, payload
+//	record: u32 payload length, u32 CRC-32C of the epoch and the payload,
+//	        u64 epoch, payload
 //	payload: uvarint n, n × (20-byte hash, uvarint length, bytes),
 //	         uvarint m, m × (uvarint name length, name, 20-byte hash)
 //
 // A record is one commit group: the chunks it made reachable and the new
 // value of every ref it changed (the zero hash for a deleted ref).
+//
+// The file is reused from one epoch to the next and written ahead with
+// zeros, so that a record overwrites blocks the file already has and its
+// fdatasync need not also write the file's size (on ext4 here: 0.15 ms a
+// sync instead of 0.23). The records end at the first one of another epoch
+// (left from an earlier one) or of length zero.
 
 const (
 	// checkpointBatch is the size of the Pebble batches a checkpoint
@@ -38,7 +45,10 @@ const (
 	journalMagic     = "cairnjnl"
 	journalVersion   = 1
 	journalHeaderLen = len(journalMagic) + 4 + 8
-	recordHeaderLen  = 8
+	recordHeaderLen  = 16
+	// zeroAhead is how far ahead of its records the file is written
+	// with zeros.
+	zeroAhead = 1 << 20
 	// maxRecordLen bounds the length a record header may claim, so that a
 	// damaged length cannot make replay allocate without limit.
 	maxRecordLen = 1 << 31
@@ -257,54 +267,67 @@ func (o *overlay) prune(written []pending, keepFrom uint64) int64 {
 // journal is the open journal file. Only the commit leader writes it (a
 // commit group, a checkpoint), or Open and Close.
 type journal struct {
-	fs    vfs.FS
-	dir   string
-	f     vfs.File
-	epoch uint64
-	size  int64 // bytes in the file
-	buf   []byte
+	fs     vfs.FS
+	dir    string
+	f      vfs.File
+	epoch  uint64
+	size   int64 // the end of the last record
+	zeroed int64 // the file's length: bytes past size are zeros or old records
+	buf    []byte
 }
 
 func (j *journal) path() string { return j.fs.PathJoin(j.dir, journalName) }
 
-// reset makes the journal an empty file of epoch, synced, with the
-// directory entry synced too. Pebble already holds everything an earlier
-// journal held, and its epoch key says so, so a crash at any point here
-// leaves a journal that Open ignores.
+// reset starts the journal over at epoch: it rewrites the header, synced,
+// and leaves the file's records to be overwritten (they are of an earlier
+// epoch). Pebble already holds everything they held, and its epoch key says
+// so, so a crash at any point here leaves a journal that Open ignores.
 func (j *journal) reset(epoch uint64) error {
-	if j.f != nil {
-		j.f.Close()
-		j.f = nil
-	}
-	f, err := j.fs.Create(j.path(), vfs.WriteCategoryUnspecified)
-	if err != nil {
-		return fmt.Errorf("create journal: %w", err)
+	if j.f == nil {
+		f, err := j.fs.OpenReadWrite(j.path(), vfs.WriteCategoryUnspecified)
+		if err != nil {
+			return fmt.Errorf("open journal: %w", err)
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("stat journal: %w", err)
+		}
+		// The directory entry, if the file was just created.
+		d, err := j.fs.OpenDir(j.dir)
+		if err == nil {
+			err = d.Sync()
+			d.Close()
+		}
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("sync store directory: %w", err)
+		}
+		j.f, j.zeroed = f, st.Size()
 	}
 	hdr := make([]byte, 0, journalHeaderLen)
 	hdr = append(hdr, journalMagic...)
 	hdr = binary.LittleEndian.AppendUint32(hdr, journalVersion)
 	hdr = binary.LittleEndian.AppendUint64(hdr, epoch)
-	if _, err := f.Write(hdr); err != nil {
-		f.Close()
+	if _, err := j.f.WriteAt(hdr, 0); err != nil {
 		return fmt.Errorf("write journal header: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("sync journal: %w", err)
 	}
-	d, err := j.fs.OpenDir(j.dir)
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("open store directory: %w", err)
-	}
-	err = d.Sync()
-	d.Close()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("sync store directory: %w", err)
-	}
-	j.f, j.epoch, j.size = f, epoch, int64(journalHeaderLen)
+	j.epoch, j.size = epoch, int64(journalHeaderLen)
+	j.zeroed = max(j.zeroed, j.size)
 	return nil
+}
+
+// close closes the file.
+func (j *journal) close() error {
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	return err
 }
 
 // records reports whether the journal holds any record.
@@ -314,6 +337,7 @@ func (j *journal) records() bool { return j.f != nil && j.size > int64(journalHe
 func (j *journal) append(chunks []pending, refs []chunk.RefUpdate) error {
 	b := j.buf[:0]
 	b = append(b, make([]byte, recordHeaderLen)...)
+	binary.LittleEndian.PutUint64(b[8:], j.epoch)
 	b = binary.AppendUvarint(b, uint64(len(chunks)))
 	for _, c := range chunks {
 		b = append(b, c.hash[:]...)
@@ -328,18 +352,38 @@ func (j *journal) append(chunks []pending, refs []chunk.RefUpdate) error {
 	}
 	payload := b[recordHeaderLen:]
 	binary.LittleEndian.PutUint32(b[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(payload, crcTable))
-	n := len(b)
-	// vfs.File.Write may modify its argument; b is rebuilt for each record.
-	if _, err := j.f.Write(b); err != nil {
+	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(b[8:], crcTable))
+	n := int64(len(b))
+	if err := j.zeroTo(j.size + n + zeroAhead); err != nil {
+		return err
+	}
+	// vfs.File's writes may modify their argument; b is rebuilt for each
+	// record.
+	if _, err := j.f.WriteAt(b, j.size); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	if err := j.f.SyncData(); err != nil {
 		return fmt.Errorf("sync journal: %w", err)
 	}
-	j.size += int64(n)
+	j.size += n
 	if cap(b) <= 4<<20 {
 		j.buf = b
+	}
+	return nil
+}
+
+// zeroTo writes zeros from the file's end to at least end, a megabyte at a
+// time, when the file is shorter. The record written next syncs them.
+func (j *journal) zeroTo(end int64) error {
+	if j.zeroed >= end {
+		return nil
+	}
+	zeros := make([]byte, zeroAhead)
+	for j.zeroed < end {
+		if _, err := j.f.WriteAt(zeros, j.zeroed); err != nil {
+			return fmt.Errorf("extend journal: %w", err)
+		}
+		j.zeroed += zeroAhead
 	}
 	return nil
 }
@@ -353,8 +397,8 @@ type replayed struct {
 // readJournal reads the journal in dir if it is of epoch. A missing file, a
 // file too short for a header and a journal of another epoch hold nothing:
 // Pebble already has whatever they held. A torn last record (a crash while
-// it was written, before its sync returned) ends the journal; damage before
-// the last record is corruption.
+// it was written, before its sync returned) ends the journal; a record that
+// fails its checksum followed by a good one is corruption.
 func readJournal(fs vfs.FS, dir string, epoch uint64) (replayed, error) {
 	var out replayed
 	path := fs.PathJoin(dir, journalName)
@@ -384,40 +428,54 @@ func readJournal(fs vfs.FS, dir string, epoch uint64) (replayed, error) {
 	}
 	rest := data[journalHeaderLen:]
 	off := int64(journalHeaderLen)
-	for len(rest) > 0 {
-		if len(rest) < recordHeaderLen || allZero(rest[:recordHeaderLen]) {
-			break // the end, or a torn header
+	for {
+		n, ok := recordAt(rest, epoch)
+		if !ok {
+			break // the end: zeros, a record of an earlier epoch, or a torn header
 		}
-		n := binary.LittleEndian.Uint32(rest)
-		sum := binary.LittleEndian.Uint32(rest[4:])
-		if n > maxRecordLen || int64(n) > int64(len(rest)-recordHeaderLen) {
+		if n > int64(len(rest)-recordHeaderLen) {
 			break // a torn record: its length runs past the file's end
 		}
-		payload := rest[recordHeaderLen : recordHeaderLen+int(n)]
-		next := rest[recordHeaderLen+int(n):]
-		if crc32.Checksum(payload, crcTable) != sum {
-			if allZero(next) {
-				break // the last record, torn
+		next := rest[recordHeaderLen+n:]
+		if !checksumOK(rest, n) {
+			// The last record, torn by a crash, unless a good record of
+			// this epoch follows somewhere (its length may be the damage).
+			for i := 1; i+recordHeaderLen <= len(rest); i++ {
+				if m, ok := recordAt(rest[i:], epoch); ok && m <= int64(len(rest)-i-recordHeaderLen) && checksumOK(rest[i:], m) {
+					return out, &chunk.CorruptionError{File: path, Detail: fmt.Sprintf("journal record at offset %d fails its checksum", off)}
+				}
 			}
-			return out, &chunk.CorruptionError{File: path, Detail: fmt.Sprintf("journal record at offset %d fails its checksum", off)}
+			break
 		}
-		if err := decodeRecord(payload, &out); err != nil {
+		if err := decodeRecord(rest[recordHeaderLen:recordHeaderLen+n], &out); err != nil {
 			return out, &chunk.CorruptionError{File: path, Detail: fmt.Sprintf("journal record at offset %d: %v", off, err)}
 		}
-		off += int64(recordHeaderLen) + int64(n)
+		off += recordHeaderLen + n
 		rest = next
 	}
 	return out, nil
 }
 
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
+// checksumOK reports whether the record at the start of b, of payload
+// length n, matches its checksum.
+func checksumOK(b []byte, n int64) bool {
+	return crc32.Checksum(b[8:recordHeaderLen+n], crcTable) == binary.LittleEndian.Uint32(b[4:])
 }
+
+// recordAt returns the payload length of the record of epoch at the start
+// of b, and false if b does not start with one: b is too short for a header,
+// or the header is of length zero or of another epoch.
+func recordAt(b []byte, epoch uint64) (int64, bool) {
+	if len(b) < recordHeaderLen {
+		return 0, false
+	}
+	n := int64(binary.LittleEndian.Uint32(b))
+	if n == 0 || n > maxRecordLen || binary.LittleEndian.Uint64(b[8:]) != epoch {
+		return 0, false
+	}
+	return n, true
+}
+
 
 // decodeRecord appends a record's chunks and refs to out, checking each
 // chunk against its hash.
@@ -505,28 +563,8 @@ func (s *Store) checkpoint(advance bool) error {
 	live := s.ov.collect(roots, true)
 
 	s.putMu.RLock()
+	err := s.putPebble(live)
 	b := s.db.NewBatch()
-	stamp := s.gen.Load()
-	var val []byte
-	var err error
-	for _, c := range live {
-		val = appendValue(val[:0], c.data, stamp)
-		b.Set(chunkKey(c.hash), val, nil)
-		if uint64(b.Len()) >= min(checkpointBatch, s.opts.MemTableSize/4) {
-			// Unsynced: the synced batch below makes it durable. A
-			// batch much larger than a memtable would take Pebble's
-			// large-batch path, which rotates its log inside the
-			// commit; on a full disk that failure ends the process.
-			if err = s.awaitRoom(); err != nil {
-				break
-			}
-			if err = s.commit(b, pebble.NoSync); err != nil {
-				break
-			}
-			b.Close()
-			b = s.db.NewBatch()
-		}
-	}
 	for name := range s.pebbleRefs {
 		if _, ok := refs[name]; !ok {
 			b.Delete(refKey(name), nil)
@@ -557,6 +595,44 @@ func (s *Store) checkpoint(advance bool) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	s.keptAfterCheckpoint = s.ov.prune(live, keepFrom)
+	return nil
+}
+
+// pendingBytes is the size of chunks.
+func pendingBytes(chunks []pending) int64 {
+	var n int64
+	for _, c := range chunks {
+		n += int64(len(c.data))
+	}
+	return n
+}
+
+// putPebble writes chunks to Pebble, unsynced, stamped with the current
+// generation, in batches of at most a quarter of a memtable, waiting for
+// room before each. (A batch much larger than a memtable would take
+// Pebble's large-batch path, which rotates its log inside the commit; on a
+// full disk that failure ends the process.) The caller holds putMu shared.
+func (s *Store) putPebble(chunks []pending) error {
+	limit := min(checkpointBatch, s.opts.MemTableSize/4)
+	stamp := s.gen.Load()
+	b := s.db.NewBatch()
+	defer func() { b.Close() }()
+	var val []byte
+	for i, c := range chunks {
+		val = appendValue(val[:0], c.data, stamp)
+		b.Set(chunkKey(c.hash), val, nil)
+		if uint64(b.Len()) < limit && i < len(chunks)-1 {
+			continue
+		}
+		if err := s.awaitRoom(); err != nil {
+			return err
+		}
+		if err := s.commit(b, pebble.NoSync); err != nil {
+			return err
+		}
+		b.Close()
+		b = s.db.NewBatch()
+	}
 	return nil
 }
 

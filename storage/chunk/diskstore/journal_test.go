@@ -2,6 +2,7 @@ package diskstore
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -168,18 +169,19 @@ func writeJournal(t *testing.T, fs vfs.FS, dir string, b []byte) {
 	}
 }
 
-// recordOffsets returns where each record of a journal starts.
-func recordOffsets(b []byte) []int {
-	var offs []int
-	for off := journalHeaderLen; off+recordHeaderLen <= len(b); {
-		n := int(b[off]) | int(b[off+1])<<8 | int(b[off+2])<<16 | int(b[off+3])<<24
-		if n == 0 {
-			break
+// recordOffsets returns where each record of a journal starts, and where
+// the last one ends.
+func recordOffsets(b []byte) (offs []int, end int) {
+	epoch := binary.LittleEndian.Uint64(b[len(journalMagic)+4:])
+	off := journalHeaderLen
+	for {
+		n, ok := recordAt(b[off:], epoch)
+		if !ok {
+			return offs, off
 		}
 		offs = append(offs, off)
-		off += recordHeaderLen + n
+		off += recordHeaderLen + int(n)
 	}
-	return offs
 }
 
 // A torn last record (a crash while it was written) ends the journal: the
@@ -196,10 +198,13 @@ func TestJournalDamage(t *testing.T) {
 	base := crashClone(fs) // before Close, which checkpoints
 	s.Close()
 	image := journalBytes(t, base, "/store")
-	offs := recordOffsets(image)
+	offs, end := recordOffsets(image)
 	if len(offs) != 3 {
 		t.Fatalf("%d records, want 3", len(offs))
 	}
+	// A record of an earlier epoch, left in the reused file.
+	stale := append([]byte(nil), image[offs[0]:offs[1]]...)
+	binary.LittleEndian.PutUint64(stale[8:], binary.LittleEndian.Uint64(stale[8:])-1)
 	cases := []struct {
 		name string
 		edit func([]byte) []byte
@@ -208,8 +213,14 @@ func TestJournalDamage(t *testing.T) {
 		{"intact", func(b []byte) []byte { return b }, roots[2]},
 		{"last record cut short", func(b []byte) []byte { return b[:offs[2]+recordHeaderLen+10] }, roots[1]},
 		{"last header cut short", func(b []byte) []byte { return b[:offs[2]+3] }, roots[1]},
-		{"last record damaged", func(b []byte) []byte { b[len(b)-5] ^= 1; return b }, roots[1]},
-		{"zeros after the end", func(b []byte) []byte { return append(b, make([]byte, 4096)...) }, roots[2]},
+		{"last record damaged", func(b []byte) []byte { b[end-5] ^= 1; return b }, roots[1]},
+		{"no zeros after the end", func(b []byte) []byte { return b[:end] }, roots[2]},
+		{"an earlier epoch's record after the end", func(b []byte) []byte { copy(b[end:], stale); return b }, roots[2]},
+		{"an earlier epoch's record after a torn one", func(b []byte) []byte {
+			b[end-5] ^= 1
+			copy(b[end:], stale)
+			return b
+		}, roots[1]},
 		{"first record damaged", func(b []byte) []byte { b[offs[0]+recordHeaderLen+3] ^= 1; return b }, chunk.Hash{}},
 		{"second length damaged", func(b []byte) []byte { b[offs[1]] ^= 0x40; return b }, chunk.Hash{}},
 	}
@@ -412,7 +423,7 @@ func TestJournalGolden(t *testing.T) {
 	if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "refs/heads/main", New: big.Hash}); err != nil {
 		t.Fatal(err)
 	}
-	got := hex.Dump(journalBytes(t, vfs.Default, dir))
+	got := hex.Dump(journalBytes(t, vfs.Default, dir)[:s.jrnl.size])
 	golden := filepath.Join("testdata", "journal.golden")
 	if *updateLayout {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {

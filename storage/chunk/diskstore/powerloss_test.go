@@ -57,8 +57,8 @@ func testPowerLoss(t *testing.T, checkpointSize int64) {
 		checkpoints += s.checkpoints.Load()
 		fs = crashed
 	}
-	if checkpointSize > 0 && checkpoints < uint64(rounds) {
-		t.Errorf("%d checkpoints in %d rounds: the test wants them during most rounds", checkpoints, rounds)
+	if checkpointSize > 0 && checkpoints < uint64(rounds)/4 {
+		t.Errorf("%d checkpoints in %d rounds: the test wants them during many rounds", checkpoints, rounds)
 	}
 }
 

@@ -144,9 +144,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.db = db
 	s.gate.idle.L = &s.gate.mu
 	if err := s.load(); err != nil {
-		if s.jrnl.f != nil {
-			s.jrnl.f.Close()
-		}
+		s.jrnl.close()
 		close(s.parked.release)
 		db.Close()
 		lock.Close()
@@ -244,25 +242,17 @@ func (s *Store) load() error {
 	if err := s.replayJournal(epoch); err != nil {
 		return err
 	}
-	if s.ov.size() > 0 || !maps.Equal(refs, *s.refs.Load()) {
-		// Write what the journal held to Pebble, so the store starts
-		// with an empty journal.
-		if err := s.checkpoint(false); err != nil {
-			return err
-		}
+	// Write what the journal held to Pebble and start a new epoch, even
+	// if it held nothing: what is left in the file (a torn record) can
+	// then never be taken for a record of the epoch the store goes on in.
+	if err := s.checkpoint(false); err != nil {
+		return err
 	}
 	if s.opts.CheckpointSize < 0 {
-		if s.jrnl.f != nil {
-			s.jrnl.f.Close()
-			s.jrnl.f = nil
-		}
+		s.jrnl.close()
 		if err := s.jrnl.fs.Remove(s.jrnl.path()); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove journal: %w", err)
 		}
-		return nil
-	}
-	if s.jrnl.f == nil {
-		return s.jrnl.reset(s.jrnl.epoch)
 	}
 	return nil
 }
@@ -294,10 +284,9 @@ func (s *Store) Close() error {
 		if s.jrnl.records() && s.writable() == nil {
 			err = s.checkpoint(false)
 		}
-		if cerr := s.jrnl.f.Close(); err == nil {
+		if cerr := s.jrnl.close(); err == nil {
 			err = cerr
 		}
-		s.jrnl.f = nil
 	}
 	if derr := s.db.Close(); err == nil {
 		err = derr
