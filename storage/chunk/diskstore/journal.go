@@ -476,7 +476,6 @@ func recordAt(b []byte, epoch uint64) (int64, bool) {
 	return n, true
 }
 
-
 // decodeRecord appends a record's chunks and refs to out, checking each
 // chunk against its hash.
 func decodeRecord(p []byte, out *replayed) error {
