@@ -522,7 +522,9 @@ func testConcurrentCommits(t *testing.T, open func(*testing.T) chunk.Collectable
 				return
 			default:
 			}
-			rs, err := s.Refs(ctx)
+			// Read and leased in one step, as GC's contract asks of a
+			// reader (a store may collect on its own).
+			rs, lease, err := s.Leases().AcquireRefs(ctx, s)
 			if err != nil {
 				errs <- err
 				return
@@ -530,9 +532,11 @@ func testConcurrentCommits(t *testing.T, open func(*testing.T) chunk.Collectable
 			for name, h := range rs {
 				if _, err := s.Get(ctx, h); err != nil {
 					errs <- fmt.Errorf("ref %s: %w", name, err)
+					lease.Release()
 					return
 				}
 			}
+			lease.Release()
 		}
 	}()
 	wg.Wait()
