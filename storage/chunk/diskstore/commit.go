@@ -217,18 +217,13 @@ func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash)
 		}
 	}
 	chunks := s.ov.collect(roots, false)
-	if size := pendingBytes(chunks); size > s.opts.CheckpointSize/2 {
+	if pendingBytes(chunks) > s.opts.CheckpointSize/2 {
 		// A large commit (a bulk load) goes to Pebble now: journaled, it
-		// would be written twice, and checkpointed at once anyway. With
-		// everything it reaches in the overlay: a chunk in Pebble must
-		// not reference one only the overlay holds.
-		moved := s.ov.collect(roots, true)
-		if err := s.putPebble(moved); err != nil {
+		// would be written twice, and checkpointed at once anyway.
+		if err := s.moveToPebble(nil, roots); err != nil {
 			fail(err)
 			return
 		}
-		s.pebbleDirty.Store(true)
-		s.ov.remove(moved)
 		chunks = nil
 	}
 	if s.pebbleDirty.Swap(false) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"sync"
 	"time"
@@ -111,6 +112,34 @@ func (o *overlay) lacking(hashes []chunk.Hash) []chunk.Hash {
 		}
 	}
 	return out
+}
+
+// split splits hashes into those the overlay lacks and copies of the chunks
+// it holds, each once.
+func (o *overlay) split(hashes []chunk.Hash) ([]chunk.Hash, []chunk.Chunk) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if len(o.m) == 0 {
+		return hashes, nil
+	}
+	var rest []chunk.Hash
+	var held []chunk.Chunk
+	var seen chunk.HashSet
+	for _, h := range hashes {
+		e := o.m[h]
+		if e == nil {
+			rest = append(rest, h)
+			continue
+		}
+		if seen == nil {
+			seen = make(chunk.HashSet)
+		}
+		if !seen.Has(h) {
+			seen.Add(h)
+			held = append(held, chunk.Chunk{Hash: h, Data: bytes.Clone(e.data)})
+		}
+	}
+	return rest, held
 }
 
 // stamped is a chunk's hash and generation.
@@ -606,6 +635,23 @@ func pendingBytes(chunks []pending) int64 {
 	return n
 }
 
+// moveToPebble writes chunks to Pebble with every overlay chunk reachable
+// from roots, which then leave the overlay. No chunk in Pebble may reference
+// one only the overlay holds: commits and checkpoints walk the overlay only,
+// and would miss it. The next commit syncs Pebble's log before it journals a
+// record that may reference these chunks. The caller holds putMu shared.
+func (s *Store) moveToPebble(chunks []pending, roots []chunk.Hash) error {
+	moved := s.ov.collect(roots, true)
+	if err := s.putPebble(append(chunks, moved...)); err != nil {
+		return err
+	}
+	// Set before the moved chunks leave the overlay, so a commit that no
+	// longer finds them there syncs.
+	s.pebbleDirty.Store(true)
+	s.ov.remove(moved)
+	return nil
+}
+
 // putPebble writes chunks to Pebble, unsynced, stamped with the current
 // generation, in batches of at most a quarter of a memtable, waiting for
 // room before each. (A batch much larger than a memtable would take
@@ -636,11 +682,12 @@ func (s *Store) putPebble(chunks []pending) error {
 }
 
 // awaitRoom waits until Pebble can take a batch of up to a quarter of a
-// memtable without stalling it: room for it in the memtables, and level 0 well below the depth at which
-// Pebble stops writes. A write that stalls waits for a flush or compaction,
-// and once the disk is full those are parked until Close (parkingFS): the
-// checkpoint, which holds up every commit, would never end. It returns the
-// store's error if it breaks meanwhile.
+// memtable without stalling it: room for it in the memtables, and level 0
+// well below the depth at which Pebble stops writes. A write that stalls
+// waits for a flush or compaction, and once the disk is full those are
+// parked until Close (parkingFS): the checkpoint, which holds up every
+// commit, would never end. It returns the store's error if it breaks
+// meanwhile.
 func (s *Store) awaitRoom() error {
 	for {
 		if err := s.writable(); err != nil {
@@ -671,11 +718,7 @@ func (s *Store) replayJournal(epoch uint64) error {
 		return nil
 	}
 	s.ov.put(rec.chunks, s.gen.Load())
-	refs := *s.refs.Load()
-	next := make(map[string]chunk.Hash, len(refs))
-	for k, v := range refs {
-		next[k] = v
-	}
+	next := maps.Clone(*s.refs.Load())
 	for _, u := range rec.refs {
 		if u.New.IsZero() {
 			delete(next, u.Name)

@@ -74,10 +74,7 @@ func commitChain(t *testing.T, s *Store, ref string, n int) []chunk.Hash {
 func TestJournalReplay(t *testing.T) {
 	ctx := context.Background()
 	fs := vfs.NewCrashableMem()
-	s, err := Open("/store", Options{fs: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, "/store", Options{fs: fs})
 	roots := commitChain(t, s, "refs/heads/main", 20)
 	last := roots[len(roots)-1]
 	if inPebble(t, s, last) {
@@ -89,11 +86,7 @@ func TestJournalReplay(t *testing.T) {
 	crashed := crashClone(fs)
 	s.Close()
 
-	s2, err := Open("/store", Options{fs: crashed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openWith(t, "/store", Options{fs: crashed})
 	if h, _, _ := chunk.GetRef(ctx, s2, "refs/heads/main"); h != last {
 		t.Fatalf("after replay main = %s, want %s", h, last)
 	}
@@ -111,11 +104,7 @@ func TestJournalReplay(t *testing.T) {
 func TestJournalDurableReachable(t *testing.T) {
 	ctx := context.Background()
 	fs := vfs.NewCrashableMem()
-	s, err := Open("/store", Options{fs: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openWith(t, "/store", Options{fs: fs})
 	leaf := chunktest.Opaque("put early")
 	if err := s.Put(ctx, leaf); err != nil {
 		t.Fatal(err)
@@ -130,11 +119,7 @@ func TestJournalDurableReachable(t *testing.T) {
 	if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "main", New: root.Hash}); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open("/store", Options{fs: crashClone(fs)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openWith(t, "/store", Options{fs: crashClone(fs)})
 	if err := s2.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -190,10 +175,7 @@ func recordOffsets(b []byte) (offs []int, end int) {
 func TestJournalDamage(t *testing.T) {
 	ctx := context.Background()
 	fs := vfs.NewCrashableMem()
-	s, err := Open("/store", Options{fs: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, "/store", Options{fs: fs})
 	roots := commitChain(t, s, "main", 3)
 	base := crashClone(fs) // before Close, which checkpoints
 	s.Close()
@@ -255,10 +237,7 @@ func TestJournalDamage(t *testing.T) {
 func TestJournalStaleEpoch(t *testing.T) {
 	ctx := context.Background()
 	fs := vfs.NewCrashableMem()
-	s, err := Open("/store", Options{fs: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, "/store", Options{fs: fs})
 	roots := commitChain(t, s, "main", 3)
 	old := journalBytes(t, fs, "/store")
 	if err := s.checkpoint(true); err != nil {
@@ -271,11 +250,7 @@ func TestJournalStaleEpoch(t *testing.T) {
 	img := crashClone(fs)
 	s.Close()
 	writeJournal(t, img, "/store", old)
-	s2, err := Open("/store", Options{fs: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openWith(t, "/store", Options{fs: img})
 	refs, _ := s2.Refs(ctx)
 	if refs["main"] != roots[2] || refs["other"] != more[0] {
 		t.Fatalf("refs = %v", refs)

@@ -415,7 +415,7 @@ func (s *Store) GetMany(ctx context.Context, hashes []chunk.Hash, found func(chu
 		return err
 	}
 	defer s.gate.leave()
-	hashes, held := s.fromOverlay(hashes)
+	hashes, held := s.ov.split(hashes)
 	for _, c := range held {
 		if err := found(c); err != nil {
 			return fmt.Errorf("diskstore: get many: %w", err)
@@ -435,34 +435,6 @@ func (s *Store) GetMany(ctx context.Context, hashes []chunk.Hash, found func(chu
 		return fmt.Errorf("diskstore: get many: %w", err)
 	}
 	return nil
-}
-
-// fromOverlay splits hashes into those the overlay lacks and copies of the
-// chunks it holds, each once.
-func (s *Store) fromOverlay(hashes []chunk.Hash) ([]chunk.Hash, []chunk.Chunk) {
-	s.ov.mu.RLock()
-	defer s.ov.mu.RUnlock()
-	if len(s.ov.m) == 0 {
-		return hashes, nil
-	}
-	var rest []chunk.Hash
-	var held []chunk.Chunk
-	var seen chunk.HashSet
-	for _, h := range hashes {
-		e := s.ov.m[h]
-		if e == nil {
-			rest = append(rest, h)
-			continue
-		}
-		if seen == nil {
-			seen = make(chunk.HashSet)
-		}
-		if !seen.Has(h) {
-			seen.Add(h)
-			held = append(held, chunk.Chunk{Hash: h, Data: bytes.Clone(e.data)})
-		}
-	}
-	return rest, held
 }
 
 // Has implements chunk.Store.
@@ -530,8 +502,24 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 	s.putMu.RLock()
 	defer s.putMu.RUnlock()
 	gen := s.gen.Load()
-	if s.journaling() && s.ov.size() < 4*s.opts.CheckpointSize {
-		s.ov.put(chunks, gen)
+	if s.journaling() {
+		if s.ov.size() < 4*s.opts.CheckpointSize {
+			s.ov.put(chunks, gen)
+			return nil
+		}
+		// The overlay is full: to Pebble, with what these chunks reach
+		// in the overlay.
+		var refs []chunk.Hash
+		pend := make([]pending, 0, len(chunks))
+		for _, c := range chunks {
+			pend = append(pend, pending{hash: c.Hash, data: c.Data})
+			if env, err := chunk.Decode(c.Hash, c.Data); err == nil {
+				refs = append(refs, env.Refs()...)
+			}
+		}
+		if err := s.moveToPebble(pend, refs); err != nil {
+			return fmt.Errorf("diskstore: put %d chunks: %w", len(chunks), err)
+		}
 		return nil
 	}
 	b := s.db.NewBatch()
@@ -543,25 +531,6 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 			return fmt.Errorf("diskstore: put %s: %w", c.Hash, err)
 		}
 	}
-	// A chunk in Pebble must not reference one only the overlay holds:
-	// commits and checkpoints walk the overlay only, and would miss it.
-	// So what these chunks reach in the overlay moves to Pebble with them.
-	var moved []pending
-	if s.journaling() {
-		var refs []chunk.Hash
-		for _, c := range chunks {
-			if env, err := chunk.Decode(c.Hash, c.Data); err == nil {
-				refs = append(refs, env.Refs()...)
-			}
-		}
-		moved = s.ov.collect(refs, true)
-		for _, c := range moved {
-			val = appendValue(val[:0], c.data, gen)
-			if err := b.Set(chunkKey(c.hash), val, nil); err != nil {
-				return fmt.Errorf("diskstore: put %s: %w", c.hash, err)
-			}
-		}
-	}
 	// NoSync is safe: Pebble (v2.1) appends batches to its write-ahead log
 	// in commit order and a synced commit syncs the log up to its own
 	// record (commitPipeline in commit.go), and it closes and syncs a log
@@ -571,11 +540,6 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 	if err := s.commit(b, pebble.NoSync); err != nil {
 		return fmt.Errorf("diskstore: put %d chunks: %w", len(chunks), err)
 	}
-	// The next commit syncs Pebble's log before it journals a record
-	// that may reference these chunks. Set before the moved chunks leave
-	// the overlay, so a commit that no longer finds them there syncs.
-	s.pebbleDirty.Store(true)
-	s.ov.remove(moved)
 	return nil
 }
 
