@@ -20,7 +20,8 @@
 #                     sysbench's own workloads, and covering_index_scan and table_scan from
 #                     bench/lua/ (after Dolt's benchmarks of those names; sysbench 1.0.20 has none)
 #   WARMUP=10         seconds of oltp_read_only on each server after loading, not measured (0: none)
-#   BUFFER_POOL=256M  MariaDB's innodb_buffer_pool_size (the table is about 25 MB at 100,000 rows)
+#   BUFFER_POOL=256M  MariaDB's innodb_buffer_pool_size and cairn's --cache-size, the same budget
+#                     (the table is about 25 MB at 100,000 rows)
 #   PS_MODE=auto      sysbench's --db-ps-mode: auto uses server-side prepared statements
 #                     (COM_STMT_PREPARE/EXECUTE) on both servers, disable sends plain text queries
 #   CAIRN_BIN=        a cairn binary to run instead of building one from this checkout
@@ -119,7 +120,7 @@ trap 'exit 143' TERM
 
 build_cairn
 CAIRN_PORT=$(free_port)
-start_cairn "$CAIRN_PORT"
+start_cairn "$CAIRN_PORT" --cache-size "$BUFFER_POOL"
 
 # --- MariaDB -------------------------------------------------------------------------------
 

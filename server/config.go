@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -45,6 +48,7 @@ type fileConfig struct {
 		GCIntervalSeconds *int64   `yaml:"gc_interval_seconds"`
 		GCGrowthFactor    *float64 `yaml:"gc_growth_factor"`
 		PlanCache         *bool    `yaml:"plan_cache"`
+		CacheSize         *string  `yaml:"cache_size"`
 	} `yaml:"behavior"`
 	Backups []struct {
 		Name         string            `yaml:"name"`
@@ -163,6 +167,13 @@ func LoadConfigFile(path string, cfg *Config) error {
 		if v := b.PlanCache; v != nil {
 			cfg.NoPlanCache = !*v
 		}
+		if v := b.CacheSize; v != nil {
+			n, err := ParseCacheSize(*v)
+			if err != nil {
+				return bad("behavior.cache_size", "%v", err)
+			}
+			cfg.CacheSize = n
+		}
 		if v := b.GCGrowthFactor; v != nil {
 			switch {
 			case *v == 0:
@@ -195,4 +206,30 @@ func LoadConfigFile(path string, cfg *Config) error {
 		cfg.Backups = append(cfg.Backups, s)
 	}
 	return nil
+}
+
+// MinCacheSize is the smallest cache ParseCacheSize accepts.
+const MinCacheSize = 1 << 20
+
+// ParseCacheSize reads a size in bytes for the block cache: a whole number,
+// or one with a binary suffix K, M, G or T (also written KB or KiB, and so
+// on, all powers of 1024 as in MySQL's settings): "268435456", "256M",
+// "1GiB". It refuses sizes under MinCacheSize.
+func ParseCacheSize(s string) (int64, error) {
+	num := strings.TrimRight(s, "KMGTkmgtiIbB")
+	unit := strings.ToUpper(s[len(num):])
+	shift := map[string]uint{"": 0, "B": 0, "K": 10, "KB": 10, "KIB": 10, "M": 20, "MB": 20, "MIB": 20,
+		"G": 30, "GB": 30, "GIB": 30, "T": 40, "TB": 40, "TIB": 40}
+	sh, okUnit := shift[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if !okUnit || err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size such as 256M or 1G", s)
+	}
+	if n > math.MaxInt64>>sh {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	if n<<sh < MinCacheSize {
+		return 0, fmt.Errorf("%q is below the least cache size, 1M", s)
+	}
+	return n << sh, nil
 }

@@ -41,6 +41,7 @@ behavior:
   read_only: true
   gc_interval_seconds: 0
   gc_growth_factor: 3.5
+  cache_size: 1GiB
 backups:
   - name: nightly
     url: s3://bucket/cairn/{database}
@@ -61,6 +62,7 @@ backups:
 	want := Config{Host: "0.0.0.0", Port: 3307, DataDir: "/srv/cairn", User: "admin", Password: "pw", MaxConnections: 10,
 		ReadTimeout: 1500 * time.Millisecond, WriteTimeout: time.Second, ReadOnly: true, LogLevel: "debug",
 		LogFormat: "json", SlowQuery: 250 * time.Millisecond, ShutdownTimeout: 5 * time.Second, GCInterval: -1, GCGrowthFactor: 3.5,
+		CacheSize: 1 << 30,
 		Backups: []procedures.Schedule{
 			{Name: "nightly", URL: "s3://bucket/cairn/{database}", Every: 24 * time.Hour, At: "02:30", KeepVerified: true,
 				Params: map[string]string{"endpoint": "http://127.0.0.1:7070", "encryption_key_file": "/etc/cairn/backup.key"}},
@@ -79,6 +81,7 @@ backups:
 		"user:\n  name: \"\"\n":                                      "user.name",
 		"behavior:\n  read_only: 2\n":                                "line 2", // a wrong type names the line
 		"behavior:\n  gc_growth_factor: 0.5\n":                       "behavior.gc_growth_factor",
+		"behavior:\n  cache_size: lots\n":                            "behavior.cache_size",
 		"backups:\n  - name: b\n    url: file:///x\n    every: 1h\n": "backups[0]: url",
 		"backups:\n  - name: b\n    url: file:///{database}\n    every: soon\n":                                                        "backups[0].every",
 		"backups:\n  - name: b\n    url: file:///{database}\n    at: \"25:00\"\n":                                                      "backups[0]: at",
@@ -97,5 +100,25 @@ backups:
 	}
 	if err := LoadConfigFile(writeConfig(t, ""), &cfg); err != nil {
 		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestParseCacheSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		"268435456": 256 << 20, "256M": 256 << 20, "256m": 256 << 20, "256MB": 256 << 20, "256MiB": 256 << 20,
+		"1G": 1 << 30, "1gib": 1 << 30, "2T": 2 << 40, "1024K": 1 << 20, "1M": MinCacheSize,
+	} {
+		if got, err := ParseCacheSize(in); err != nil || got != want {
+			t.Errorf("ParseCacheSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for in, msg := range map[string]string{
+		"": "not a size", "M": "not a size", "-1G": "not a size", "1.5G": "not a size", "1 G": "not a size",
+		"1Q": "not a size", "1GG": "not a size", "1Mi": "not a size", "512K": "below the least",
+		"0": "below the least", "9999999T": "too large", "99999999999999999999": "not a size",
+	} {
+		if _, err := ParseCacheSize(in); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("ParseCacheSize(%q): %v, want an error saying %q", in, err, msg)
+		}
 	}
 }

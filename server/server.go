@@ -36,6 +36,8 @@ const (
 	// DefaultSlowQuery is the duration from which a statement is logged
 	// as slow.
 	DefaultSlowQuery = time.Second
+	// DefaultCacheSize is the size of the block cache all databases share.
+	DefaultCacheSize = sqle.DefaultBlockCacheBytes
 )
 
 // Config is what a server serves and how. NewConfig fills in defaults.
@@ -74,6 +76,10 @@ type Config struct {
 	// has grown to this many times its size after the last collection
 	// (DefaultGCGrowthFactor if 0; negative: never).
 	GCGrowthFactor float64
+	// CacheSize is the size in bytes of the block cache shared by every
+	// database (DefaultCacheSize if 0): chunks as stored, kept outside the
+	// Go heap, in front of the page cache.
+	CacheSize int64
 	// NoPlanCache turns off the prepared-plan cache (plancache.go): every
 	// execution of a prepared statement is bound and analyzed afresh.
 	NoPlanCache bool
@@ -180,7 +186,7 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	}
 	defer release()
 
-	e, err := sqle.NewEngine(ctx, sqle.Options{Dir: dir})
+	e, err := sqle.NewEngine(ctx, sqle.Options{Dir: dir, BlockCacheBytes: cfg.CacheSize})
 	if err != nil {
 		ln.Close()
 		return err

@@ -51,6 +51,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"demo", "--rows", "x"}, 1, "", "error: invalid argument \"x\" for \"--rows\""},
 		{[]string{"demo", "--rows", "-1"}, 1, "", "error: --rows must be at least 1, not -1\nusage: cairn demo"},
 		{[]string{"version", "extra"}, 1, "", "usage: cairn version\n"},
+		{[]string{"sql-server", "--cache-size", "1Q"}, 1, "", "error: --cache-size: \"1Q\" is not a size such as 256M or 1G\nusage: cairn sql-server"},
 		{[]string{"--help"}, 0, "Available Commands:", ""},
 		{[]string{"help", "init"}, 0, "Usage:\n  cairn init [--name NAME] [--email EMAIL]\n", ""},
 		{[]string{"init", "-h"}, 0, "CAIRN_USER_NAME", ""},

@@ -39,7 +39,7 @@ The configuration file (--config) is YAML; flags given override it:
              read_timeout_millis: 0, write_timeout_millis: 0,
              tls_cert: cert.pem, tls_key: key.pem, require_secure_transport: false,
              shutdown_timeout_millis: 30000}
-  behavior: {read_only: false, autocommit: true, gc_interval_seconds: 60}`
+  behavior: {read_only: false, autocommit: true, gc_interval_seconds: 60, cache_size: 256M}`
 	cmd.Example = "  cairn sql-server --data-dir /var/lib/cairn -P 3306"
 	var flags server.Config
 	f := cmd.Flags()
@@ -55,9 +55,15 @@ The configuration file (--config) is YAML; flags given override it:
 	f.StringVar(&flags.LogFormat, "log-format", "console", "console (human-readable) or json")
 	f.DurationVar(&flags.SlowQuery, "slow-query", server.DefaultSlowQuery, "log statements that take this long (0: never)")
 	f.DurationVar(&flags.GCInterval, "gc-interval", server.DefaultGCInterval, "collect garbage this often (0: never)")
+	cacheSize := f.String("cache-size", "256M", "the block cache all databases share, such as 256M or 1G")
 	f.StringVar(&flags.PprofAddr, "pprof", "", "serve Go's profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	configFile := f.String("config", "", "a YAML configuration file (flags given override it)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		n, err := server.ParseCacheSize(*cacheSize)
+		if err != nil {
+			return usageError("--cache-size: " + err.Error())
+		}
+		flags.CacheSize = n
 		cfg := flags
 		if *configFile != "" {
 			if err := server.LoadConfigFile(*configFile, &cfg); err != nil {
@@ -75,6 +81,7 @@ The configuration file (--config) is YAML; flags given override it:
 				"slow-query":      func() { cfg.SlowQuery = flags.SlowQuery },
 				"gc-interval":     func() { cfg.GCInterval = flags.GCInterval },
 				"pprof":           func() { cfg.PprofAddr = flags.PprofAddr },
+				"cache-size":      func() { cfg.CacheSize = flags.CacheSize },
 			} {
 				if f.Changed(name) {
 					set()

@@ -22,10 +22,13 @@ import (
 )
 
 // DefaultCacheBytes is the default size of the node cache shared by every
-// database of a Provider. With each store's block cache (64 MiB) and the
-// garbage collector's headroom it keeps a scan of any table well below
-// 500 MiB of memory.
+// database of a Provider: decoded nodes, on the Go heap, where the garbage
+// collector's headroom doubles what they take.
 const DefaultCacheBytes = 64 << 20
+
+// DefaultBlockCacheBytes is the default size of the block cache shared by
+// every database's store: chunks as stored, outside the Go heap.
+const DefaultBlockCacheBytes = 256 << 20
 
 // Options configures a Provider. The zero value serves the databases under
 // the current directory.
@@ -40,10 +43,15 @@ type Options struct {
 	// CacheBytes bounds the decoded-node cache shared by all databases;
 	// 0 means DefaultCacheBytes.
 	CacheBytes int
+	// BlockCacheBytes bounds the block cache shared by all databases'
+	// stores (diskstore.Cache), unless Store.Cache names one; 0 means
+	// DefaultBlockCacheBytes.
+	BlockCacheBytes int64
 	// Author signs the initial commit of databases made by CREATE DATABASE.
 	// Empty means "cairn" and "cairn@localhost".
 	AuthorName, AuthorEmail string
-	// Store configures the databases' chunk stores (zero: the defaults).
+	// Store configures the databases' chunk stores (zero: the defaults, and
+	// the block cache of BlockCacheBytes).
 	Store diskstore.Options
 }
 
@@ -52,6 +60,8 @@ type Options struct {
 type Provider struct {
 	opts  Options
 	cache *tree.NodeCache
+	// blocks is the block cache the Provider made for its stores, or nil.
+	blocks *diskstore.Cache
 
 	mu  sync.RWMutex
 	dbs map[string]*dbState // by lower-case name
@@ -106,6 +116,13 @@ func NewProvider(ctx context.Context, opts Options) (*Provider, error) {
 	for _, n := range names {
 		dirs = append(dirs, filepath.Join(abs, n))
 	}
+	if p.opts.Store.Cache == nil {
+		if p.opts.BlockCacheBytes <= 0 {
+			p.opts.BlockCacheBytes = DefaultBlockCacheBytes
+		}
+		p.blocks = diskstore.NewCache(p.opts.BlockCacheBytes)
+		p.opts.Store.Cache = p.blocks
+	}
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
 		if _, dup := p.dbs[strings.ToLower(name)]; dup {
@@ -138,6 +155,10 @@ func (p *Provider) Close() error {
 	for k, st := range p.dbs {
 		errs = append(errs, st.close())
 		delete(p.dbs, k)
+	}
+	if p.blocks != nil {
+		p.blocks.Close()
+		p.blocks = nil
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,9 @@
 package diskstore
 
-import "github.com/cockroachdb/pebble/v2/vfs"
+import (
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
 
 // l0StopWrites is the depth of Pebble's level 0 at which it stops writes
 // (Pebble's default); checkpoints wait well before it (Store.awaitRoom).
@@ -21,7 +24,11 @@ const (
 // Options configures a Store. Zero fields take the documented defaults. There
 // is deliberately no option to skip syncing: UpdateRefs is always durable.
 type Options struct {
-	// CacheSize is the size in bytes of the block cache (DefaultCacheSize).
+	// Cache is a block cache shared with other stores (NewCache); nil gives
+	// the store a cache of its own, of CacheSize bytes.
+	Cache *Cache
+	// CacheSize is the size in bytes of the store's own block cache when
+	// Cache is nil (DefaultCacheSize).
 	CacheSize int64
 	// MemTableSize is the size in bytes of a memtable (DefaultMemTableSize).
 	MemTableSize uint64
@@ -52,3 +59,16 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// Cache holds recently read blocks of chunks, bounded in bytes. Stores that
+// share one (Options.Cache) share its budget, so one setting bounds the cache
+// memory of every database of a process. Its memory is allocated outside the
+// Go heap: the garbage collector neither scans it nor counts it.
+type Cache struct{ c *pebble.Cache }
+
+// NewCache returns a cache of size bytes.
+func NewCache(size int64) *Cache { return &Cache{c: pebble.NewCache(size)} }
+
+// Close gives up the caller's use of the cache. Stores opened with it keep
+// it until they close; its memory is freed when the last one has.
+func (c *Cache) Close() { c.c.Unref() }

@@ -91,14 +91,18 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("diskstore: open %s: %w (%v)", dir, ErrLocked, err)
 	}
-	cache := pebble.NewCache(opts.CacheSize)
-	defer cache.Unref()
+	// Pebble takes a reference of its own to the cache.
+	cache := opts.Cache
+	if cache == nil {
+		cache = NewCache(opts.CacheSize)
+		defer cache.Close()
+	}
 	s := &Store{dir: dir, lock: lock, opts: opts}
 	s.ov.m = make(map[chunk.Hash]*memChunk)
 	s.jrnl.fs, s.jrnl.dir = opts.fs, dir
 	s.parked.FS, s.parked.store, s.parked.release = opts.fs, s, make(chan struct{})
 	popts := &pebble.Options{
-		Cache:        cache,
+		Cache:        cache.c,
 		MemTableSize: opts.MemTableSize,
 		Lock:         lock,
 		Logger:       quietLogger{},

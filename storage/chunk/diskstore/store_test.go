@@ -1,6 +1,7 @@
 package diskstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -314,5 +315,47 @@ func TestCorruptMetadata(t *testing.T) {
 				t.Fatalf("open = %v, want corruption naming %s", err, dir)
 			}
 		})
+	}
+}
+
+// Stores opened with one Cache share it: what one reads counts against the
+// budget both see, each reads only its own chunks, and the cache outlives
+// the creator's Close for as long as a store uses it.
+func TestSharedCache(t *testing.T) {
+	ctx := context.Background()
+	cache := NewCache(8 << 20)
+	opts := Options{Cache: cache, CheckpointSize: -1} // straight to Pebble: reads go through the cache
+	a := openWith(t, t.TempDir(), opts)
+	b := openWith(t, t.TempDir(), opts)
+	cache.Close()
+
+	ca := chunktest.Opaque(strings.Repeat("a", 64<<10))
+	cb := chunktest.Opaque(strings.Repeat("b", 64<<10))
+	if err := a.Put(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put(ctx, cb); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Store{a, b} {
+		if err := s.db.Flush(); err != nil { // reads then come from a table, through the cache
+			t.Fatal(err)
+		}
+	}
+	if ok, err := b.Has(ctx, ca.Hash); err != nil || ok {
+		t.Fatalf("b has a's chunk: %v, %v", ok, err)
+	}
+	before := a.db.Metrics().BlockCache.Size
+	if got, err := b.Get(ctx, cb.Hash); err != nil || !bytes.Equal(got, cb.Data) {
+		t.Fatalf("b reads its chunk: %v", err)
+	}
+	if after := a.db.Metrics().BlockCache.Size; after <= before {
+		t.Fatalf("a's cache held %d bytes before b read, %d after: the cache is not shared", before, after)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Get(ctx, ca.Hash); err != nil || !bytes.Equal(got, ca.Data) {
+		t.Fatalf("a reads its chunk after b closed: %v", err)
 	}
 }
