@@ -70,6 +70,14 @@ func snapshot(t *testing.T, addr, db string, withData, withRoutines bool) string
 				cols[i] = "`" + c + "`"
 			}
 			fmt.Fprintf(&b, "rows\n%s\n", q("SELECT * FROM `"+name+"` ORDER BY "+strings.Join(cols, ", ")))
+			// Each secondary index is there (a dump disables keys while
+			// it loads, then enables them) and finds the rows.
+			idx := q("SELECT index_name, MIN(column_name) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = '" + name + "' AND seq_in_index = 1 AND index_name <> 'PRIMARY' GROUP BY index_name ORDER BY 1")
+			for _, line := range strings.Split(strings.TrimSpace(idx), "\n") {
+				if f := strings.Split(line, "\t"); len(f) == 2 {
+					fmt.Fprintf(&b, "index %s: %s", f[0], q("SELECT COUNT(*) FROM `"+name+"` FORCE INDEX (`"+f[0]+"`) WHERE `"+f[1]+"` IS NOT NULL"))
+				}
+			}
 		}
 	}
 	fmt.Fprintf(&b, "triggers\n%s\n", q("SELECT trigger_name, event_manipulation, event_object_table, action_timing, action_statement FROM information_schema.triggers WHERE trigger_schema = DATABASE() ORDER BY 1"))

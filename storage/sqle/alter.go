@@ -2,6 +2,7 @@ package sqle
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -601,8 +602,9 @@ func generatedIndexName(sch *schema.Table, cols []sql.IndexColumn) string {
 }
 
 // fillIndex builds index name of td from rows (from the stored rows when
-// rows is nil), refusing duplicates in a unique index.
-func fillIndex(ctx *sql.Context, st *dbState, td *tableData, name string, rows [][]any) (*tableData, error) {
+// rows is nil), refusing duplicates in a unique index. It holds every key
+// in memory at once, not the rows.
+func fillIndex(ctx context.Context, st *dbState, td *tableData, name string, rows [][]any) (*tableData, error) {
 	_, il, ok := td.indexMap(name)
 	if !ok {
 		return nil, sql.ErrIndexNotFound.New(name)
@@ -611,19 +613,11 @@ func fillIndex(ctx *sql.Context, st *dbState, td *tableData, name string, rows [
 	pos := indexPosition(td, name)
 	type entry struct {
 		key     []byte
-		n       int
+		n       int // the index columns' part of key; the row key follows
 		hasNull bool
-		row     sql.Row
+		ord     int // the row's place in the scan
 	}
 	var entries []entry
-	add := func(row sql.Row, key []byte) error {
-		ik, n, hasNull, err := w.indexKey(pos, row, key)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, entry{ik, n, hasNull, row})
-		return nil
-	}
 	// The stored rows give their keys; rows from the engine (BuildIndex)
 	// come in the order of a full scan, so the i-th is the i-th row key.
 	it, err := td.rows.Iter(ctx, tree.Range{})
@@ -647,16 +641,19 @@ func fillIndex(ctx *sql.Context, st *dbState, td *tableData, name string, rows [
 		} else if row, err = td.decodeRow(v, nil); err != nil {
 			return nil, err
 		}
-		if err := add(row, k); err != nil {
+		ik, n, hasNull, err := w.indexKey(pos, row, k)
+		if err != nil {
 			return nil, err
 		}
+		entries = append(entries, entry{ik, n, hasNull, i})
 	}
 	sort.Slice(entries, func(i, j int) bool { return bytes.Compare(entries[i].key, entries[j].key) < 0 })
 	b := tree.NewBuilder(st.ns)
 	for i, e := range entries {
-		if il.def.Unique && i > 0 && !e.hasNull && !entries[i-1].hasNull &&
-			bytes.Equal(entries[i-1].key[:entries[i-1].n], e.key[:e.n]) {
-			return nil, sql.NewUniqueKeyErr(formatKey(e.row, il.cols), false, entries[i-1].row)
+		if il.def.Unique && i > 0 && !e.hasNull {
+			if prev := entries[i-1]; !prev.hasNull && bytes.Equal(prev.key[:prev.n], e.key[:e.n]) {
+				return nil, duplicateInIndex(ctx, td, il, rows, prev.key[prev.n:], prev.ord, e.key[e.n:], e.ord)
+			}
 		}
 		if err := b.Add(ctx, e.key, nil); err != nil {
 			return nil, err
@@ -671,6 +668,33 @@ func fillIndex(ctx *sql.Context, st *dbState, td *tableData, name string, rows [
 	out.indexes = append([]tree.Map(nil), td.indexes...)
 	out.indexes[pos] = m
 	return &out, nil
+}
+
+// duplicateInIndex is the error for two rows (by row key and place in the
+// scan) that a unique index would hold under one key.
+func duplicateInIndex(ctx context.Context, td *tableData, il *indexLayout, rows [][]any, key1 []byte, ord1 int, key2 []byte, ord2 int) error {
+	get := func(key []byte, ord int) (sql.Row, error) {
+		if rows != nil {
+			return rows[ord], nil
+		}
+		v, ok, err := td.rows.Get(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("cairn: index build: row %x vanished", key)
+		}
+		return td.decodeRow(v, nil)
+	}
+	first, err := get(key1, ord1)
+	if err != nil {
+		return err
+	}
+	second, err := get(key2, ord2)
+	if err != nil {
+		return err
+	}
+	return sql.NewUniqueKeyErr(formatKey(second, il.cols), false, first)
 }
 
 func indexPosition(td *tableData, name string) int {

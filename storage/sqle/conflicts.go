@@ -109,9 +109,9 @@ func (st *dbState) conflictCounts(ctx context.Context, root *repo.RootValue) (ma
 }
 
 // indexKeysOf returns the key in each secondary index of td of the row
-// with key k and value v; ok is false for a table whose indexes cover
-// columns computed by the engine (generated columns), which cannot be
-// recomputed here.
+// with key k and value v (nil for a disabled index, which keeps none); ok
+// is false for a table whose indexes cover columns computed by the engine
+// (generated columns), which cannot be recomputed here.
 func (td *tableData) indexKeysOf(k, v []byte) ([][]byte, bool, error) {
 	row, err := td.decodeRow(v, nil)
 	if err != nil {
@@ -119,6 +119,9 @@ func (td *tableData) indexKeysOf(k, v []byte) ([][]byte, bool, error) {
 	}
 	out := make([][]byte, len(td.lay.indexes))
 	for i, il := range td.lay.indexes {
+		if il.def.Disabled {
+			continue
+		}
 		vals := make([]any, len(il.cols))
 		for j, pos := range il.cols {
 			if td.lay.storedIndex[pos] < 0 {
@@ -156,6 +159,9 @@ func fixIndexesForConflicts(ctx context.Context, merged *tableData, conflicts []
 				return ok, err
 			}
 			for i, k := range keys {
+				if k == nil {
+					continue
+				}
 				if _, put := edits[i][string(k)]; !put {
 					edits[i][string(k)] = &tree.Edit{Key: k, Delete: true}
 				}
@@ -167,6 +173,9 @@ func fixIndexesForConflicts(ctx context.Context, merged *tableData, conflicts []
 				return ok, err
 			}
 			for i, k := range keys {
+				if k == nil {
+					continue
+				}
 				edits[i][string(k)] = &tree.Edit{Key: k, Value: []byte{}}
 			}
 		}

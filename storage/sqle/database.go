@@ -326,7 +326,8 @@ func (db *Database) RenameTable(ctx *sql.Context, oldName, newName string) error
 
 // retable returns td with schema sch, which must store rows the same way
 // (a rename, a comment, a check, a dropped index). Index maps are matched by
-// name; an index of sch that td lacks starts empty (the caller fills it).
+// name; an index of sch that td lacks starts empty (the caller fills it),
+// and so does a disabled one, which keeps no entries.
 func retable(ctx *sql.Context, st *dbState, td *tableData, sch *schema.Table) (*tableData, error) {
 	lay, err := newLayout(sch)
 	if err != nil {
@@ -338,7 +339,7 @@ func retable(ctx *sql.Context, st *dbState, td *tableData, sch *schema.Table) (*
 	out.indexes = make([]tree.Map, len(lay.indexes))
 	for i, il := range lay.indexes {
 		m, _, ok := td.indexMap(il.def.Name)
-		if !ok {
+		if !ok || il.def.Disabled {
 			if m, err = tree.NewEmptyMap(ctx, st.ns); err != nil {
 				return nil, err
 			}

@@ -3,6 +3,7 @@ package sqle
 import (
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -91,6 +92,18 @@ func (db *Database) applyCreateNotes(ctx *sql.Context, t *schema.Table) error {
 			if t.Comment == "" {
 				t.Comment = src.Comment
 			}
+			// The engine copies the indexes it is shown, which are not the
+			// disabled ones (keys.go); the new table has them, enabled.
+			for _, x := range src.Indexes {
+				if _, ok := t.IndexByName(x.Name); x.Disabled && !ok {
+					x.Disabled = false
+					x.Columns = slices.Clone(x.Columns)
+					x.PrefixLengths = slices.Clone(x.PrefixLengths)
+					x.Descending = slices.Clone(x.Descending)
+					t.Indexes = append(t.Indexes, x)
+				}
+			}
+			slices.SortFunc(t.Indexes, func(a, b schema.Index) int { return strings.Compare(a.Name, b.Name) })
 		}
 	}
 	for i := range t.Columns {

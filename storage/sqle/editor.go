@@ -315,6 +315,9 @@ func (w *tableWriter) insertAt(ctx *sql.Context, row sql.Row, key []byte) error 
 		hasNull bool
 	}, len(lay.indexes))
 	for i := range lay.indexes {
+		if lay.indexes[i].def.Disabled {
+			continue // DISABLE KEYS: not kept (keys[i] stays nil)
+		}
 		ik, n, hasNull, err := w.indexKey(i, row, key)
 		if err != nil {
 			return err
@@ -345,6 +348,9 @@ func (w *tableWriter) insertAt(ctx *sql.Context, row sql.Row, key []byte) error 
 		w.setIdx(len(lay.indexes), string(contentKey(val, key)), true)
 	}
 	for i, ik := range keys {
+		if ik == nil {
+			continue
+		}
 		w.setIdx(i, string(ik), true)
 		if w.uniq[i] != nil && !prefixes[i].hasNull {
 			w.setUniq(i, string(ik[:prefixes[i].n]), string(key))
@@ -474,6 +480,9 @@ func (w *tableWriter) deleteRow(ctx *sql.Context, row sql.Row) ([]byte, error) {
 	}
 	w.setRow(string(key), rowEdit{del: true})
 	for i := range lay.indexes {
+		if lay.indexes[i].def.Disabled {
+			continue
+		}
 		ik, n, hasNull, err := w.indexKey(i, row, key)
 		if err != nil {
 			return nil, err

@@ -10,6 +10,7 @@ import (
 	gms "github.com/dolthub/go-mysql-server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/rowexec"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/sqltypes"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
@@ -45,6 +46,7 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	installFunctions()
 	installDDLParser()
 	a := addCompatRules(analyzer.NewBuilder(p)).Build()
+	a.ExecBuilder = rowexec.NewOverrideBuilder(keysExec{})
 	e := gms.New(a, &gms.Config{})
 	return &Engine{Provider: p, SQL: e}, nil
 }

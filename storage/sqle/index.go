@@ -129,7 +129,9 @@ func (i *Index) Order() sql.IndexOrder {
 // Reversible implements sql.OrderedIndex.
 func (i *Index) Reversible() bool { return i.Order() != sql.IndexOrderNone }
 
-// indexesOf returns the primary key (if any) then the secondary indexes.
+// indexesOf returns the primary key (if any) then the secondary indexes
+// but the disabled ones (keys.go): the engine plans with what this returns,
+// and does not check CanSupport before every use of an index.
 // Expressions keep the case of the table and column names: the engine
 // matches them case-sensitively against its columns.
 func indexesOf(db string, td *tableData) []sql.Index {
@@ -155,6 +157,9 @@ func indexesOf(db string, td *tableData) []sql.Index {
 		out = append(out, idx)
 	}
 	for _, il := range lay.indexes {
+		if il.def.Disabled {
+			continue
+		}
 		idx := &Index{db: db, table: tbl, name: il.def.Name, unique: il.def.Unique, comment: il.def.Comment}
 		named := map[int]bool{}
 		for j, pos := range il.cols {
@@ -434,7 +439,7 @@ func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLook
 		src.m, src.enc = td.rows, td.lay.pkEnc
 	} else {
 		m, il, ok := td.indexMap(idx.name)
-		if !ok {
+		if !ok || il.def.Disabled {
 			return nil, sql.ErrIndexNotFound.New(idx.name)
 		}
 		src.m, src.enc = m, il.enc

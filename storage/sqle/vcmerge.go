@@ -169,6 +169,30 @@ func (st *dbState) mergeBranchTable(ctx context.Context, name string, b, o, t ch
 		return chunk.Hash{}, nil, nil, err
 	}
 	merged.rows = rows
+	if !bytes.Equal(base.lay.schEnc, ours.lay.schEnc) {
+		// Both sides changed the schema the same way: the base's indexes
+		// may not be these (an index both added, or both enabled again
+		// after DISABLE KEYS). They are built from the merged rows, which
+		// keep ours at each conflict.
+		if base.lay.keyless {
+			if merged.content, _, err = tree.Merge(ctx, base.content, ours.content, theirs.content, nil); err != nil {
+				return chunk.Hash{}, nil, nil, err
+			}
+		}
+		why, err := st.rebuildIndexes(ctx, name, &merged)
+		if err != nil || why != "" {
+			if why != "" {
+				return chunk.Hash{}, nil, []string{why}, nil
+			}
+			return chunk.Hash{}, nil, nil, err
+		}
+		merged.autoInc = max(ours.autoInc, theirs.autoInc)
+		td, err := st.writeTable(ctx, &merged)
+		if err != nil {
+			return chunk.Hash{}, nil, nil, err
+		}
+		return td.hash, conflicts, nil, nil
+	}
 	merged.indexes = make([]tree.Map, len(ours.indexes))
 	for i := range ours.indexes {
 		m, ic, err := tree.Merge(ctx, base.indexes[i], ours.indexes[i], theirs.indexes[i], nil)
@@ -209,6 +233,29 @@ func (st *dbState) mergeBranchTable(ctx context.Context, name string, b, o, t ch
 		return chunk.Hash{}, nil, nil, err
 	}
 	return td.hash, conflicts, nil, nil
+}
+
+// rebuildIndexes builds every index of td that is not disabled from its
+// rows, or says why it cannot: an index over generated columns, which only
+// the engine computes, or a unique index the rows would break.
+func (st *dbState) rebuildIndexes(ctx context.Context, name string, td *tableData) (string, error) {
+	for _, il := range td.lay.indexes {
+		if il.def.Disabled {
+			continue
+		}
+		if indexOnVirtual(td.lay.sch, *il.def) {
+			return fmt.Sprintf("table %s: index %s covers generated columns, and the schema changed on both sides", name, il.def.Name), nil
+		}
+		out, err := fillIndex(ctx, st, td, il.def.Name, nil)
+		if sql.ErrUniqueKeyViolation.Is(err) {
+			return fmt.Sprintf("table %s: unique index %s would hold a value twice", name, il.def.Name), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		*td = *out
+	}
+	return "", nil
 }
 
 // MergeOptions configures Merge.

@@ -165,6 +165,9 @@ func (st *dbState) mergeAcrossSchemaChange(ctx context.Context, name string, bas
 				return err
 			}
 			for i, k := range keys {
+				if k == nil {
+					continue // a disabled index
+				}
 				e := &tree.Edit{Key: k, Delete: true}
 				if !del {
 					e = &tree.Edit{Key: k, Value: []byte{}}

@@ -16,8 +16,11 @@ import (
 // schema. docs/format.md describes the layout. Version 2 is version 1
 // followed by what version 1 cannot hold (declared types, descending key
 // columns); Encode writes it only for a table that has some, so other
-// tables keep their version 1 bytes and older readers of those.
-const Version = 2
+// tables keep their version 1 bytes and older readers of those. Version 3
+// is version 2 (its fields may then be empty) with disabled indexes, which
+// older readers must refuse rather than use: it is written only for a table
+// with a disabled index.
+const Version = 3
 
 // Column flag bits.
 const (
@@ -35,6 +38,7 @@ const (
 	idxUnique = 1 << iota
 	idxFulltext
 	idxSpatial
+	idxDisabled   // version 3 only
 	idxFlagsKnown = idxUnique | idxFulltext | idxSpatial
 )
 
@@ -55,9 +59,13 @@ func Encode(t *Table) ([]byte, error) {
 	slices.SortFunc(indexes, func(a, b Index) int { return strings.Compare(a.Name, b.Name) })
 	var e encoder
 	ext := hasExtension(t, indexes)
-	if ext {
+	disabled := slices.ContainsFunc(indexes, func(x Index) bool { return x.Disabled })
+	switch {
+	case disabled:
+		e.byte(3)
+	case ext:
 		e.byte(2)
-	} else {
+	default:
 		e.byte(1)
 	}
 	e.str(t.Name)
@@ -112,6 +120,9 @@ func Encode(t *Table) ([]byte, error) {
 		if x.Spatial {
 			flags |= idxSpatial
 		}
+		if x.Disabled {
+			flags |= idxDisabled
+		}
 		e.str(x.Name)
 		e.byte(flags)
 		e.str(x.Comment)
@@ -142,7 +153,7 @@ func Encode(t *Table) ([]byte, error) {
 		e.str(string(fk.OnDelete))
 		e.bool(fk.IsResolved)
 	}
-	if ext {
+	if ext || disabled {
 		e.extension(t, indexes)
 	}
 	return e.buf, nil
@@ -228,8 +239,12 @@ func Decode(b []byte) (*Table, error) {
 		return nil, d.err
 	case v > Version:
 		return nil, fmt.Errorf("schema: decode: format version %d, this build reads up to %d: %w", v, Version, ErrUnknownVersion)
-	case v != 1 && v != 2:
+	case v == 0:
 		return nil, corrupt("unknown format version %d", v)
+	}
+	knownIdxFlags := byte(idxFlagsKnown)
+	if v >= 3 {
+		knownIdxFlags |= idxDisabled
 	}
 	t := &Table{}
 	t.Name = d.str()
@@ -306,12 +321,13 @@ func Decode(b []byte) (*Table, error) {
 		if d.err != nil {
 			break
 		}
-		if flags&^idxFlagsKnown != 0 {
+		if flags&^knownIdxFlags != 0 {
 			d.fail("index %q: unknown flags %#x", x.Name, flags)
 		}
 		x.Unique = flags&idxUnique != 0
 		x.Fulltext = flags&idxFulltext != 0
 		x.Spatial = flags&idxSpatial != 0
+		x.Disabled = flags&idxDisabled != 0
 		if i > 0 && t.Indexes[i-1].Name >= x.Name {
 			d.fail("index %q after %q: not in increasing order", x.Name, t.Indexes[i-1].Name)
 		}
@@ -342,8 +358,11 @@ func Decode(b []byte) (*Table, error) {
 		fk.OnDelete = sql.ForeignKeyReferentialAction(d.str())
 		fk.IsResolved = d.bool()
 	}
-	if v == 2 {
-		d.extension(t)
+	if v >= 2 {
+		d.extension(t, v == 2)
+	}
+	if d.err == nil && v == 3 && !slices.ContainsFunc(t.Indexes, func(x Index) bool { return x.Disabled }) {
+		d.fail("version 3 without a disabled index")
 	}
 
 	if d.err == nil && len(d.buf) > 0 {
@@ -359,8 +378,9 @@ func Decode(b []byte) (*Table, error) {
 }
 
 // extension reads version 2's fields (see encoder.extension), which must
-// not be empty: a table without them is written as version 1.
-func (d *decoder) extension(t *Table) {
+// not be empty in version 2 (needed): a table without them is written as
+// version 1.
+func (d *decoder) extension(t *Table, needed bool) {
 	n := d.count(2)
 	last := -1
 	for range n {
@@ -398,7 +418,7 @@ func (d *decoder) extension(t *Table) {
 		}
 		last = int(i)
 	}
-	if d.err == nil && n == 0 && t.PKDescending == nil && m == 0 {
+	if d.err == nil && needed && n == 0 && t.PKDescending == nil && m == 0 {
 		d.fail("version 2 without version 2 fields")
 	}
 }

@@ -97,6 +97,10 @@ func TestDecodeCorrupt(t *testing.T) {
 		"pk prefix count":         (&raw{}).byte(1).str("t").str("").uv(0).uv(1).str("a").str("int").byte(0).str("").str("").uv(1).uv(0).uv(2).uv(1).uv(1).uv(0).uv(0).uv(0).b,
 		"pk prefix too long":      (&raw{}).byte(1).str("t").str("").uv(0).uv(1).str("a").str("int").byte(0).str("").str("").uv(1).uv(0).uv(1).uv(70000).uv(0).uv(0).uv(0).b,
 		"unknown index flag":      minimal().uv(0).uv(1).str("i").byte(8).str("").uv(1).str("a").uv(0).uv(0).uv(0).b,
+		"v3 unknown index flag":   v3(minimal().uv(0).uv(1).str("i").byte(16).str("").uv(1).str("a").uv(0).uv(0).uv(0).uv(0).uv(0).uv(0).b),
+		"v3 none disabled":        v3(minimal().uv(0).uv(1).str("i").byte(0).str("").uv(1).str("a").uv(0).uv(0).uv(0).uv(0).uv(0).uv(0).b),
+		"v3 unique disabled":      v3(minimal().uv(0).uv(1).str("i").byte(9).str("").uv(1).str("a").uv(0).uv(0).uv(0).uv(0).uv(0).uv(0).b),
+		"v3 without extension":    v3(minimal().uv(0).uv(1).str("i").byte(8).str("").uv(1).str("a").uv(0).uv(0).uv(0).b),
 		"index on missing column": minimal().uv(0).uv(1).str("i").byte(0).str("").uv(1).str("b").uv(0).uv(0).uv(0).b,
 		"index without columns":   minimal().uv(0).uv(1).str("i").byte(0).str("").uv(0).uv(0).uv(0).uv(0).b,
 		"indexes out of order":    minimal().uv(0).uv(2).str("j").byte(0).str("").uv(1).str("a").uv(0).str("i").byte(0).str("").uv(1).str("a").uv(0).uv(0).uv(0).b,
@@ -112,6 +116,35 @@ func TestDecodeCorrupt(t *testing.T) {
 				t.Errorf("Decode = %+v, %v; want corruption", got, err)
 			}
 		})
+	}
+}
+
+// v3 sets the version byte of b to 3.
+func v3(b []byte) []byte { b[0] = 3; return b }
+
+// A table with a disabled index is written as version 3 (which older
+// readers refuse as a newer version), and only such a table: enabling the
+// index again gives back the bytes of before.
+func TestDisabledIndexVersion(t *testing.T) {
+	want := v3(minimal().uv(0).uv(1).str("i").byte(8).str("").uv(1).str("a").uv(0).uv(0).uv(0).uv(0).uv(0).uv(0).b)
+	tbl, err := schema.Decode(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tbl.Indexes) != 1 || !tbl.Indexes[0].Disabled {
+		t.Fatalf("decoded indexes %+v, want i disabled", tbl.Indexes)
+	}
+	if b, err := schema.Encode(tbl); err != nil || !bytes.Equal(b, want) {
+		t.Errorf("Encode = %x, %v; want %x", b, err, want)
+	}
+	tbl.Indexes[0].Disabled = false
+	enabled := minimal().uv(0).uv(1).str("i").byte(0).str("").uv(1).str("a").uv(0).uv(0).uv(0).b
+	if b, err := schema.Encode(tbl); err != nil || !bytes.Equal(b, enabled) {
+		t.Errorf("enabled: Encode = %x, %v; want %x", b, err, enabled)
+	}
+	tbl.Indexes[0].Disabled, tbl.Indexes[0].Unique = true, true
+	if _, err := schema.Encode(tbl); !errors.Is(err, schema.ErrInvalidSchema) {
+		t.Errorf("a disabled unique index encodes: %v", err)
 	}
 }
 

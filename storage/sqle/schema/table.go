@@ -80,6 +80,10 @@ type Index struct {
 	// none is. Keys are kept in ascending order all the same: the flag is
 	// what SHOW CREATE TABLE prints.
 	Descending []bool
+	// Disabled marks an index ALTER TABLE … DISABLE KEYS turned off: its
+	// entries are neither kept nor read, and ENABLE KEYS builds it again
+	// from the rows. Only a non-unique index can be disabled.
+	Disabled bool
 }
 
 // ColumnIndex returns the position of the column named name, compared
@@ -256,6 +260,9 @@ func (t *Table) Validate() error {
 		}
 		if x.Descending != nil && len(x.Descending) != len(x.Columns) {
 			return bad("index %q has %d order flags for %d columns", x.Name, len(x.Descending), len(x.Columns))
+		}
+		if x.Disabled && x.Unique {
+			return bad("unique index %q is disabled", x.Name)
 		}
 	}
 	checkNames := make(map[string]bool, len(t.Checks))
