@@ -86,3 +86,85 @@ func TestPreparedPlanCache(t *testing.T) {
 	err = point.QueryRowContext(ctx, 1).Scan(&c)
 	wantError(t, "a prepared select of a dropped table", err, mysqlError{1146, "42S02", "Table 'shop.t' doesn't exist"})
 }
+
+// Prepared UPDATE and DELETE by key run from the plan cache too, and what
+// their cached plans lack between two executions is not skipped: a revoked
+// grant, a trigger, a foreign key naming the table.
+func TestPreparedWritePlanCache(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "data"))
+	root := s.connect(t, "root", "", "")
+	mustExec(t, root, "CREATE DATABASE shop")
+	mustExec(t, root, "CREATE TABLE shop.t (id INT PRIMARY KEY, k INT NOT NULL, KEY (k))")
+	for i := 1; i <= 50; i++ {
+		mustExec(t, root, "INSERT INTO shop.t VALUES (?, ?)", i, i%10)
+	}
+	mustExec(t, root, "CREATE USER writer IDENTIFIED BY 'pw'")
+	mustExec(t, root, "GRANT SELECT, UPDATE, DELETE ON shop.* TO writer")
+
+	ctx := context.Background()
+	conn, err := s.connect(t, "writer", "pw", "shop").Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	upd, err := conn.PrepareContext(ctx, "UPDATE t SET k = k + 1 WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	del, err := conn.PrepareContext(ctx, "DELETE FROM t WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func(name string) int {
+		var n string
+		var v int
+		if err := conn.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE '"+name+"'").Scan(&n, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	updates := status("Com_update")
+	for round := range 3 {
+		for id := 1; id <= 60; id++ {
+			res, err := upd.ExecContext(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n != map[bool]int64{true: 1, false: 0}[id <= 50] {
+				t.Fatalf("round %d: UPDATE of id %d affected %d rows", round, id, n)
+			}
+		}
+	}
+	if got := status("Com_update") - updates; got != 180 {
+		t.Fatalf("Com_update counted %d of 180 UPDATEs", got)
+	}
+	var sum int
+	if err := root.QueryRow("SELECT SUM(k) FROM shop.t").Scan(&sum); err != nil || sum != 225+150 {
+		t.Fatalf("SUM(k) after 3 rounds of k = k + 1: %d, %v; want 375", sum, err)
+	}
+
+	mustExec(t, root, "REVOKE UPDATE ON shop.* FROM writer")
+	_, err = upd.ExecContext(ctx, 1)
+	wantError(t, "a prepared update after REVOKE", err, mysqlError{1142, "42000", "UPDATE command denied to user 'writer'@'localhost' for table 't'"})
+	mustExec(t, root, "GRANT UPDATE ON shop.* TO writer")
+
+	mustExec(t, root, "CREATE TABLE shop.audit (id INT)")
+	mustExec(t, root, "CREATE TRIGGER shop.tr AFTER UPDATE ON shop.t FOR EACH ROW INSERT INTO shop.audit VALUES (NEW.id)")
+	mustExec(t, root, "GRANT INSERT ON shop.audit TO writer")
+	if _, err := upd.ExecContext(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	var audited int
+	if err := root.QueryRow("SELECT COUNT(*) FROM shop.audit WHERE id = 7").Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("the trigger made after the plan ran %d times, %v", audited, err)
+	}
+
+	if _, err := del.ExecContext(ctx, 2); err != nil { // cached
+		t.Fatal(err)
+	}
+	mustExec(t, root, "CREATE TABLE shop.child (id INT PRIMARY KEY, tid INT, FOREIGN KEY (tid) REFERENCES shop.t (id))")
+	mustExec(t, root, "INSERT INTO shop.child VALUES (1, 3)")
+	_, err = del.ExecContext(ctx, 3)
+	wantError(t, "a prepared delete of a row a foreign key names", err, mysqlError{1451, "23000",
+		"Cannot delete or update a parent row: a foreign key constraint fails (`shop`.`child`, CONSTRAINT `child_ibfk_1` FOREIGN KEY (`tid`) REFERENCES `t` (`id`))"})
+}

@@ -13,8 +13,8 @@ import (
 )
 
 // The prepared-plan cache (docs/plan-cache.md): a connection keeps, for
-// each prepared statement of a shape sqle.PlanTemplate handles, the plan
-// analyzed at its first execution, and runs later executions from it with
+// each prepared statement of a shape sqle.PlanTemplate handles (SELECT,
+// UPDATE, DELETE), the plan analyzed at its first execution, and runs later executions from it with
 // their bindings put in, skipping go-mysql-server's binding and analysis.
 // Anything the template declines runs the normal way.
 
@@ -74,7 +74,7 @@ func (cs *conns) executeTemplated(ctx context.Context, c *mysql.Conn, p *mysql.P
 	if sp.tmpl != nil {
 		node, err := sp.tmpl.Bind(sqlCtx, p.BindVars)
 		if err == nil {
-			countSelect(sqlCtx, node)
+			countStatement(sqlCtx, node, false)
 			return true, ext.ComExecuteBound(ctx, c, query, node, callback)
 		}
 		if !sqle.IsStale(err) {
@@ -96,16 +96,28 @@ func (cs *conns) executeTemplated(ctx context.Context, c *mysql.Conn, p *mysql.P
 			sp.off = true
 		}
 	}
-	countSelect(sqlCtx, node)
+	countStatement(sqlCtx, node, true)
 	return true, ext.ComExecuteBound(ctx, c, query, node, callback)
 }
 
-// countSelect counts the statement in the status variables the normal way
-// counts it in (go-mysql-server's QueryWithBindings).
-func countSelect(ctx *sql.Context, node sql.Node) {
+// countStatement counts the statement in the status variables the normal
+// way counts it in: go-mysql-server's QueryWithBindings, and its binding of
+// an UPDATE or DELETE (bound: it was just bound, which counted it).
+func countStatement(ctx *sql.Context, node sql.Node, bound bool) {
 	sql.IncrementStatusVariable(ctx, "Questions", 1)
-	if plan.NodeRepresentsSelect(node) {
-		sql.IncrementStatusVariable(ctx, "Com_select", 1)
+	switch node.(type) {
+	case *plan.Update:
+		if !bound {
+			sql.IncrementStatusVariable(ctx, "Com_update", 1)
+		}
+	case *plan.DeleteFrom:
+		if !bound {
+			sql.IncrementStatusVariable(ctx, "Com_delete", 1)
+		}
+	default:
+		if plan.NodeRepresentsSelect(node) {
+			sql.IncrementStatusVariable(ctx, "Com_select", 1)
+		}
 	}
 }
 

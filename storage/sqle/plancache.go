@@ -15,6 +15,9 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/dolthub/vitess/go/vt/sqlparser"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/repo"
 )
 
 // A PlanTemplate is the analyzed plan of one execution of a prepared
@@ -47,6 +50,14 @@ type PlanTemplate struct {
 	schEnc         []byte
 	grants         *mysql_db.MySQLDb
 
+	// write is the privilege an UPDATE or DELETE template needs besides
+	// SELECT (0 for a SELECT). Its plan holds no trigger or foreign-key
+	// handling: the database had no triggers (the collection's hash,
+	// triggers), and no foreign key named the table, when it was made;
+	// Bind checks that both still hold.
+	write    sql.PrivilegeType
+	triggers chunk.Hash
+
 	names []string       // binding names, sorted
 	types []querypb.Type // their types, parallel to names
 	slots []rangeSlot
@@ -76,35 +87,62 @@ var (
 func IsStale(err error) bool { return errors.Is(err, errStale) }
 
 // TemplateStatement reports whether stmt has the shape a PlanTemplate can be
-// made for (see PlanTemplate).
+// made for (see PlanTemplate): a SELECT, UPDATE or DELETE of one table whose
+// parameters are all in its WHERE.
 func TemplateStatement(stmt sqlparser.Statement) bool {
-	sel, ok := stmt.(*sqlparser.Select)
-	if !ok || sel.With != nil || sel.Into != nil || sel.Lock != "" || sel.Window != nil ||
-		sel.QueryOpts.SQLCalcFoundRows || sel.Where == nil || sel.Where.Type != sqlparser.WhereStr {
+	switch s := stmt.(type) {
+	case *sqlparser.Select:
+		if s.With != nil || s.Into != nil || s.Lock != "" || s.Window != nil || s.QueryOpts.SQLCalcFoundRows ||
+			!templateWhere(s.Where) || !oneTable(s.From) {
+			return false
+		}
+		rest := []sqlparser.SQLNode{s.SelectExprs, s.From, s.GroupBy, s.OrderBy}
+		if s.Having != nil {
+			rest = append(rest, s.Having)
+		}
+		if s.Limit != nil {
+			rest = append(rest, s.Limit)
+		}
+		return !hasParam(rest...)
+	case *sqlparser.Update:
+		if s.With != nil || s.Ignore != "" || len(s.Returning) > 0 || !templateWhere(s.Where) || !oneTable(s.TableExprs) {
+			return false
+		}
+		rest := []sqlparser.SQLNode{s.TableExprs, s.Exprs, s.OrderBy}
+		if s.Limit != nil {
+			rest = append(rest, s.Limit)
+		}
+		return !hasParam(rest...)
+	case *sqlparser.Delete:
+		if s.With != nil || len(s.Targets) > 0 || len(s.Partitions) > 0 || len(s.Returning) > 0 ||
+			!templateWhere(s.Where) || !oneTable(s.TableExprs) {
+			return false
+		}
+		rest := []sqlparser.SQLNode{s.TableExprs, s.OrderBy}
+		if s.Limit != nil {
+			rest = append(rest, s.Limit)
+		}
+		return !hasParam(rest...)
+	}
+	return false
+}
+
+// templateWhere reports whether a WHERE clause is of the templated shape.
+func templateWhere(w *sqlparser.Where) bool {
+	return w != nil && w.Type == sqlparser.WhereStr && whereShape(w.Expr)
+}
+
+// oneTable reports whether from names one table, not as of a revision.
+func oneTable(from sqlparser.TableExprs) bool {
+	if len(from) != 1 {
 		return false
 	}
-	if len(sel.From) != 1 {
+	t, ok := from[0].(*sqlparser.AliasedTableExpr)
+	if !ok || t.AsOf != nil {
 		return false
 	}
-	from, ok := sel.From[0].(*sqlparser.AliasedTableExpr)
-	if !ok {
-		return false
-	}
-	if _, ok := from.Expr.(sqlparser.TableName); !ok || from.AsOf != nil {
-		return false
-	}
-	if !whereShape(sel.Where.Expr) {
-		return false
-	}
-	// No parameter anywhere but the WHERE.
-	rest := []sqlparser.SQLNode{sel.SelectExprs, sel.From, sel.GroupBy, sel.OrderBy}
-	if sel.Having != nil {
-		rest = append(rest, sel.Having)
-	}
-	if sel.Limit != nil {
-		rest = append(rest, sel.Limit)
-	}
-	return !hasParam(rest...)
+	_, ok = t.Expr.(sqlparser.TableName)
+	return ok
 }
 
 // whereShape: ANDs and ORs of `column = ?`, `? = column` and
@@ -156,10 +194,29 @@ func hasParam(nodes ...sqlparser.SQLNode) bool {
 func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[string]*querypb.BindVariable) *PlanTemplate {
 	tp := &PlanTemplate{root: root, grants: e.SQL.Analyzer.Catalog.MySQLDb}
 	shapeOK := true
+	// A write's plan is one table's: the shape check below leaves it no
+	// other node (its single-relation flags do not survive the analyzer).
+	switch n := root.(type) {
+	case *plan.Update:
+		if _, ok := n.Child.(*plan.UpdateSource); !ok || n.IsJoin || len(n.Returning) > 0 {
+			return nil
+		}
+		tp.write = sql.PrivilegeType_Update
+	case *plan.DeleteFrom:
+		if n.HasExplicitTargets() {
+			return nil
+		}
+		tp.write = sql.PrivilegeType_Delete
+	}
 	transform.Inspect(root, func(n sql.Node) bool {
 		switch n := n.(type) {
 		case nil: // Inspect's call after a node's children
+		case *plan.Update, *plan.DeleteFrom:
+			shapeOK = n == root
+		case *plan.UpdateSource:
+			shapeOK = tp.write == sql.PrivilegeType_Update
 		case *plan.Project, *plan.GroupBy, *plan.Sort, *plan.Distinct, *plan.Limit, *plan.TopN:
+			shapeOK = tp.write == 0
 		case *plan.IndexedTableAccess:
 			if tp.ita != nil {
 				shapeOK = false
@@ -260,11 +317,46 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 	if err != nil || !ok {
 		return nil
 	}
+	if tp.write != 0 {
+		if len(td.lay.sch.ForeignKeys) > 0 {
+			return nil
+		}
+		if tp.triggers, ok = tp.noWriteHandlers(ctx); !ok {
+			return nil
+		}
+	}
 	tp.schEnc = bytes.Clone(td.lay.schEnc)
 	tp.db = strings.ToLower(ctx.GetCurrentDatabase())
 	client := ctx.Session.Client()
 	tp.user, tp.host = client.User, client.Address
 	return tp
+}
+
+// maxWriteTemplateTables bounds the tables of a database whose UPDATE and
+// DELETE statements are templated: every execution looks at each table for
+// a foreign key naming the written one.
+const maxWriteTemplateTables = 32
+
+// noWriteHandlers reports whether a write to the template's table needs
+// nothing its plan lacks: the database has no triggers and at most
+// maxWriteTemplateTables tables, of which none has a foreign key naming the
+// table. It returns the hash of the triggers collection (zero: none).
+func (tp *PlanTemplate) noWriteHandlers(ctx *sql.Context) (chunk.Hash, bool) {
+	root, err := tp.table.db.root(ctx)
+	if err != nil || len(root.TableNames()) > maxWriteTemplateTables {
+		return chunk.Hash{}, false
+	}
+	h, _ := root.Collection(repo.CollectionTriggers)
+	if !h.IsZero() {
+		if defs, err := tp.table.db.GetTriggers(ctx); err != nil || len(defs) > 0 {
+			return chunk.Hash{}, false
+		}
+	}
+	refs, err := tp.table.GetReferencedForeignKeys(ctx)
+	if err != nil || len(refs) > 0 {
+		return chunk.Hash{}, false
+	}
+	return h, true
 }
 
 // bindingValues returns the Go values of bindings, in the order of
@@ -322,8 +414,17 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 		return nil, errStale
 	}
 	if db := tp.grants; db != nil && db.Enabled() {
-		op := sql.NewPrivilegedOperation(sql.PrivilegeCheckSubject{Database: tp.table.db.Name(), Table: tp.table.name}, sql.PrivilegeType_Select)
-		if !db.UserHasPrivileges(ctx, op) {
+		subject := sql.PrivilegeCheckSubject{Database: tp.table.db.Name(), Table: tp.table.name}
+		if !db.UserHasPrivileges(ctx, sql.NewPrivilegedOperation(subject, sql.PrivilegeType_Select)) ||
+			tp.write != 0 && !db.UserHasPrivileges(ctx, sql.NewPrivilegedOperation(subject, tp.write)) {
+			return nil, errStale
+		}
+	}
+	if tp.write != 0 {
+		if t := ctx.GetTransaction(); t != nil && t.IsReadOnly() {
+			return nil, errDecline // the analyzer refuses it
+		}
+		if h, ok := tp.noWriteHandlers(ctx); !ok || h != tp.triggers {
 			return nil, errStale
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/dolthub/vitess/go/vt/sqlparser"
 )
@@ -205,7 +206,15 @@ func TestPlanTemplateRefuses(t *testing.T) {
 		"SELECT c FROM t, u WHERE t.id = ?",
 		"SELECT c FROM t WHERE id = ? FOR UPDATE",
 		"SELECT c FROM (SELECT * FROM t) s WHERE id = ?",
-		"UPDATE t SET k = 1 WHERE id = ?",
+		"UPDATE t SET k = ? WHERE id = ?",
+		"UPDATE t SET k = 1 WHERE id = ? LIMIT ?",
+		"UPDATE IGNORE t SET k = 1 WHERE id = ?",
+		"UPDATE t, u SET t.k = 1 WHERE t.id = ?",
+		"UPDATE t SET k = 1",
+		"DELETE FROM t WHERE id = ? LIMIT ?",
+		"DELETE t FROM t JOIN u ON t.id = u.id WHERE t.id = ?",
+		"DELETE FROM t",
+		"INSERT INTO t VALUES (?, ?)",
 	} {
 		stmt, err := sqlparser.Parse(q)
 		if err != nil {
@@ -243,5 +252,124 @@ func TestPlanTemplateRefuses(t *testing.T) {
 	query(t, e, ctx, "ALTER TABLE t ADD COLUMN z INT")
 	if _, err := tp.Bind(ctx, intBindings([]int64{1})); !IsStale(err) {
 		t.Fatalf("after ALTER TABLE: %v", err)
+	}
+}
+
+// templateExec runs the template's plan for args as the server does
+// (PrepQueryPlanForExecution: the transaction, its commit), and returns the
+// rows affected; ok is false if Bind declined.
+func templateExec(t *testing.T, e *Engine, ctx *sql.Context, tp *PlanTemplate, args []int64) (uint64, bool) {
+	t.Helper()
+	node, err := tp.Bind(ctx, intBindings(args))
+	if err != nil {
+		return 0, false
+	}
+	_, iter, _, err := e.SQL.PrepQueryPlanForExecution(ctx, "", node, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sql.RowIterToRows(ctx, iter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("%d result rows", len(rows))
+	}
+	return rows[0][0].(types.OkResult).RowsAffected, true
+}
+
+// UPDATE and DELETE by key are templated: run from the template, they leave
+// a table as the same statements run the normal way leave a copy of it. A
+// trigger, a foreign key naming the table or a READ ONLY transaction keep
+// the template from applying.
+func TestPlanTemplateWrites(t *testing.T) {
+	e := newTestEngine(t, "")
+	ctx := e.NewContext(context.Background(), "")
+	query(t, e, ctx, "CREATE DATABASE sb")
+	query(t, e, ctx, "USE sb")
+	for _, name := range []string{"t", "ref"} {
+		query(t, e, ctx, "CREATE TABLE "+name+" (id INT PRIMARY KEY, k INT NOT NULL, c VARCHAR(20), KEY k_1 (k), CHECK (k < 1000))")
+		var vals []string
+		for i := 1; i <= 100; i++ {
+			vals = append(vals, fmt.Sprintf("(%d, %d, 'c%d')", i, i%10, i))
+		}
+		query(t, e, ctx, "INSERT INTO "+name+" VALUES "+strings.Join(vals, ","))
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, q := range []string{
+		"UPDATE %s SET k = k + 1 WHERE id = ?",
+		"UPDATE %s SET c = CONCAT(c, 'x'), k = k * 2 WHERE id = ?",
+		"DELETE FROM %s WHERE id = ?",
+	} {
+		n := strings.Count(q, "?")
+		tp := newTemplate(t, e, ctx, fmt.Sprintf(q, "t"), []int64{3}[:n])
+		if tp == nil {
+			t.Fatalf("%s: no template", q)
+		}
+		hits := 0
+		for range 60 {
+			args := make([]int64, n)
+			for i := range args {
+				args[i] = rng.Int64N(120)
+			}
+			got, ok := templateExec(t, e, ctx, tp, args)
+			if !ok {
+				continue
+			}
+			hits++
+			lit := fmt.Sprintf(q, "ref")
+			for _, a := range args {
+				lit = strings.Replace(lit, "?", fmt.Sprint(a), 1)
+			}
+			res, err := e.Query(ctx, lit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := res.RowsAffected; got != want {
+				t.Fatalf("%s with %v: %d rows affected from the template, %d the normal way", q, args, got, want)
+			}
+		}
+		if hits < 30 {
+			t.Fatalf("%s: the template applied to %d executions of 60", q, hits)
+		}
+		expectRows(t, e, ctx, "SELECT COUNT(*), SUM(k), SUM(LENGTH(c)) FROM t", query(t, e, ctx, "SELECT COUNT(*), SUM(k), SUM(LENGTH(c)) FROM ref")...)
+	}
+	// A CHECK still holds: the template's plan carries it.
+	query(t, e, ctx, "UPDATE t SET k = 998 WHERE id = 50")
+	tp := newTemplate(t, e, ctx, "UPDATE t SET k = k + 1 WHERE id = ?", []int64{1})
+	if _, err := tp.Bind(ctx, intBindings([]int64{50})); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := templateExec(t, e, ctx, tp, []int64{50}); !ok {
+		t.Fatal("declined")
+	}
+	node, _ := tp.Bind(ctx, intBindings([]int64{50}))
+	if _, iter, _, err := e.SQL.PrepQueryPlanForExecution(ctx, "", node, nil); err == nil {
+		if _, err = sql.RowIterToRows(ctx, iter); err == nil {
+			t.Fatal("k = 1000 passed the CHECK (k < 1000)")
+		}
+	}
+
+	// What the plan lacks makes the template stale.
+	query(t, e, ctx, "START TRANSACTION READ ONLY")
+	if _, err := tp.Bind(ctx, intBindings([]int64{1})); err == nil || IsStale(err) {
+		t.Fatalf("in a READ ONLY transaction: %v", err)
+	}
+	query(t, e, ctx, "COMMIT")
+	query(t, e, ctx, "CREATE TABLE audit (n INT)")
+	query(t, e, ctx, "CREATE TRIGGER tr AFTER UPDATE ON ref FOR EACH ROW INSERT INTO audit VALUES (1)")
+	if _, err := tp.Bind(ctx, intBindings([]int64{1})); !IsStale(err) {
+		t.Fatalf("after CREATE TRIGGER: %v", err)
+	}
+	query(t, e, ctx, "DROP TRIGGER tr")
+	if _, err := tp.Bind(ctx, intBindings([]int64{1})); err != nil {
+		t.Fatalf("after DROP TRIGGER: %v", err)
+	}
+	query(t, e, ctx, "CREATE TABLE child (id INT PRIMARY KEY, tid INT, FOREIGN KEY (tid) REFERENCES t (id))")
+	if _, err := tp.Bind(ctx, intBindings([]int64{1})); !IsStale(err) {
+		t.Fatalf("after a foreign key to the table: %v", err)
+	}
+	if tp := newTemplate(t, e, ctx, "DELETE FROM t WHERE id = ?", []int64{1}); tp != nil {
+		t.Fatal("a template for a DELETE from a table a foreign key names")
 	}
 }
