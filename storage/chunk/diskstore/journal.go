@@ -76,10 +76,15 @@ type memChunk struct {
 
 // overlay holds the chunks Put since they were last checkpointed.
 type overlay struct {
-	mu    sync.RWMutex
-	m     map[chunk.Hash]*memChunk
-	bytes int64 // sum of len(data)
-	seq   uint64
+	mu sync.RWMutex
+	m  map[chunk.Hash]*memChunk
+	// unjournaled holds the entries of m that are not journaled: a
+	// commit's collect looks its chunks' references up in it, which is
+	// small (what commits since the last record and running transactions
+	// put), where m holds everything since the last checkpoint.
+	unjournaled map[chunk.Hash]*memChunk
+	bytes       int64 // sum of len(data)
+	seq         uint64
 }
 
 // get returns the overlay's copy of h, or nil. The slice must not be modified.
@@ -168,6 +173,7 @@ func (o *overlay) deleteBefore(hashes []chunk.Hash, before uint64) int {
 	for _, h := range hashes {
 		if e := o.m[h]; e != nil && e.gen < before {
 			delete(o.m, h)
+			delete(o.unjournaled, h)
 			o.bytes -= int64(len(e.data))
 			n++
 		}
@@ -191,9 +197,12 @@ func (o *overlay) put(chunks []chunk.Chunk, gen uint64) {
 		o.seq++
 		if e := o.m[c.Hash]; e != nil {
 			e.gen, e.seq, e.journaled, e.orphan = gen, o.seq, false, false
+			o.unjournaled[c.Hash] = e
 			continue
 		}
-		o.m[c.Hash] = &memChunk{data: bytes.Clone(c.Data), gen: gen, seq: o.seq}
+		e := &memChunk{data: bytes.Clone(c.Data), gen: gen, seq: o.seq}
+		o.m[c.Hash] = e
+		o.unjournaled[c.Hash] = e
 		o.bytes += int64(len(c.Data))
 	}
 }
@@ -213,20 +222,25 @@ func (o *overlay) collect(roots []chunk.Hash, all bool) []pending {
 	defer o.mu.RUnlock()
 	var out []pending
 	seen := make(chunk.HashSet)
-	var stack []chunk.Hash
+	var stack []*memChunk
+	var hashes []chunk.Hash
+	among := o.unjournaled
+	if all {
+		among = o.m
+	}
 	push := func(h chunk.Hash) {
-		if e := o.m[h]; e != nil && (all || !e.journaled) && !seen.Has(h) {
+		if e := among[h]; e != nil && !seen.Has(h) {
 			seen.Add(h)
-			stack = append(stack, h)
+			stack = append(stack, e)
+			hashes = append(hashes, h)
 		}
 	}
 	for _, h := range roots {
 		push(h)
 	}
 	for len(stack) > 0 {
-		h := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		e := o.m[h]
+		e, h := stack[len(stack)-1], hashes[len(hashes)-1]
+		stack, hashes = stack[:len(stack)-1], hashes[:len(hashes)-1]
 		out = append(out, pending{hash: h, data: e.data, seq: e.seq})
 		// A chunk that is not an envelope references nothing the store
 		// knows of (the store takes any bytes; walks reject them).
@@ -247,6 +261,7 @@ func (o *overlay) markJournaled(chunks []pending) {
 	for _, p := range chunks {
 		if e := o.m[p.hash]; e != nil && e.seq == p.seq {
 			e.journaled = true
+			delete(o.unjournaled, p.hash)
 		}
 	}
 }
@@ -261,6 +276,7 @@ func (o *overlay) remove(chunks []pending) {
 	for _, p := range chunks {
 		if e := o.m[p.hash]; e != nil && e.seq == p.seq {
 			delete(o.m, p.hash)
+			delete(o.unjournaled, p.hash)
 			o.bytes -= int64(len(e.data))
 		}
 	}
@@ -285,10 +301,12 @@ func (o *overlay) prune(written []pending, keepFrom uint64) int64 {
 		// can still be about to reference it without a lease.
 		if (wrote && e.seq == seq) || (orphan && (e.orphan || e.journaled)) {
 			delete(o.m, h)
+			delete(o.unjournaled, h)
 			o.bytes -= int64(len(e.data))
 			continue
 		}
 		e.journaled, e.orphan = false, orphan
+		o.unjournaled[h] = e
 	}
 	return o.bytes
 }

@@ -413,3 +413,81 @@ func TestJournalGolden(t *testing.T) {
 		t.Fatalf("journal layout changed:\n got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// checkUnjournaled fails unless the overlay's index of unjournaled chunks
+// holds exactly its entries that are not journaled.
+func checkUnjournaled(t *testing.T, s *Store) {
+	t.Helper()
+	o := &s.ov
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	n := 0
+	for h, e := range o.m {
+		if got := o.unjournaled[h]; e.journaled != (got == nil) || got != nil && got != e {
+			t.Fatalf("chunk %s: journaled %v, in the index %v", h, e.journaled, got != nil)
+		}
+		if !e.journaled {
+			n++
+		}
+	}
+	if n != len(o.unjournaled) {
+		t.Fatalf("the index holds %d chunks, the overlay %d unjournaled", len(o.unjournaled), n)
+	}
+}
+
+// The index of unjournaled chunks, which commits look references up in,
+// follows the overlay through commits, checkpoints, GC and chunks put
+// again.
+func TestUnjournaledIndex(t *testing.T) {
+	ctx := context.Background()
+	s := openWith(t, t.TempDir(), Options{CheckpointSize: 4 << 10})
+	rng := rand.New(rand.NewPCG(7, 8))
+	var kept []chunk.Chunk
+	var leases []*chunk.Lease
+	var hot chunk.Hash // a ref each commit replaces: its old trees become garbage
+	for i := range 400 {
+		switch rng.IntN(7) {
+		case 4:
+			leases = append(leases, s.Leases().Acquire())
+		case 5:
+			if len(leases) > 0 {
+				j := rng.IntN(len(leases))
+				leases[j].Release()
+				leases = append(leases[:j], leases[j+1:]...)
+			}
+		case 6:
+			leaf := chunktest.Opaque(fmt.Sprintf("hot %d %s", i, strings.Repeat("z", 300)))
+			root := chunktest.Node(fmt.Sprintf("hot root %d", i), leaf)
+			if err := s.Put(ctx, leaf, root); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "hot", Old: hot, New: root.Hash}); err != nil {
+				t.Fatal(err)
+			}
+			hot = root.Hash
+		case 0: // a chunk no ref reaches (yet)
+			c := chunktest.Opaque(fmt.Sprintf("loose %d %s", i, strings.Repeat("y", 200)))
+			if err := s.Put(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			kept = append(kept, c)
+		case 1: // one put before, again
+			if len(kept) > 0 {
+				if err := s.Put(ctx, kept[rng.IntN(len(kept))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case 2:
+			commitChain(t, s, fmt.Sprintf("ref%d", i), 1+rng.IntN(3))
+		case 3:
+			if _, err := s.AdvanceGeneration(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkUnjournaled(t, s)
+	}
+	if _, err := chunk.GC(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	checkUnjournaled(t, s)
+}
