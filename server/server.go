@@ -37,7 +37,7 @@ const (
 	// as slow.
 	DefaultSlowQuery = time.Second
 	// DefaultCacheSize is the size of the block cache all databases share.
-	DefaultCacheSize = sqle.DefaultBlockCacheBytes
+	DefaultCacheSize = 256 << 20
 )
 
 // Config is what a server serves and how. NewConfig fills in defaults.
@@ -153,6 +153,9 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = DefaultCacheSize
 	}
 	log, err := newLogger(cfg.LogOutput, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {

@@ -27,8 +27,10 @@ import (
 const DefaultCacheBytes = 64 << 20
 
 // DefaultBlockCacheBytes is the default size of the block cache shared by
-// every database's store: chunks as stored, outside the Go heap.
-const DefaultBlockCacheBytes = 256 << 20
+// every database's store: chunks as stored, outside the Go heap. It is
+// sized for the one-shot commands (cairn sql, dump, backups); the server
+// passes its own (server.DefaultCacheSize, --cache-size).
+const DefaultBlockCacheBytes = 64 << 20
 
 // Options configures a Provider. The zero value serves the databases under
 // the current directory.
