@@ -39,14 +39,23 @@ func (t *Table) alterSchema(ctx *sql.Context, fn func(*schema.Table) error) erro
 	if err := fn(sch); err != nil {
 		return err
 	}
-	if err := sch.Validate(); err != nil {
-		return err
-	}
-	nt, err := retable(ctx, t.db.st, td, sch)
+	nt, err := t.retableChecked(ctx, td, sch)
 	if err != nil {
 		return err
 	}
 	return t.setData(ctx, nt)
+}
+
+// retableChecked is retable of td to sch, which must be valid, in a
+// database that takes writes (temporary tables always do).
+func (t *Table) retableChecked(ctx *sql.Context, td *tableData, sch *schema.Table) (*tableData, error) {
+	if err := t.db.checkWritable(ctx); err != nil && t.temp == nil {
+		return nil, err
+	}
+	if err := sch.Validate(); err != nil {
+		return nil, err
+	}
+	return retable(ctx, t.db.st, td, sch)
 }
 
 // ShouldRewriteTable implements sql.RewritableTable: always.

@@ -1,8 +1,6 @@
 package sqle
 
 import (
-	"strings"
-
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -82,15 +80,9 @@ func (t *Table) setKeysEnabled(ctx *sql.Context, enable bool) error {
 	if len(changed) == 0 {
 		return nil
 	}
-	if err := t.db.checkWritable(ctx); err != nil && t.temp == nil {
-		return err
-	}
-	if err := sch.Validate(); err != nil {
-		return err
-	}
 	// retable empties the disabled indexes; the enabled ones are built
 	// before the table changes, so that a failure changes nothing.
-	nt, err := retable(ctx, t.db.st, td, sch)
+	nt, err := t.retableChecked(ctx, td, sch)
 	if err != nil {
 		return err
 	}
@@ -130,17 +122,7 @@ func (t *Table) foreignKeyColumns(ctx *sql.Context) ([][]string, error) {
 // the index's columns: a foreign key could use the index.
 func servesForeignKey(x *schema.Index, fkCols [][]string) bool {
 	for _, cols := range fkCols {
-		if len(cols) == 0 || len(cols) > len(x.Columns) {
-			continue
-		}
-		prefix := true
-		for i, c := range cols {
-			if !strings.EqualFold(c, x.Columns[i]) {
-				prefix = false
-				break
-			}
-		}
-		if prefix {
+		if len(cols) > 0 && len(cols) <= len(x.Columns) && sameNames(cols, x.Columns[:len(cols)]) {
 			return true
 		}
 	}

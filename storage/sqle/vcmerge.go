@@ -169,58 +169,21 @@ func (st *dbState) mergeBranchTable(ctx context.Context, name string, b, o, t ch
 		return chunk.Hash{}, nil, nil, err
 	}
 	merged.rows = rows
-	if !bytes.Equal(base.lay.schEnc, ours.lay.schEnc) {
+	var why string
+	if bytes.Equal(base.lay.schEnc, ours.lay.schEnc) {
+		why, err = mergeBranchIndexes(ctx, name, base, ours, theirs, &merged, conflicts)
+	} else {
 		// Both sides changed the schema the same way: the base's indexes
 		// may not be these (an index both added, or both enabled again
 		// after DISABLE KEYS). They are built from the merged rows, which
 		// keep ours at each conflict.
-		if base.lay.keyless {
-			if merged.content, _, err = tree.Merge(ctx, base.content, ours.content, theirs.content, nil); err != nil {
-				return chunk.Hash{}, nil, nil, err
-			}
-		}
-		why, err := st.rebuildIndexes(ctx, name, &merged)
-		if err != nil || why != "" {
-			if why != "" {
-				return chunk.Hash{}, nil, []string{why}, nil
-			}
-			return chunk.Hash{}, nil, nil, err
-		}
-		merged.autoInc = max(ours.autoInc, theirs.autoInc)
-		td, err := st.writeTable(ctx, &merged)
-		if err != nil {
-			return chunk.Hash{}, nil, nil, err
-		}
-		return td.hash, conflicts, nil, nil
+		why, err = st.rebuildIndexes(ctx, name, &merged)
 	}
-	merged.indexes = make([]tree.Map, len(ours.indexes))
-	for i := range ours.indexes {
-		m, ic, err := tree.Merge(ctx, base.indexes[i], ours.indexes[i], theirs.indexes[i], nil)
-		if err != nil {
-			return chunk.Hash{}, nil, nil, err
-		}
-		if len(ic) > 0 && len(conflicts) == 0 {
-			return chunk.Hash{}, nil, []string{fmt.Sprintf("table %s: index %s changed on both sides, differently", name, base.lay.indexes[i].def.Name)}, nil
-		}
-		if il := &base.lay.indexes[i]; il.def.Unique {
-			if err := checkUniqueAfterMerge(ctx, il, base.indexes[i], theirs.indexes[i], m); err != nil {
-				if sql.ErrLockDeadlock.Is(err) {
-					return chunk.Hash{}, nil, []string{fmt.Sprintf("table %s: unique index %s would hold a value twice", name, il.def.Name)}, nil
-				}
-				return chunk.Hash{}, nil, nil, err
-			}
-		}
-		merged.indexes[i] = m
+	if err != nil {
+		return chunk.Hash{}, nil, nil, err
 	}
-	if len(conflicts) > 0 {
-		// Rows keep ours at each conflict; so must the indexes.
-		ok, err := fixIndexesForConflicts(ctx, &merged, conflicts)
-		if err != nil {
-			return chunk.Hash{}, nil, nil, err
-		}
-		if !ok {
-			return chunk.Hash{}, nil, []string{fmt.Sprintf("table %s: %d row(s) changed on both sides, differently (not recordable: an index covers generated columns)", name, len(conflicts))}, nil
-		}
+	if why != "" {
+		return chunk.Hash{}, nil, []string{why}, nil
 	}
 	if base.lay.keyless {
 		if merged.content, _, err = tree.Merge(ctx, base.content, ours.content, theirs.content, nil); err != nil {
@@ -233,6 +196,42 @@ func (st *dbState) mergeBranchTable(ctx context.Context, name string, b, o, t ch
 		return chunk.Hash{}, nil, nil, err
 	}
 	return td.hash, conflicts, nil, nil
+}
+
+// mergeBranchIndexes sets the indexes of merged, whose rows are the merge of
+// base, ours and theirs (all of one schema) keeping ours at each of
+// conflicts, to the merge of theirs, or says why it cannot.
+func mergeBranchIndexes(ctx context.Context, name string, base, ours, theirs, merged *tableData, conflicts []tree.Conflict) (string, error) {
+	merged.indexes = make([]tree.Map, len(ours.indexes))
+	for i := range ours.indexes {
+		m, ic, err := tree.Merge(ctx, base.indexes[i], ours.indexes[i], theirs.indexes[i], nil)
+		if err != nil {
+			return "", err
+		}
+		if len(ic) > 0 && len(conflicts) == 0 {
+			return fmt.Sprintf("table %s: index %s changed on both sides, differently", name, base.lay.indexes[i].def.Name), nil
+		}
+		if il := &base.lay.indexes[i]; il.def.Unique {
+			if err := checkUniqueAfterMerge(ctx, il, base.indexes[i], theirs.indexes[i], m); err != nil {
+				if sql.ErrLockDeadlock.Is(err) {
+					return fmt.Sprintf("table %s: unique index %s would hold a value twice", name, il.def.Name), nil
+				}
+				return "", err
+			}
+		}
+		merged.indexes[i] = m
+	}
+	if len(conflicts) > 0 {
+		// Rows keep ours at each conflict; so must the indexes.
+		ok, err := fixIndexesForConflicts(ctx, merged, conflicts)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return fmt.Sprintf("table %s: %d row(s) changed on both sides, differently (not recordable: an index covers generated columns)", name, len(conflicts)), nil
+		}
+	}
+	return "", nil
 }
 
 // rebuildIndexes builds every index of td that is not disabled from its
