@@ -138,11 +138,29 @@ func (w *tableWriter) flush(ctx *sql.Context) error {
 		}
 		td = cur
 	}
+	out, err := w.applyTo(ctx, td)
+	if err != nil {
+		return err
+	}
+	if err := w.t.setData(ctx, out); err != nil {
+		return err
+	}
+	nd, err := w.t.data(ctx)
+	if err != nil {
+		return err
+	}
+	w.reset(nd)
+	return nil
+}
+
+// applyTo returns td with the pending edits applied, not yet written. td
+// has the schema of the version the edits were made on.
+func (w *tableWriter) applyTo(ctx *sql.Context, td *tableData) (*tableData, error) {
 	out := *td
 	out.hash = [20]byte{}
 	var err error
 	if out.rows, err = applyEdits(ctx, td.rows, w.rows); err != nil {
-		return err
+		return nil, err
 	}
 	out.indexes = make([]tree.Map, len(td.indexes))
 	for i := range w.idx {
@@ -152,24 +170,16 @@ func (w *tableWriter) flush(ctx *sql.Context) error {
 		}
 		if i == len(td.indexes) {
 			if out.content, err = applyEdits(ctx, td.content, edits); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if out.indexes[i], err = applyEdits(ctx, td.indexes[i], edits); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	out.autoInc = w.autoIncToStore(td)
-	if err := w.t.setData(ctx, &out); err != nil {
-		return err
-	}
-	nd, err := w.t.data(ctx)
-	if err != nil {
-		return err
-	}
-	w.reset(nd)
-	return nil
+	return &out, nil
 }
 
 // autoIncToStore is the counter to record in the table: the next value the

@@ -71,13 +71,17 @@ func (e *tableEditor) DiscardChanges(ctx *sql.Context, errorEncountered error) e
 }
 
 // StatementComplete implements sql.EditOpenerCloser: the statement's edits
-// reach the table.
+// reach the table, or, when its COMMIT follows, are kept for it
+// (deferred.go).
 func (e *tableEditor) StatementComplete(ctx *sql.Context) error {
 	w, err := e.t.writer(ctx)
 	if err != nil {
 		return err
 	}
 	defer e.t.dropWriter(ctx)
+	if deferred, err := deferToCommit(ctx, w); deferred || err != nil {
+		return err
+	}
 	return w.flush(ctx)
 }
 

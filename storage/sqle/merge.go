@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cairndb/cairn/storage/repo"
@@ -214,34 +213,7 @@ func checkUniqueAfterMerge(ctx context.Context, il *indexLayout, base, ours, mer
 		if d.Type == tree.Removed {
 			return nil
 		}
-		segs, err := il.enc.Split(d.Key, len(il.cols))
-		if err != nil {
-			return err
-		}
-		n := 0
-		for _, s := range segs {
-			if isNullSegment(s) {
-				return nil
-			}
-			n += len(s)
-		}
-		prefix := d.Key[:n]
-		it, err := merged.Iter(ctx, tree.Range{Prefix: prefix})
-		if err != nil {
-			return err
-		}
-		count := 0
-		for {
-			if _, _, err := it.Next(ctx); err == io.EOF {
-				break
-			} else if err != nil {
-				return err
-			}
-			if count++; count > 1 {
-				return errConflict(fmt.Sprintf("unique index %s: another transaction added the same value", il.def.Name))
-			}
-		}
-		return nil
+		return uniqueOnce(ctx, il, merged, d.Key)
 	})
 }
 

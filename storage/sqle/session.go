@@ -24,6 +24,9 @@ type Session struct {
 	temp map[string]map[string]*tempTable
 	// writers holds the pending edits of the running statement by table.
 	writers map[writerKey]*tableWriter
+	// deferred holds the edits of completed statements that the COMMIT
+	// following applies (deferred.go).
+	deferred []deferredWrite
 
 	// The open transaction's view of each database it has touched (by
 	// lower-case name), and its savepoints. They belong to the session,
@@ -111,6 +114,9 @@ type txDB struct {
 	base    *wsState        // the working set when the transaction first read the database
 	root    *repo.RootValue // the transaction's working root
 	release func()          // ends the lease that keeps base and new chunks
+	// deferred holds, during COMMIT, statement edits that apply to the
+	// root the publication builds on (deferred.go).
+	deferred []*tableWriter
 }
 
 // StartTransaction implements sql.TransactionSession. Databases are read
@@ -139,6 +145,7 @@ func (s *Session) CommandBegin() error {
 	// Edits of a statement the server abandoned without closing it never
 	// reach a table.
 	s.writers = nil
+	s.deferred = nil
 	tx, ok := s.GetTransaction().(*Transaction)
 	if !ok || tx == nil || s.GetIgnoreAutoCommit() {
 		return nil
@@ -211,6 +218,11 @@ func (s *Session) txOf(ctx *sql.Context) (*Transaction, error) {
 // dbTx returns the transaction's view of database db (on its branch, or as
 // of its commit), reading its working set on first access.
 func (s *Session) dbTx(ctx *sql.Context, db *Database) (*txDB, error) {
+	if len(s.deferred) > 0 {
+		if err := s.flushDeferred(ctx); err != nil {
+			return nil, err
+		}
+	}
 	st := db.st
 	if st.dropped.Load() {
 		return nil, sql.ErrDatabaseNotFound.New(st.name)
@@ -263,13 +275,19 @@ func (s *Session) CommitTransaction(ctx *sql.Context, t sql.Transaction) error {
 	// commits in the middle of the statement that fired it): they stay in
 	// the session's writers and reach the next transaction.
 	defer s.endTransaction()
-	var changed []*txDB
-	for _, d := range s.dbs {
-		if d.root != d.base.root {
-			changed = append(changed, d)
-		}
+	if testHookCommit != nil {
+		testHookCommit(s)
 	}
-	err := publish(ctx, changed)
+	err := s.settleDeferred(ctx)
+	if err == nil {
+		var changed []*txDB
+		for _, d := range s.dbs {
+			if d.root != d.base.root || len(d.deferred) > 0 {
+				changed = append(changed, d)
+			}
+		}
+		err = publish(ctx, changed)
+	}
 	if err != nil {
 		// As in MySQL, a failed COMMIT ends the transaction: it is
 		// rolled back and the session is in autocommit mode again.
@@ -340,6 +358,7 @@ func (s *Session) Rollback(ctx *sql.Context, t sql.Transaction) error {
 }
 
 func (s *Session) endTransaction() {
+	s.deferred = nil
 	for k, d := range s.dbs {
 		if d.release != nil {
 			d.release()
@@ -353,6 +372,9 @@ func (s *Session) endTransaction() {
 // CreateSavepoint implements sql.TransactionSession; a savepoint of the same
 // name is replaced.
 func (s *Session) CreateSavepoint(ctx *sql.Context, t sql.Transaction, name string) error {
+	if err := s.flushDeferred(ctx); err != nil {
+		return err
+	}
 	s.dropSavepoint(name)
 	sp := savepoint{name: name, roots: map[string]*repo.RootValue{}, temps: s.tempVersions()}
 	for k, d := range s.dbs {
@@ -387,6 +409,9 @@ func (s *Session) RollbackToSavepoint(ctx *sql.Context, t sql.Transaction, name 
 	i := s.findSavepoint(name)
 	if i < 0 {
 		return sql.ErrSavepointDoesNotExist.New(name)
+	}
+	if err := s.flushDeferred(ctx); err != nil {
+		return err
 	}
 	sp := s.savepoints[i]
 	restoreTemps(sp.temps)
@@ -535,6 +560,11 @@ func (d *txDB) prepare(ctx *sql.Context) (*prepared, error) {
 	next := d.root
 	if cur.ws.Working != d.base.ws.Working {
 		if next, err = st.mergeRoots(ctx, d.base.root, d.root, cur.root); err != nil {
+			return nil, err
+		}
+	}
+	if len(d.deferred) > 0 {
+		if next, err = st.applyDeferred(ctx, next, d.deferred); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,218 @@
+package sqle
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/cairndb/cairn/storage/repo"
+	"github.com/cairndb/cairn/storage/tree"
+)
+
+// Deferred statement edits (docs/write-path.md): an autocommit statement's
+// edits would reach the table's trees twice whenever another transaction
+// committed meanwhile: once when the statement completes, on the
+// transaction's snapshot, and again at COMMIT, which finds the working root
+// moved, diffs the table against the snapshot and applies the difference to
+// the new root. A statement whose COMMIT follows keeps its edits in its
+// writer instead, and COMMIT applies them once, to the root it publishes
+// on, checking them as the merge would.
+//
+// Nothing else may see the table meanwhile: every read or write of a
+// database in the session goes through Session.dbTx, which applies the
+// deferred edits first (a trigger's second firing reading the table its
+// first one wrote, the next statement of a procedure), and so do
+// savepoints. Only edits made on the table as the transaction first read it
+// are deferred, so that the transaction's own earlier writes never need
+// merging with them.
+
+// testHookCommit, if set, runs at the start of every COMMIT: tests commit
+// other transactions there.
+var testHookCommit func(*Session)
+
+// deferredWrite is a statement's edits to one table, deferred to COMMIT.
+type deferredWrite struct {
+	d *txDB
+	w *tableWriter
+}
+
+// deferToCommit keeps w's edits for COMMIT instead of applying them now, if
+// the statement runs in autocommit mode and w's edits were made on the
+// table as the transaction first read it. It reports whether it did.
+func deferToCommit(ctx *sql.Context, w *tableWriter) (bool, error) {
+	t := w.t
+	if t.temp != nil || !w.pending() || ctx.GetIgnoreAutoCommit() {
+		return false, nil
+	}
+	s, d, err := t.db.tx(ctx)
+	if err != nil || d.branch == "" || !s.autocommit(ctx) {
+		return false, err
+	}
+	cur, err := t.data(ctx)
+	if err != nil {
+		return false, err
+	}
+	base := w.base
+	if base.hash.IsZero() || cur != base && cur.hash != base.hash {
+		return false, nil
+	}
+	if h, ok := d.base.root.GetTable(t.name); !ok || h != base.hash {
+		return false, nil
+	}
+	s.deferred = append(s.deferred, deferredWrite{d: d, w: w})
+	return true, nil
+}
+
+// flushDeferred applies the deferred edits to the session's view now.
+func (s *Session) flushDeferred(ctx *sql.Context) error {
+	ds := s.deferred
+	s.deferred = nil
+	for _, dw := range ds {
+		if err := dw.w.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleDeferred prepares the deferred edits for COMMIT: those of a
+// database whose working root has not moved since the transaction read it
+// are applied to the transaction's root, the others are left to
+// txDB.prepare, which applies them to the root it builds on.
+func (s *Session) settleDeferred(ctx *sql.Context) error {
+	ds := s.deferred
+	s.deferred = nil
+	for _, dw := range ds {
+		head, err := dw.d.st.head(ctx, dw.d.branch)
+		if err != nil {
+			return err
+		}
+		if head.ws.Working == dw.d.base.ws.Working {
+			if err := dw.w.flush(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		dw.d.deferred = append(dw.d.deferred, dw.w)
+	}
+	return nil
+}
+
+// applyDeferred applies the deferred edits ws to root, in which other
+// transactions may have changed the tables since ws's edits were made. As
+// in mergeTable, a row another transaction changed, a schema change or a
+// duplicate in a unique index is a conflict.
+func (st *dbState) applyDeferred(ctx *sql.Context, root *repo.RootValue, ws []*tableWriter) (*repo.RootValue, error) {
+	for _, w := range ws {
+		name := w.t.name
+		h, ok := root.GetTable(name)
+		if !ok {
+			return nil, errConflict(fmt.Sprintf("table %s was dropped concurrently", name))
+		}
+		theirs, err := st.readTable(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(theirs.lay.schEnc, w.base.lay.schEnc) {
+			return nil, errConflict(fmt.Sprintf("table %s: its schema changed while another transaction wrote it", name))
+		}
+		moved := h != w.base.hash
+		if moved {
+			if err := w.checkRowsUnchanged(ctx, theirs); err != nil {
+				return nil, err
+			}
+		}
+		out, err := w.applyTo(ctx, theirs)
+		if err != nil {
+			return nil, err
+		}
+		if moved {
+			if err := w.checkUnique(ctx, out); err != nil {
+				return nil, err
+			}
+		}
+		td, err := st.writeTable(ctx, out)
+		if err != nil {
+			return nil, err
+		}
+		if root, err = root.PutTable(name, td.hash); err != nil {
+			return nil, err
+		}
+	}
+	return root, nil
+}
+
+// checkRowsUnchanged fails with a conflict if theirs holds any row w edits
+// other than as w's base did: another transaction changed it.
+func (w *tableWriter) checkRowsUnchanged(ctx context.Context, theirs *tableData) error {
+	for k := range w.rows {
+		key := []byte(k)
+		bv, bok, err := w.base.rows.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		tv, tok, err := theirs.rows.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		if bok != tok || bok && !bytes.Equal(bv, tv) {
+			return errConflict(fmt.Sprintf("table %s: a row was changed by another transaction", w.t.name))
+		}
+	}
+	return nil
+}
+
+// checkUnique fails with a conflict if a unique index of out holds two rows
+// with the (non-NULL) values of an entry w added: another transaction added
+// the same values.
+func (w *tableWriter) checkUnique(ctx context.Context, out *tableData) error {
+	for i := range out.lay.indexes {
+		il := &out.lay.indexes[i]
+		if !il.def.Unique {
+			continue
+		}
+		for k, added := range w.idx[i] {
+			if !added {
+				continue
+			}
+			if err := uniqueOnce(ctx, il, out.indexes[i], []byte(k)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// uniqueOnce fails with a conflict if unique index m (laid out as il) holds
+// more than one entry with the indexed values of key, unless one of them is
+// NULL.
+func uniqueOnce(ctx context.Context, il *indexLayout, m tree.Map, key []byte) error {
+	segs, err := il.enc.Split(key, len(il.cols))
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, s := range segs {
+		if isNullSegment(s) {
+			return nil
+		}
+		n += len(s)
+	}
+	it, err := m.Iter(ctx, tree.Range{Prefix: key[:n]})
+	if err != nil {
+		return err
+	}
+	for count := 0; ; {
+		if _, _, err := it.Next(ctx); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if count++; count > 1 {
+			return errConflict(fmt.Sprintf("unique index %s: another transaction added the same value", il.def.Name))
+		}
+	}
+}
