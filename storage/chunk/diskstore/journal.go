@@ -82,7 +82,7 @@ type overlay struct {
 	// commit's collect looks its chunks' references up in it, which is
 	// small (what commits since the last record and running transactions
 	// put), where m holds everything since the last checkpoint.
-	unjournaled map[chunk.Hash]*memChunk
+	unjournaled chunkSet
 	bytes       int64 // sum of len(data)
 	seq         uint64
 }
@@ -173,11 +173,12 @@ func (o *overlay) deleteBefore(hashes []chunk.Hash, before uint64) int {
 	for _, h := range hashes {
 		if e := o.m[h]; e != nil && e.gen < before {
 			delete(o.m, h)
-			delete(o.unjournaled, h)
+			o.unjournaled.del(h)
 			o.bytes -= int64(len(e.data))
 			n++
 		}
 	}
+	o.unjournaled.settle()
 	return n
 }
 
@@ -197,12 +198,12 @@ func (o *overlay) put(chunks []chunk.Chunk, gen uint64) {
 		o.seq++
 		if e := o.m[c.Hash]; e != nil {
 			e.gen, e.seq, e.journaled, e.orphan = gen, o.seq, false, false
-			o.unjournaled[c.Hash] = e
+			o.unjournaled.add(c.Hash, e)
 			continue
 		}
 		e := &memChunk{data: bytes.Clone(c.Data), gen: gen, seq: o.seq}
 		o.m[c.Hash] = e
-		o.unjournaled[c.Hash] = e
+		o.unjournaled.add(c.Hash, e)
 		o.bytes += int64(len(c.Data))
 	}
 }
@@ -224,12 +225,12 @@ func (o *overlay) collect(roots []chunk.Hash, all bool) []pending {
 	seen := make(chunk.HashSet)
 	var stack []*memChunk
 	var hashes []chunk.Hash
-	among := o.unjournaled
+	lookup := o.unjournaled.get
 	if all {
-		among = o.m
+		lookup = func(h chunk.Hash) *memChunk { return o.m[h] }
 	}
 	push := func(h chunk.Hash) {
-		if e := among[h]; e != nil && !seen.Has(h) {
+		if e := lookup(h); e != nil && !seen.Has(h) {
 			seen.Add(h)
 			stack = append(stack, e)
 			hashes = append(hashes, h)
@@ -261,9 +262,10 @@ func (o *overlay) markJournaled(chunks []pending) {
 	for _, p := range chunks {
 		if e := o.m[p.hash]; e != nil && e.seq == p.seq {
 			e.journaled = true
-			delete(o.unjournaled, p.hash)
+			o.unjournaled.del(p.hash)
 		}
 	}
+	o.unjournaled.settle()
 }
 
 // remove drops chunks written to Pebble, unless Put again since collected.
@@ -276,10 +278,11 @@ func (o *overlay) remove(chunks []pending) {
 	for _, p := range chunks {
 		if e := o.m[p.hash]; e != nil && e.seq == p.seq {
 			delete(o.m, p.hash)
-			delete(o.unjournaled, p.hash)
+			o.unjournaled.del(p.hash)
 			o.bytes -= int64(len(e.data))
 		}
 	}
+	o.unjournaled.settle()
 }
 
 // prune ends a checkpoint: it drops the chunks the checkpoint wrote to
@@ -301,13 +304,14 @@ func (o *overlay) prune(written []pending, keepFrom uint64) int64 {
 		// can still be about to reference it without a lease.
 		if (wrote && e.seq == seq) || (orphan && (e.orphan || e.journaled)) {
 			delete(o.m, h)
-			delete(o.unjournaled, h)
+			o.unjournaled.del(h)
 			o.bytes -= int64(len(e.data))
 			continue
 		}
 		e.journaled, e.orphan = false, orphan
-		o.unjournaled[h] = e
+		o.unjournaled.add(h, e)
 	}
+	o.unjournaled.settle()
 	return o.bytes
 }
 

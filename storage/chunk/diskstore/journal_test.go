@@ -423,15 +423,20 @@ func checkUnjournaled(t *testing.T, s *Store) {
 	defer o.mu.RUnlock()
 	n := 0
 	for h, e := range o.m {
-		if got := o.unjournaled[h]; e.journaled != (got == nil) || got != nil && got != e {
+		if got := o.unjournaled.m[h]; e.journaled != (got == nil) || got != nil && got != e {
 			t.Fatalf("chunk %s: journaled %v, in the index %v", h, e.journaled, got != nil)
 		}
 		if !e.journaled {
 			n++
 		}
 	}
-	if n != len(o.unjournaled) {
-		t.Fatalf("the index holds %d chunks, the overlay %d unjournaled", len(o.unjournaled), n)
+	if n != o.unjournaled.len() {
+		t.Fatalf("the index holds %d chunks, the overlay %d unjournaled", o.unjournaled.len(), n)
+	}
+	for h, e := range o.unjournaled.m {
+		if o.unjournaled.get(h) != e {
+			t.Fatalf("chunk %s is in the index but its filter misses it", h)
+		}
 	}
 }
 

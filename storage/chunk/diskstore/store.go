@@ -99,7 +99,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{dir: dir, lock: lock, opts: opts}
 	s.ov.m = make(map[chunk.Hash]*memChunk)
-	s.ov.unjournaled = make(map[chunk.Hash]*memChunk)
+	s.ov.unjournaled = newChunkSet()
 	s.jrnl.fs, s.jrnl.dir = opts.fs, dir
 	s.parked.FS, s.parked.store, s.parked.release = opts.fs, s, make(chan struct{})
 	popts := &pebble.Options{

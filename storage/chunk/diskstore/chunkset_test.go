@@ -1,0 +1,76 @@
+package diskstore
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cairndb/cairn/storage/chunk"
+)
+
+// A chunk set answers like its map through adds, deletions and rebuilds of
+// its filter, and its filter lets most absent hashes through without the
+// map while the set is small.
+func TestChunkSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	s := newChunkSet()
+	want := map[chunk.Hash]*memChunk{}
+	var hashes []chunk.Hash
+	randomHash := func() chunk.Hash {
+		var h chunk.Hash
+		for i := range h {
+			h[i] = byte(rng.Uint32())
+		}
+		return h
+	}
+	for i := range 20000 {
+		switch {
+		case rng.IntN(3) > 0 || len(hashes) == 0:
+			h := randomHash()
+			e := &memChunk{seq: uint64(i)}
+			s.add(h, e)
+			want[h] = e
+			hashes = append(hashes, h)
+		default:
+			// Delete a batch, as a journal record or checkpoint does.
+			for range rng.IntN(len(hashes) + 1) {
+				j := rng.IntN(len(hashes))
+				s.del(hashes[j])
+				delete(want, hashes[j])
+				hashes = append(hashes[:j], hashes[j+1:]...)
+			}
+			s.settle()
+		}
+		if s.len() != len(want) {
+			t.Fatalf("step %d: %d entries, want %d", i, s.len(), len(want))
+		}
+		if i%97 == 0 {
+			for h, e := range want {
+				if s.get(h) != e {
+					t.Fatalf("step %d: get of a held hash = %v", i, s.get(h))
+				}
+			}
+			if h := randomHash(); s.get(h) != nil {
+				t.Fatalf("step %d: get of an absent hash found one", i)
+			}
+		}
+	}
+
+	// Once settled small, few absent hashes pass the filter.
+	for _, h := range hashes {
+		s.del(h)
+	}
+	s.settle()
+	for range 10 {
+		s.add(randomHash(), &memChunk{})
+	}
+	passed := 0
+	for range 10000 {
+		h := randomHash()
+		if w, mask := filterBit(h); s.filter[w]&mask != 0 {
+			passed++
+		}
+	}
+	if passed > 10 {
+		t.Errorf("%d of 10000 absent hashes passed a filter of 10 entries", passed)
+	}
+}
