@@ -36,8 +36,71 @@ func TestPreparedPlanCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// More rows than the server sends in one batch, every column (which
+	// ALTER TABLE changes), and expressions over the columns.
+	all, err := conn.PrepareContext(ctx, "SELECT * FROM t WHERE id BETWEEN ? AND ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expr, err := conn.PrepareContext(ctx, "SELECT id * 2, CONCAT(c, '!'), k + 1 FROM t WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns := []string{"id", "k", "c"}
+	checkAll := func(when string) {
+		t.Helper()
+		for _, r := range [][2]int{{1, 100}, {3, 3}, {50, 40}, {1, 100}, {2, 99}, {1, 100}} {
+			rows, err := all.QueryContext(ctx, r[0], r[1])
+			if err != nil {
+				t.Fatalf("%s: all %v: %v", when, r, err)
+			}
+			cols, err := rows.Columns()
+			if err != nil || fmt.Sprint(cols) != fmt.Sprint(columns) {
+				t.Fatalf("%s: all %v: columns %v, %v; want %v", when, r, cols, err, columns)
+			}
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(*string)
+			}
+			n := 0
+			for rows.Next() {
+				if err := rows.Scan(vals...); err != nil {
+					t.Fatal(err)
+				}
+				id := r[0] + n
+				got := map[string]string{}
+				for i, c := range cols {
+					if v := *vals[i].(**string); v != nil {
+						got[c] = *v
+					}
+				}
+				if got["id"] != fmt.Sprint(id) || got["k"] != fmt.Sprint(id%10) || got["c"] != fmt.Sprintf("c%d", id) || got["z"] != "" {
+					t.Fatalf("%s: all %v: row %d is %v", when, r, n, got)
+				}
+				n++
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatalf("%s: all %v: %v", when, r, err)
+			}
+			rows.Close()
+			if want := max(0, r[1]-r[0]+1); n != want {
+				t.Fatalf("%s: all %v: %d rows, want %d", when, r, n, want)
+			}
+		}
+		for id := 1; id <= 100; id += 7 {
+			var twice, c string
+			var k1 int
+			if err := expr.QueryRowContext(ctx, id).Scan(&twice, &c, &k1); err != nil {
+				t.Fatalf("%s: expr %d: %v", when, id, err)
+			}
+			if twice != fmt.Sprint(id*2) || c != fmt.Sprintf("c%d!", id) || k1 != id%10+1 {
+				t.Fatalf("%s: expr %d: %s %s %d", when, id, twice, c, k1)
+			}
+		}
+	}
 	check := func(when string) {
 		t.Helper()
+		checkAll(when)
 		for id := -2; id <= 103; id++ {
 			var c string
 			err := point.QueryRowContext(ctx, id).Scan(&c)
@@ -73,6 +136,7 @@ func TestPreparedPlanCache(t *testing.T) {
 	check("first executions")
 	mustExec(t, root, "UPDATE shop.t SET c = CONCAT('c', id)") // no change, a new root
 	mustExec(t, root, "ALTER TABLE shop.t ADD COLUMN z INT FIRST")
+	columns = []string{"z", "id", "k", "c"}
 	check("after ALTER TABLE")
 
 	mustExec(t, root, "REVOKE SELECT ON shop.* FROM reader")

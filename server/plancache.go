@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"io"
 
+	gmsserver "github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/dolthub/vitess/go/vt/sqlparser"
 
 	"github.com/cairndb/cairn/storage/sqle"
@@ -25,6 +28,9 @@ type stmtPlan struct {
 	tmpl  *sqle.PlanTemplate
 	off   bool // not of a shape the cache handles: always the normal way
 	fails int  // plans built that gave no template
+	// fields is the result's column definitions of a SELECT template,
+	// taken from the execution that made it; runSelect sends them.
+	fields []*querypb.Field
 }
 
 // maxTemplateFails is how many executions of a statement may build a plan
@@ -75,12 +81,15 @@ func (cs *conns) executeTemplated(ctx context.Context, c *mysql.Conn, p *mysql.P
 		node, err := sp.tmpl.Bind(sqlCtx, p.BindVars)
 		if err == nil {
 			countStatement(sqlCtx, node, false)
+			if sp.fields != nil {
+				return true, cs.runSelect(ctx, c, query, node, sp.fields, spool)
+			}
 			return true, ext.ComExecuteBound(ctx, c, query, node, callback)
 		}
 		if !sqle.IsStale(err) {
 			return false, nil
 		}
-		sp.tmpl = nil
+		sp.tmpl, sp.fields = nil, nil
 	}
 	bound, _, err := ext.ComBind(ctx, c, query, sp.stmt, p)
 	if err != nil {
@@ -97,7 +106,117 @@ func (cs *conns) executeTemplated(ctx context.Context, c *mysql.Conn, p *mysql.P
 		}
 	}
 	countStatement(sqlCtx, node, true)
+	if sp.tmpl != nil && plan.NodeRepresentsSelect(node) {
+		callback = func(r *sqltypes.Result, _ bool) error {
+			if sp.fields == nil && len(r.Fields) > 0 {
+				sp.fields = r.Fields
+			}
+			return spool(r)
+		}
+	}
 	return true, ext.ComExecuteBound(ctx, c, query, node, callback)
+}
+
+// rowsBatch is how many rows runSelect hands the protocol layer at a time,
+// as go-mysql-server's handler does.
+const rowsBatch = 128
+
+// runSelect runs a bound SELECT from its template as go-mysql-server's
+// handler runs a bound plan (ComExecuteBound), but reads its rows on the
+// connection's goroutine. The handler's general path starts four goroutines
+// a statement and passes each row through a channel with a timer; for a
+// point select that was a fifth of the server's CPU at 4 connections
+// (goroutine starts, their stacks growing, the channel's locks), and the
+// handler's one-row shortcut needs query flags a bound plan does not get.
+// fields are the columns the template's first execution sent.
+func (cs *conns) runSelect(ctx context.Context, c *mysql.Conn, query string, node sql.Node, fields []*querypb.Field, spool func(*sqltypes.Result) error) (err error) {
+	sqlCtx, err := cs.sm.NewContextWithQuery(ctx, c, query)
+	if err != nil {
+		return err
+	}
+	sqlCtx, err = sqlCtx.ProcessList.BeginQuery(sqlCtx, query)
+	if err != nil {
+		return err
+	}
+	defer sqlCtx.ProcessList.EndQuery(sqlCtx)
+	if err := sql.SessionCommandBegin(sqlCtx.Session); err != nil {
+		return err
+	}
+	defer sql.SessionCommandEnd(sqlCtx.Session)
+	defer func() {
+		if err != nil {
+			err = sql.CastSQLError(err)
+		}
+	}()
+
+	schema, iter, _, err := cs.engine.SQL.PrepQueryPlanForExecution(sqlCtx, query, node, nil)
+	if err != nil {
+		return err
+	}
+	iter, projs := gmsserver.GetDeferredProjections(iter)
+	buf := sql.ByteBufPool.Get().(*sql.ByteBuffer)
+	defer func() {
+		buf.Reset()
+		sql.ByteBufPool.Put(buf)
+	}()
+	r := &sqltypes.Result{Fields: fields}
+	sent := false
+	for {
+		row, err := iter.Next(sqlCtx)
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			var out []sqltypes.Value
+			if out, err = gmsserver.RowToSQL(sqlCtx, schema, row, projs, buf); err == nil {
+				r.Rows = append(r.Rows, out)
+				r.RowsAffected++
+				if r.RowsAffected == rowsBatch {
+					err = spool(r)
+					r, sent = &sqltypes.Result{Fields: fields}, true
+				}
+			}
+		}
+		if err != nil {
+			iter.Close(sqlCtx)
+			return err
+		}
+	}
+	if err := iter.Close(sqlCtx); err != nil {
+		return err
+	}
+	if err := setStatusFlags(sqlCtx, c); err != nil {
+		return err
+	}
+	if sent && r.RowsAffected == 0 {
+		return nil
+	}
+	return spool(r)
+}
+
+// setStatusFlags sets the autocommit and in-transaction flags of the
+// connection's next OK or EOF packet from the session, as go-mysql-server's
+// handler does after each statement.
+func setStatusFlags(ctx *sql.Context, c *mysql.Conn) error {
+	v, err := ctx.GetSessionVariable(ctx, sql.AutoCommitSessionVar)
+	if err != nil {
+		return err
+	}
+	autocommit, err := sql.ConvertToBool(ctx, v)
+	if err != nil {
+		return err
+	}
+	if autocommit {
+		c.StatusFlags |= uint16(mysql.ServerStatusAutocommit)
+	} else {
+		c.StatusFlags &^= uint16(mysql.ServerStatusAutocommit)
+	}
+	if ctx.GetTransaction() != nil {
+		c.StatusFlags |= uint16(mysql.ServerInTransaction)
+	} else {
+		c.StatusFlags &^= uint16(mysql.ServerInTransaction)
+	}
+	return nil
 }
 
 // countStatement counts the statement in the status variables the normal
