@@ -5,6 +5,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 
+	"github.com/cairndb/cairn/storage/sqle/codec"
 	"github.com/cairndb/cairn/storage/tree"
 )
 
@@ -279,13 +280,14 @@ func (t *Table) lastSeen() *tableData {
 
 // rowDecoder decodes the rows of one scan, carving them from shared
 // allocations: row slices from a slab of values, strings and byte slices
-// from an arena (codec.RowCodec.DecodeArena). A scan thus allocates a few
-// times per hundred rows instead of a few times per row. Rows never share
-// elements (each is capacity-limited), so a row the engine keeps or
-// extends changes no other.
+// and the strings' headers from an arena (codec.Arena). A scan thus
+// allocates a few times per hundred rows instead of a few times per row.
+// Rows never share elements (each is capacity-limited), so a row the
+// engine keeps or extends changes no other.
 type rowDecoder struct {
-	slab  []any
-	arena []byte // nil until the first row
+	slab    []any
+	arena   codec.Arena
+	started bool // a row was decoded
 
 	// For a projection (the scan's, which never changes), once planned:
 	// the stored columns it reads, where each goes in the row, and their
@@ -309,25 +311,26 @@ func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, error
 		// The first row gets a slab and an arena of its own size: a point
 		// read decodes one row, and 32 KiB for it would cost more than
 		// the read. Later rows share slabs of rowSlabRows and arena chunks.
-		if d.arena != nil {
+		if d.started {
 			d.slab = make([]any, n*rowSlabRows)
 		} else {
 			d.slab = make([]any, n)
-			d.arena = make([]byte, 0, len(v))
+			d.arena.Reserve(len(v), n)
 		}
 	}
+	d.started = true
 	row := sql.Row(d.slab[:n:n])
 	d.slab = d.slab[n:]
 	var err error
 	if proj == nil {
-		d.arena, err = lay.rowEnc.DecodeArena(v, row, d.arena)
+		err = lay.rowEnc.DecodeArena(v, row, &d.arena)
 		return row, err
 	}
 	if d.vals == nil {
 		d.cols, d.outPos = lay.projection(proj)
 		d.vals = make([]any, len(d.cols))
 	}
-	if d.arena, err = lay.rowEnc.DecodeColumnsArena(v, d.cols, d.vals, d.arena); err != nil {
+	if err = lay.rowEnc.DecodeColumnsArena(v, d.cols, d.vals, &d.arena); err != nil {
 		return nil, err
 	}
 	// Virtual columns stay nil: a slab is fresh memory.

@@ -318,6 +318,24 @@ func (c *column) geometry(v any) (types.GeometryValue, error) {
 
 // unsafeString views b as a string without copying. The string must not
 // outlive b's current contents.
+// stringType is the type word of an interface value holding a string.
+var stringType = func() unsafe.Pointer {
+	var v any = ""
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0]
+}()
+
+// stringAt returns an interface value holding the string *h, pointing at
+// *h rather than at a copy of the header: converting a string to an
+// interface allocates one. (An interface holding a string is a type word
+// and a pointer to the string's header, which the runtime never modifies.)
+// *h must not change afterwards.
+func stringAt(h *string) any {
+	var v any
+	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	w[0], w[1] = stringType, unsafe.Pointer(h)
+	return v
+}
+
 func unsafeString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -60,7 +60,7 @@ func FuzzRowDecode(f *testing.F) {
 		if err := r.DecodeColumns(data, []int{14, 2, 15}, out); err != nil && !errors.Is(err, chunk.ErrCorruption) {
 			t.Fatalf("DecodeColumns: %v is not corruption", err)
 		}
-		if _, err := r.DecodeColumnsArena(data, []int{15, 3, 14}, out, nil); err != nil && !errors.Is(err, chunk.ErrCorruption) {
+		if err := r.DecodeColumnsArena(data, []int{15, 3, 14}, out, &Arena{}); err != nil && !errors.Is(err, chunk.ErrCorruption) {
 			t.Fatalf("DecodeColumnsArena: %v is not corruption", err)
 		}
 		err := r.Decode(data, row)

@@ -209,29 +209,58 @@ func (r *RowCodec) header(src []byte) (bitmap []byte, pos int, err error) {
 // with src. A malformed row gives an error matching chunk.ErrCorruption,
 // with row partly filled.
 func (r *RowCodec) Decode(src []byte, row []any) error {
-	_, err := r.decode(src, row, nil, false)
-	return err
+	return r.decode(src, row, nil)
 }
 
-// arenaChunk is the size of the buffers DecodeArena carves values from.
-const arenaChunk = 32 << 10
+// arenaChunk is the size of the buffers an Arena carves values from, and
+// stringSlab the number of string headers in each of its slabs.
+const (
+	arenaChunk = 32 << 10
+	stringSlab = 256
+)
 
-// DecodeArena is Decode for callers that decode many rows: the strings and
-// byte slices of the row are carved from arena, which it returns extended
-// (or replaced by a new buffer when full), for the next row. Values never
-// share bytes, and a buffer is only ever appended to, so every value stays
-// valid; a value kept alive keeps its buffer alive.
-func (r *RowCodec) DecodeArena(src []byte, row []any, arena []byte) ([]byte, error) {
-	return r.decode(src, row, arena, true)
+// Arena is what DecodeArena and DecodeColumnsArena carve many rows' values
+// from: buffers for the bytes of strings and byte slices, and slabs of
+// string headers for the strings to point at (a string put in an any
+// otherwise gets a header allocated of its own). Values never share bytes,
+// and buffers and slabs are only ever appended to, so every value stays
+// valid; a value kept alive keeps its buffer, and a string its slab, alive.
+// The zero Arena is ready for use.
+type Arena struct {
+	buf  []byte
+	strs []string
+	// boxed: strings get headers of their own (a single row's decode,
+	// for which a slab would cost more than it saves).
+	boxed bool
 }
 
-func (r *RowCodec) decode(src []byte, row []any, arena []byte, shared bool) ([]byte, error) {
+// Reserve makes the arena's next buffer hold at least bytes bytes and its
+// next slab strings headers, if it has no room left: the first row of a
+// scan reserves its own size, since a point read decodes one row.
+func (a *Arena) Reserve(bytes, strings int) {
+	if cap(a.buf) == len(a.buf) {
+		a.buf = make([]byte, 0, bytes)
+	}
+	if len(a.strs) == 0 && strings > 0 {
+		a.strs = make([]string, strings)
+	}
+}
+
+// DecodeArena is Decode for callers that decode many rows: the row's
+// strings and byte slices are carved from arena.
+func (r *RowCodec) DecodeArena(src []byte, row []any, arena *Arena) error {
+	return r.decode(src, row, arena)
+}
+
+// decode decodes src into row, carving from arena, or with a nil arena from
+// one buffer of the row's own.
+func (r *RowCodec) decode(src []byte, row []any, arena *Arena) error {
 	if len(row) != len(r.cols) {
-		return arena, fmt.Errorf("codec: decode row of %d columns into %d values", len(r.cols), len(row))
+		return fmt.Errorf("codec: decode row of %d columns into %d values", len(r.cols), len(row))
 	}
 	bitmap, pos, err := r.header(src)
 	if err != nil {
-		return arena, err
+		return err
 	}
 	for i := range r.cols {
 		if bitmap[i/8]&(1<<(i%8)) != 0 {
@@ -239,75 +268,88 @@ func (r *RowCodec) decode(src []byte, row []any, arena []byte, shared bool) ([]b
 			continue
 		}
 		if k := r.cols[i].kind; r.arena && (k == kindString || k == kindBytes) {
-			if !shared && arena == nil {
+			if arena == nil {
 				// One buffer for the row's strings: the rest of the row
 				// holds them all, so carve never replaces it.
-				arena = make([]byte, 0, len(src)-pos)
+				arena = &Arena{buf: make([]byte, 0, len(src)-pos), boxed: true}
 			}
-			v, e, next, err := r.carveValue(i, src[pos:], arena)
+			v, e, err := r.carveValue(i, src[pos:], arena)
 			if err != nil {
-				return arena, fmt.Errorf("row column %d: %w", i, err)
+				return fmt.Errorf("row column %d: %w", i, err)
 			}
-			row[i], arena = v, next
+			row[i] = v
 			pos += e
 			continue
 		}
 		v, n, err := r.cols[i].readValue(src[pos:])
 		if err != nil {
-			return arena, fmt.Errorf("row column %d: %w", i, err)
+			return fmt.Errorf("row column %d: %w", i, err)
 		}
 		row[i] = v
 		pos += n
 	}
 	if pos != len(src) {
-		return arena, fmt.Errorf("%w: %d bytes after the row's last column", chunk.ErrCorruption, len(src)-pos)
+		return fmt.Errorf("%w: %d bytes after the row's last column", chunk.ErrCorruption, len(src)-pos)
 	}
-	return arena, nil
+	return nil
 }
 
 // carveValue reads string or bytes column i from the start of b, copying its
-// bytes into arena (a new buffer of at least arenaChunk bytes when it is
-// full). It returns the value, the bytes it took from b and the arena.
-func (r *RowCodec) carveValue(i int, b []byte, arena []byte) (any, int, []byte, error) {
+// bytes into a (into a new buffer of at least arenaChunk bytes when the
+// current one is full). It returns the value and the bytes it took from b.
+func (r *RowCodec) carveValue(i int, b []byte, a *Arena) (any, int, error) {
 	k := r.cols[i].kind
 	s, e, err := readLength(b, k)
 	if err != nil {
-		return nil, 0, arena, err
+		return nil, 0, err
 	}
-	if cap(arena)-len(arena) < e-s {
-		arena = make([]byte, 0, max(arenaChunk, e-s))
+	if cap(a.buf)-len(a.buf) < e-s {
+		a.buf = make([]byte, 0, max(arenaChunk, e-s))
 	}
-	start := len(arena)
-	arena = append(arena, b[s:e]...)
-	piece := arena[start:len(arena):len(arena)]
-	if k == kindString {
-		return unsafeString(piece), e, arena, nil
+	start := len(a.buf)
+	a.buf = append(a.buf, b[s:e]...)
+	piece := a.buf[start:len(a.buf):len(a.buf)]
+	if k != kindString {
+		return piece, e, nil
 	}
-	return piece, e, arena, nil
+	if a.boxed {
+		return unsafeString(piece), e, nil
+	}
+	if len(a.strs) == 0 {
+		a.strs = make([]string, stringSlab)
+	}
+	h := &a.strs[0]
+	a.strs = a.strs[1:]
+	*h = unsafeString(piece)
+	return stringAt(h), e, nil
 }
 
 // DecodeColumns decodes only the columns cols of the row src: out[i] gets
 // column cols[i]. Other columns are skipped without being decoded. Columns
 // after the last one asked for are not checked.
 func (r *RowCodec) DecodeColumns(src []byte, cols []int, out []any) error {
-	_, err := r.decodeColumns(src, cols, out, nil, false)
-	return err
+	return r.decodeColumns(src, cols, out, nil)
 }
 
 // DecodeColumnsArena is DecodeColumns carving strings and byte slices from
 // arena, as DecodeArena does.
-func (r *RowCodec) DecodeColumnsArena(src []byte, cols []int, out []any, arena []byte) ([]byte, error) {
-	return r.decodeColumns(src, cols, out, arena, r.arena)
+func (r *RowCodec) DecodeColumnsArena(src []byte, cols []int, out []any, arena *Arena) error {
+	if !r.arena {
+		arena = nil
+	}
+	return r.decodeColumns(src, cols, out, arena)
 }
 
-func (r *RowCodec) decodeColumns(src []byte, cols []int, out []any, arena []byte, carve bool) ([]byte, error) {
+// decodeColumns decodes columns cols of src into out, carving strings and
+// byte slices from arena unless it is nil.
+func (r *RowCodec) decodeColumns(src []byte, cols []int, out []any, arena *Arena) error {
 	if len(out) != len(cols) {
-		return arena, fmt.Errorf("codec: decode %d columns into %d values", len(cols), len(out))
+		return fmt.Errorf("codec: decode %d columns into %d values", len(cols), len(out))
 	}
 	last, sorted := -1, true
 	for i, c := range cols {
 		if c < 0 || c >= len(r.cols) {
-			return arena, fmt.Errorf("codec: decode column %d of a row of %d", c, len(r.cols))
+			return fmt.Errorf("codec: decode column %d of a row of %d", c, len(r.cols))
 		}
 		if i > 0 && c < cols[i-1] {
 			sorted = false
@@ -316,15 +358,15 @@ func (r *RowCodec) decodeColumns(src []byte, cols []int, out []any, arena []byte
 	}
 	bitmap, pos, err := r.header(src)
 	if err != nil {
-		return arena, err
+		return err
 	}
 	// read decodes column j, at pos, into out[i].
 	read := func(i, j int) error {
 		var err error
 		if bitmap[j/8]&(1<<(j%8)) != 0 {
 			out[i] = nil
-		} else if k := r.cols[j].kind; carve && (k == kindString || k == kindBytes) {
-			out[i], _, arena, err = r.carveValue(j, src[pos:], arena)
+		} else if k := r.cols[j].kind; arena != nil && (k == kindString || k == kindBytes) {
+			out[i], _, err = r.carveValue(j, src[pos:], arena)
 		} else {
 			out[i], _, err = r.cols[j].readValue(src[pos:])
 		}
@@ -338,14 +380,14 @@ func (r *RowCodec) decodeColumns(src []byte, cols []int, out []any, arena []byte
 		if sorted {
 			for ; next < len(cols) && cols[next] == j; next++ {
 				if err := read(next, j); err != nil {
-					return arena, err
+					return err
 				}
 			}
 		} else {
 			for i, c := range cols {
 				if c == j {
 					if err := read(i, j); err != nil {
-						return arena, err
+						return err
 					}
 				}
 			}
@@ -355,11 +397,11 @@ func (r *RowCodec) decodeColumns(src []byte, cols []int, out []any, arena []byte
 		}
 		n, err := r.cols[j].valueLen(src[pos:])
 		if err != nil {
-			return arena, fmt.Errorf("row column %d: %w", j, err)
+			return fmt.Errorf("row column %d: %w", j, err)
 		}
 		pos += n
 	}
-	return arena, nil
+	return nil
 }
 
 func corruptValue(k kind) error {

@@ -3,7 +3,9 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -70,9 +72,10 @@ func TestRowRoundTrip(t *testing.T) {
 			}
 		}
 		// With an arena: the same values, and none shares the encoding.
-		arena := make([]byte, 0, rapid.IntRange(0, 64).Draw(t, "arena"))
+		var arena Arena
+		arena.Reserve(rapid.IntRange(0, 64).Draw(t, "arena"), rapid.IntRange(0, 3).Draw(t, "headers"))
 		clear(out)
-		if _, err := r.DecodeColumnsArena(enc, cols, out, arena); err != nil {
+		if err := r.DecodeColumnsArena(enc, cols, out, &arena); err != nil {
 			t.Fatalf("DecodeColumnsArena(%x, %v): %v", enc, cols, err)
 		}
 		clear(enc)
@@ -241,15 +244,14 @@ func TestRowUnsupported(t *testing.T) {
 // growing into a new buffer leaves earlier values intact.
 func TestRowDecodeArena(t *testing.T) {
 	r := NewRowCodec([]sql.Type{types.Int64, types.Text, types.Blob})
-	var arena []byte
+	var arena Arena
 	var rows [][]any
 	var srcs [][]byte
 	for i := 0; i < 5000; i++ {
 		s := strings.Repeat(string(rune('a'+i%26)), i%40)
 		enc := encodeRow(t, r, int64(i), s, []byte(s+"!"))
 		row := make([]any, 3)
-		var err error
-		if arena, err = r.DecodeArena(enc, row, arena); err != nil {
+		if err := r.DecodeArena(enc, row, &arena); err != nil {
 			t.Fatal(err)
 		}
 		rows = append(rows, row)
@@ -265,6 +267,23 @@ func TestRowDecodeArena(t *testing.T) {
 		if row[0] != int64(i) || row[1] != s || string(row[2].([]byte)) != s+"!" {
 			t.Fatalf("row %d changed: %#v", i, row)
 		}
+	}
+	// The strings, whose interface values point into the arena's slabs of
+	// headers, behave as any other: as map keys, in type switches, through
+	// reflection and formatting.
+	seen := map[any]int{}
+	for i, row := range rows {
+		seen[row[1]]++
+		if s, ok := row[1].(string); !ok || s != strings.Repeat(string(rune('a'+i%26)), i%40) {
+			t.Fatalf("row %d: %#v is not its string", i, row[1])
+		}
+		if v := reflect.ValueOf(row[1]); v.Kind() != reflect.String || v.String() != row[1] {
+			t.Fatalf("row %d: reflection sees %v", i, v)
+		}
+	}
+	b27 := strings.Repeat("b", 27)
+	if seen[""] == 0 || seen[b27] == 0 || fmt.Sprint(rows[27][1]) != b27 || rows[27][1] != any(b27) {
+		t.Fatalf("strings as keys and values: %d %d %q", seen[""], seen[b27], fmt.Sprint(rows[27][1]))
 	}
 	// Appending to a value must not overwrite the next one.
 	b := rows[10][2].([]byte)
