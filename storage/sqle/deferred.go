@@ -12,7 +12,7 @@ import (
 	"github.com/cairndb/cairn/storage/tree"
 )
 
-// Deferred statement edits (docs/write-path.md): an autocommit statement's
+// Deferred statement edits (docs/sql.md, "Deferred edits"): an autocommit statement's
 // edits would reach the table's trees twice whenever another transaction
 // committed meanwhile: once when the statement completes, on the
 // transaction's snapshot, and again at COMMIT, which finds the working root

@@ -316,9 +316,9 @@ func (d *rowDecoder) decode(td *tableData, v []byte, proj []int) (sql.Row, error
 		} else {
 			d.slab = make([]any, n)
 			d.arena.Reserve(len(v), n)
+			d.started = true
 		}
 	}
-	d.started = true
 	row := sql.Row(d.slab[:n:n])
 	d.slab = d.slab[n:]
 	var err error

@@ -316,8 +316,6 @@ func (c *column) geometry(v any) (types.GeometryValue, error) {
 	return nil, fmt.Errorf("%w: %T as %s", ErrBadValue, out, c.typ)
 }
 
-// unsafeString views b as a string without copying. The string must not
-// outlive b's current contents.
 // stringType is the type word of an interface value holding a string.
 var stringType = func() unsafe.Pointer {
 	var v any = ""
@@ -336,6 +334,8 @@ func stringAt(h *string) any {
 	return v
 }
 
+// unsafeString views b as a string without copying. The string must not
+// outlive b's current contents.
 func unsafeString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
