@@ -109,3 +109,20 @@ func CheckUpdates(current map[string]Hash, updates []RefUpdate) ([]Hash, error) 
 	}
 	return targets, nil
 }
+
+// FileSnapshot is a consistent copy of a store as files, in a directory of
+// its own: the store's refs and every chunk they reach, in the store's own
+// format, so that the directory can be opened as the store. The files do not
+// change until Release, which removes them.
+type FileSnapshot struct {
+	Dir     string
+	Files   []string        // the names of every file in Dir, sorted
+	Refs    map[string]Hash // the refs the copy holds
+	Release func() error
+}
+
+// FileSnapshotter is a Store that can copy itself as files (see
+// FileSnapshot) without stopping writers for longer than a commit.
+type FileSnapshotter interface {
+	SnapshotFiles(ctx context.Context) (*FileSnapshot, error)
+}

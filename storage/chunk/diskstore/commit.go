@@ -3,6 +3,7 @@ package diskstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -26,7 +27,10 @@ type committer struct {
 
 type commitRequest struct {
 	updates []chunk.RefUpdate
-	err     error
+	// exclusive, if set, makes this a request to run exclusive as the
+	// leader, after the requests queued before it, instead of updating refs.
+	exclusive func() error
+	err       error
 	// wake is closed when the request is done or has been made leader.
 	wake chan struct{}
 	lead bool
@@ -79,6 +83,34 @@ func (s *Store) UpdateRefsQueued(ctx context.Context, updates ...chunk.RefUpdate
 	}
 }
 
+// exclusive runs fn as the commit leader: after every UpdateRefs queued
+// before it is done, and before any queued after it starts, so the refs do
+// not change while fn runs.
+func (s *Store) exclusive(ctx context.Context, fn func() error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &commitRequest{exclusive: fn, wake: make(chan struct{})}
+	c := &s.commits
+	c.mu.Lock()
+	c.queue = append(c.queue, req)
+	lead := !c.leading
+	c.leading = true
+	c.mu.Unlock()
+	if !lead {
+		<-req.wake
+		if !req.lead {
+			return req.err
+		}
+	}
+	s.leadCommits(req)
+	return req.err
+}
+
 // leadCommits commits every queued request as one group, as the leader,
 // and hands leadership on to the oldest request queued meanwhile.
 func (s *Store) leadCommits(req *commitRequest) {
@@ -88,10 +120,32 @@ func (s *Store) leadCommits(req *commitRequest) {
 	c.queue = nil
 	c.mu.Unlock()
 
-	s.commitGroup(group)
+	// An exclusive request ends the group: it runs once the requests
+	// before it are committed, and those after it go back to the head of
+	// the queue for the next leader.
+	var excl *commitRequest
+	for i, r := range group {
+		if r.exclusive != nil {
+			excl = r
+			c.mu.Lock()
+			c.queue = append(slices.Clone(group[i+1:]), c.queue...)
+			c.mu.Unlock()
+			group = group[:i]
+			break
+		}
+	}
+	if len(group) > 0 {
+		s.commitGroup(group)
+	}
 	for _, r := range group {
 		if r != req {
 			close(r.wake)
+		}
+	}
+	if excl != nil {
+		excl.err = excl.exclusive()
+		if excl != req {
+			close(excl.wake)
 		}
 	}
 	if s.needCheckpoint() && s.gate.enter() {

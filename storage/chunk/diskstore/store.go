@@ -91,6 +91,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("diskstore: open %s: %w (%v)", dir, ErrLocked, err)
 	}
+	if err := removeSnapshots(dir); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("diskstore: open %s: %w", dir, err)
+	}
 	// Pebble takes a reference of its own to the cache.
 	cache := opts.Cache
 	if cache == nil {

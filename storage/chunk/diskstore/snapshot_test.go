@@ -1,0 +1,167 @@
+package diskstore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/chunk/chunktest"
+)
+
+// copyFiles copies the named files of src into a new directory dst.
+func copyFiles(t *testing.T, src, dst string, names []string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		in, err := os.Open(filepath.Join(src, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.Create(filepath.Join(dst, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			t.Fatal(err)
+		}
+		in.Close()
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSnapshotFiles takes a file snapshot of a journaled store while
+// commits run, and opens a copy of its files as a store: it holds exactly
+// the refs the snapshot reported and every chunk they reach, and ListChunks
+// names every chunk the copy holds.
+func TestSnapshotFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+
+	// Committed chunks in the journal only, and some in Pebble (a bulk
+	// commit larger than half the checkpoint size goes there directly).
+	var roots []chunk.Hash
+	commit := func(name string, i int) chunk.Hash {
+		leaf := chunktest.Opaque(fmt.Sprintf("leaf %s %d", name, i))
+		root := chunktest.Node(fmt.Sprintf("root %s %d", name, i), leaf)
+		if err := s.Put(ctx, leaf, root); err != nil {
+			t.Error(err)
+		}
+		old, _, _ := chunk.GetRef(ctx, s, name)
+		if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: name, Old: old, New: root.Hash}); err != nil {
+			t.Error(err)
+		}
+		return root.Hash
+	}
+	for i := range 20 {
+		roots = append(roots, commit(fmt.Sprintf("refs/heads/b%d", i), 0))
+	}
+
+	// Writers keep committing while snapshots are taken.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 1; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				commit(fmt.Sprintf("refs/heads/w%d", w), i)
+			}
+		}()
+	}
+	var snaps []*chunk.FileSnapshot
+	for range 3 {
+		snap, err := s.SnapshotFiles(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps = append(snaps, snap)
+	}
+	close(stop)
+	wg.Wait()
+
+	for i, snap := range snaps {
+		if len(snap.Refs) < 20 {
+			t.Fatalf("snapshot %d has %d refs, want at least 20", i, len(snap.Refs))
+		}
+		listed, err := ListChunks(ctx, snap.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.IsSortedFunc(listed, func(a, b chunk.Hash) int { return a.Compare(b) }) {
+			t.Fatalf("ListChunks is not sorted")
+		}
+		cp := filepath.Join(t.TempDir(), "copy")
+		copyFiles(t, snap.Dir, cp, snap.Files)
+		c, err := Open(cp, direct)
+		if err != nil {
+			t.Fatalf("open the copy of snapshot %d: %v", i, err)
+		}
+		got, err := c.Refs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(snap.Refs) {
+			t.Fatalf("copy %d has %d refs, the snapshot reported %d", i, len(got), len(snap.Refs))
+		}
+		for name, h := range snap.Refs {
+			if got[name] != h {
+				t.Fatalf("copy %d: ref %s = %s, want %s", i, name, got[name], h)
+			}
+		}
+		if err := c.Check(ctx); err != nil {
+			t.Fatalf("check the copy of snapshot %d: %v", i, err)
+		}
+		var held []chunk.Hash
+		if err := c.ForEachChunk(ctx, func(h chunk.Hash, _ uint64) error {
+			held = append(held, h)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(held, func(a, b chunk.Hash) int { return a.Compare(b) })
+		if !slices.Equal(held, listed) {
+			t.Fatalf("copy %d holds %d chunks, ListChunks named %d", i, len(held), len(listed))
+		}
+		for _, h := range roots {
+			if ok, err := c.Has(ctx, h); err != nil || !ok {
+				t.Fatalf("copy %d lacks root %s (%v)", i, h, err)
+			}
+		}
+		c.Close()
+		if err := snap.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(snap.Dir); !os.IsNotExist(err) {
+			t.Fatalf("released snapshot still there: %v", err)
+		}
+	}
+
+	// A snapshot left behind by a crash is removed at the next open.
+	snap, err := s.SnapshotFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir)
+	if _, err := os.Stat(snap.Dir); !os.IsNotExist(err) {
+		t.Fatalf("snapshot left by a crash still there after open: %v", err)
+	}
+}
