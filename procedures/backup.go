@@ -195,9 +195,14 @@ func (b *Backups) Restore(ctx context.Context, rawURL, base, name string, params
 	if err != nil {
 		return st, err
 	}
-	err = b.Prov.RestoreDatabase(ctx, name, force, func(ctx context.Context, s chunk.Store) error {
+	bk, err := remote.OpenBackup(ctx, d)
+	if err != nil {
+		return st, err
+	}
+	place := func(ctx context.Context, dir string) error { return bk.PlaceBase(ctx, dir, b.Progress) }
+	err = b.Prov.RestoreDatabase(ctx, name, force, place, func(ctx context.Context, s chunk.Store) error {
 		var err error
-		st, err = remote.Restore(ctx, d, s, b.Progress)
+		st, err = bk.Restore(ctx, s, b.Progress)
 		return err
 	})
 	if err != nil {

@@ -538,7 +538,7 @@ func Clone(ctx *sql.Context, prov *sqle.Provider, url, name, branch, remoteName 
 		return err
 	}
 	var local string
-	err = prov.RestoreDatabase(ctx, name, false, func(ctx context.Context, s chunk.Store) error {
+	err = prov.RestoreDatabase(ctx, name, false, nil, func(ctx context.Context, s chunk.Store) error {
 		// The store is new: every pack is read whole, in parallel, as a
 		// restore reads them (of a backup, that includes its working sets,
 		// which no ref will name: collected later).

@@ -19,13 +19,15 @@ import (
 var ErrExists = errors.New("database directory exists")
 
 // Prepare builds a database to be installed at dir with Install: in a new
-// hidden directory beside dir, which it returns, it makes an empty store (no
-// refs), has fill fill it (fill returns nil only when the store holds a
-// whole database), closes it and writes the default config, durably. On
+// hidden directory beside dir, which it returns, it has place, if not nil,
+// write files into the store's directory (which does not exist yet), opens
+// the store there (a new, empty one if place wrote nothing), has fill fill
+// it (fill returns nil only when the store holds a whole database), closes
+// it and writes the default config, durably. On
 // failure it removes what it made. A crash midway leaves the hidden
 // directory, which List ignores. Discard removes a prepared directory that
 // is not installed.
-func Prepare(ctx context.Context, dir string, fill func(ctx context.Context, s *diskstore.Store) error) (tmp string, err error) {
+func Prepare(ctx context.Context, dir string, place func(ctx context.Context, storeDir string) error, fill func(ctx context.Context, s *diskstore.Store) error) (tmp string, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -49,6 +51,11 @@ func Prepare(ctx context.Context, dir string, fill func(ctx context.Context, s *
 	}
 	if err := os.Mkdir(cairnPath(tmp), 0o755); err != nil {
 		return tmp, err
+	}
+	if place != nil {
+		if err := place(ctx, storePath(tmp)); err != nil {
+			return tmp, err
+		}
 	}
 	// Written once and closed: no journal, every chunk straight to Pebble.
 	store, err := diskstore.Open(storePath(tmp), diskstore.Options{CheckpointSize: -1})

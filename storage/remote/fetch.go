@@ -3,10 +3,14 @@ package remote
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/chunk/diskstore"
 )
 
 // Reading chunks from a destination: fetch and clone copy the chunks some
@@ -17,6 +21,62 @@ import (
 type packSource struct {
 	d   Destination
 	loc map[chunk.Hash]packLoc
+	// base is the manifest's base, if any, read whole into a temporary
+	// directory (baseDir) the first time a chunk is in no pack.
+	base      *BaseRef
+	baseStore *diskstore.Store
+	baseDir   string
+}
+
+// close removes the base read, if any.
+func (s *packSource) close() {
+	if s.baseStore != nil {
+		s.baseStore.Close()
+	}
+	if s.baseDir != "" {
+		os.RemoveAll(s.baseDir)
+	}
+}
+
+// openBase reads the base into a temporary directory and opens it.
+func (s *packSource) openBase(ctx context.Context) error {
+	tmp, err := os.MkdirTemp("", "cairn-base-")
+	if err != nil {
+		return err
+	}
+	s.baseDir = tmp
+	dir := filepath.Join(tmp, "store")
+	var done atomic.Int64
+	if err := placeBase(ctx, s.d, s.base, dir, &done); err != nil {
+		return err
+	}
+	store, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1, CacheSize: 32 << 20})
+	if err != nil {
+		return &CorruptError{Object: basePrefix + s.base.ID, Detail: fmt.Sprintf("its files do not open as a store: %v", err)}
+	}
+	s.baseStore = store
+	return nil
+}
+
+// getBase reads hashes from the base.
+func (s *packSource) getBase(ctx context.Context, hashes []chunk.Hash, found func(chunk.Chunk) error) error {
+	if s.baseStore == nil {
+		if err := s.openBase(ctx); err != nil {
+			return err
+		}
+	}
+	want := chunk.NewHashSet(hashes...)
+	err := s.baseStore.GetMany(ctx, hashes, func(c chunk.Chunk) error {
+		delete(want, c.Hash)
+		return found(c)
+	})
+	if err != nil {
+		return err
+	}
+	for h := range want {
+		return &CorruptError{Object: "remote", Chunk: h, Detail: "a chunk the remote's refs reach is in none of its packs nor its base"}
+	}
+	return nil
 }
 
 type packLoc struct {
@@ -34,7 +94,7 @@ func openPackSource(ctx context.Context, d Destination) (*packSource, *Manifest,
 	if err != nil {
 		return nil, nil, "", err
 	}
-	s := &packSource{d: d, loc: map[chunk.Hash]packLoc{}}
+	s := &packSource{d: d, loc: map[chunk.Hash]packLoc{}, base: m.Base}
 	for _, ix := range ixs {
 		for _, e := range ix.entries {
 			s.loc[e.hash] = packLoc{pack: ix.name, entry: e}
@@ -47,12 +107,22 @@ func openPackSource(ctx context.Context, d Destination) (*packSource, *Manifest,
 // ranged read).
 func (s *packSource) get(ctx context.Context, hashes []chunk.Hash, found func(chunk.Chunk) error) error {
 	locs := make([]packLoc, 0, len(hashes))
+	var inBase []chunk.Hash
 	for _, h := range hashes {
 		l, ok := s.loc[h]
 		if !ok {
-			return &CorruptError{Object: "remote", Chunk: h, Detail: "a chunk the remote's refs reach is in none of its packs"}
+			if s.base == nil {
+				return &CorruptError{Object: "remote", Chunk: h, Detail: "a chunk the remote's refs reach is in none of its packs"}
+			}
+			inBase = append(inBase, h)
+			continue
 		}
 		locs = append(locs, l)
+	}
+	if len(inBase) > 0 {
+		if err := s.getBase(ctx, inBase, found); err != nil {
+			return err
+		}
 	}
 	sort.Slice(locs, func(i, j int) bool {
 		if locs[i].pack != locs[j].pack {
@@ -170,6 +240,7 @@ func Fetch(ctx context.Context, d Destination, dst chunk.Store, want func(ref st
 	if err != nil {
 		return nil, FetchStats{}, err
 	}
+	defer src.close()
 	if v == "" {
 		return map[string]chunk.Hash{}, FetchStats{}, nil
 	}

@@ -18,7 +18,10 @@ import (
 const (
 	manifestName    = "manifest.json"
 	manifestFormat  = "cairn-destination"
-	manifestVersion = 1
+	// manifestVersion is the version written for a destination with a
+	// base; one without is written as version 1, which cairn before bases
+	// reads.
+	manifestVersion = 2
 	// maxManifestLen bounds the manifest a destination may give us.
 	maxManifestLen = 256 << 20
 )
@@ -37,6 +40,9 @@ type Manifest struct {
 	// Packs are every pack holding the chunks of the refs, in the order
 	// they were written.
 	Packs []PackRef `json:"packs"`
+	// Base, if not nil, is the file-level copy of the store the first sync
+	// wrote (version 2); the packs hold what later syncs added.
+	Base *BaseRef `json:"base,omitempty"`
 }
 
 // PackRef names one pack of a manifest.
@@ -57,7 +63,10 @@ func (m *Manifest) refHashes() map[string]chunk.Hash {
 }
 
 func encodeManifest(m *Manifest) []byte {
-	m.Format, m.Version = manifestFormat, manifestVersion
+	m.Format, m.Version = manifestFormat, 1
+	if m.Base != nil {
+		m.Version = 2
+	}
 	b, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		panic(err) // only strings, numbers and times
@@ -74,8 +83,16 @@ func decodeManifest(b []byte) (*Manifest, error) {
 	if m.Format != manifestFormat {
 		return nil, corruptf(manifestName, "not a cairn manifest (format %q)", m.Format)
 	}
-	if m.Version != manifestVersion {
-		return nil, fmt.Errorf("the destination's manifest is of version %d; this cairn reads version %d (a newer cairn wrote it)", m.Version, manifestVersion)
+	if m.Version < 1 || m.Version > manifestVersion {
+		return nil, fmt.Errorf("the destination's manifest is of version %d; this cairn reads versions 1 to %d (a newer cairn wrote it)", m.Version, manifestVersion)
+	}
+	if m.Base != nil {
+		if m.Version < 2 {
+			return nil, corruptf(manifestName, "a base in a manifest of version %d", m.Version)
+		}
+		if err := m.Base.check(); err != nil {
+			return nil, err
+		}
 	}
 	for name, s := range m.Refs {
 		if err := chunk.CheckRefName(name); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -26,6 +28,9 @@ type scanner struct {
 	keepGoing bool
 	// found, if not nil, receives every good chunk (concurrently).
 	found func(c chunk.Chunk) error
+	// basePlaced: the manifest's base is already where its chunks are
+	// wanted (see Backup.PlaceBase); only its index is read.
+	basePlaced bool
 
 	mu       sync.Mutex
 	present  chunk.HashSet
@@ -53,6 +58,13 @@ func (s *scanner) run(ctx context.Context) error {
 	for _, p := range s.m.Packs {
 		totalChunks += int64(p.Chunks)
 		totalBytes += p.Size
+	}
+	if b := s.m.Base; b != nil {
+		totalChunks += int64(b.Chunks)
+		totalBytes += b.bytes()
+		if err := s.base(ctx, totalChunks, totalBytes); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -124,31 +136,78 @@ func (s *scanner) pack(ctx context.Context, p PackRef) error {
 			}
 			continue
 		}
-		env, err := chunk.Decode(c.Hash, c.Data)
-		if err != nil {
-			if err := s.problem(&CorruptError{Object: p.Name, Chunk: c.Hash, Detail: err.Error()}); err != nil {
-				return err
-			}
-			continue
+		if err := s.add(p.Name, c); err != nil {
+			return err
 		}
-		s.mu.Lock()
-		s.present.Add(c.Hash)
-		for j := 0; j < env.NumRefs(); j++ {
-			r := env.Ref(j)
-			if _, ok := s.needed[r]; !ok {
-				s.needed[r] = c.Hash
-			}
-		}
-		s.mu.Unlock()
-		if s.found != nil {
-			if err := s.found(c); err != nil {
-				return err
-			}
-		}
-		s.chunks.Add(1)
 	}
 	s.bytes.Add(int64(len(data)))
 	return nil
+}
+
+// add takes in chunk c, checked against its hash, read from object: it
+// records the chunk and those it names, and passes it to found.
+func (s *scanner) add(object string, c chunk.Chunk) error {
+	env, err := chunk.Decode(c.Hash, c.Data)
+	if err != nil {
+		return s.problem(&CorruptError{Object: object, Chunk: c.Hash, Detail: err.Error()})
+	}
+	s.mu.Lock()
+	s.present.Add(c.Hash)
+	for j := 0; j < env.NumRefs(); j++ {
+		r := env.Ref(j)
+		if _, ok := s.needed[r]; !ok {
+			s.needed[r] = c.Hash
+		}
+	}
+	s.mu.Unlock()
+	if s.found != nil {
+		if err := s.found(c); err != nil {
+			return err
+		}
+	}
+	s.chunks.Add(1)
+	return nil
+}
+
+// base takes in the manifest's base: if it is placed where the restored
+// store is (basePlaced), only its index, which names what it holds;
+// otherwise every chunk it holds (scanBase). It reports the bytes read as
+// "downloading" progress as it goes.
+func (s *scanner) base(ctx context.Context, totalChunks, totalBytes int64) error {
+	b := s.m.Base
+	if s.basePlaced {
+		index, err := loadBaseIndex(ctx, s.d, b)
+		if errors.Is(err, chunk.ErrCorruption) {
+			return s.problem(err)
+		}
+		if err != nil {
+			return err
+		}
+		for _, h := range index {
+			s.present.Add(h)
+		}
+		s.chunks.Add(int64(len(index)))
+		s.bytes.Add(b.bytes())
+		return nil
+	}
+	var done atomic.Int64
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				s.rep.report(Progress{Phase: "downloading", Chunks: s.chunks.Load(), TotalChunks: totalChunks, Bytes: done.Load(), TotalBytes: totalBytes}, false)
+			}
+		}
+	}()
+	err := s.scanBase(ctx, &done)
+	s.bytes.Add(done.Load() + b.Index.Size)
+	return err
 }
 
 // closure checks that every ref and every named chunk is present.
@@ -177,54 +236,156 @@ func (s *scanner) closure() error {
 type RestoreStats struct {
 	Refs       int
 	Chunks     int64
-	Bytes      int64 // pack bytes read
+	Bytes      int64 // bytes read: packs, and the base's files
 	Packs      int
+	BaseFiles  int // files of the base, if the backup has one
 	Duration   time.Duration
 	SourceName string // the database the backup was taken of
 }
 
-// Restore copies the backup at d into dst, an empty store: every chunk,
-// checked against its hash, then every ref. It fails, setting no ref, if any
-// pack or chunk is damaged or missing.
-func Restore(ctx context.Context, d Destination, dst chunk.Store, progress ProgressFunc) (st RestoreStats, err error) {
-	refs, st, err := copyAll(ctx, d, dst, progress, "backup")
+// Backup is the backup or remote at a destination as one reading of its
+// manifest describes it, so that the steps of one restore read the same
+// backup even while a sync writes the next.
+type Backup struct {
+	d      Destination
+	m      *Manifest
+	placed string // the directory PlaceBase filled, if any
+}
+
+// OpenBackup reads the manifest of the backup at d.
+func OpenBackup(ctx context.Context, d Destination) (*Backup, error) {
+	return openBackup(ctx, d, "backup")
+}
+
+// openBackup is OpenBackup; what names the destination in its errors.
+func openBackup(ctx context.Context, d Destination, what string) (*Backup, error) {
+	m, v, err := loadManifest(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if v == "" {
+		return nil, fmt.Errorf("%s holds no %s: it has no %s", d.URL(), what, manifestName)
+	}
+	return &Backup{d: d, m: m}, nil
+}
+
+// HasBase reports whether the backup has a base (see BaseRef): PlaceBase
+// then saves a restore most of its work.
+func (b *Backup) HasBase() bool { return b.m.Base != nil }
+
+// PlaceBase writes the files of the backup's base into dir, which must
+// not exist, checking each against its size and SHA-256: dir is then the
+// directory of a chunk store (diskstore) holding the base. Restore into the
+// store opened there adds the rest. Without a base it does nothing.
+func (b *Backup) PlaceBase(ctx context.Context, dir string, progress ProgressFunc) error {
+	if b.m.Base == nil {
+		return nil
+	}
+	if _, err := os.Lstat(dir); err == nil {
+		return fmt.Errorf("restore: %s exists", dir)
+	}
+	rep := newReporter(progress)
+	total := b.m.Base.bytes()
+	var done atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				rep.report(Progress{Phase: "downloading", Bytes: done.Load(), TotalBytes: total}, false)
+			}
+		}
+	}()
+	err := placeBase(ctx, b.d, b.m.Base, dir, &done)
+	close(stop)
+	if err != nil {
+		return err
+	}
+	b.placed = filepath.Clean(dir)
+	return nil
+}
+
+// holdsBase reports whether dst is the store PlaceBase filled.
+func (b *Backup) holdsBase(dst chunk.Store) bool {
+	ds, ok := dst.(interface{ Dir() string })
+	return ok && b.placed != "" && filepath.Clean(ds.Dir()) == b.placed
+}
+
+// Restore copies the backup into dst: an empty store, or the store opened
+// where PlaceBase put the base. Every chunk is checked against its hash
+// (those of a placed base as the store reads them), and the closure of the
+// refs; then the refs are set to the backup's, in one step. It fails,
+// setting no ref, if any object or chunk is damaged or missing.
+func (b *Backup) Restore(ctx context.Context, dst chunk.Store, progress ProgressFunc) (st RestoreStats, err error) {
+	refs, st, err := b.copyAll(ctx, dst, progress)
 	if err != nil {
 		return st, err
 	}
+	cur, err := dst.Refs(ctx)
+	if err != nil {
+		return st, err
+	}
+	// A placed base holds the refs of the sync that wrote it; the backup's
+	// are those of the latest.
 	updates := make([]chunk.RefUpdate, 0, len(refs))
 	for name, h := range refs {
-		updates = append(updates, chunk.RefUpdate{Name: name, New: h})
+		if cur[name] != h {
+			updates = append(updates, chunk.RefUpdate{Name: name, Old: cur[name], New: h})
+		}
+	}
+	for name, h := range cur {
+		if _, ok := refs[name]; !ok {
+			updates = append(updates, chunk.RefUpdate{Name: name, Old: h})
+		}
 	}
 	sort.Slice(updates, func(i, j int) bool { return updates[i].Name < updates[j].Name })
-	if err := dst.UpdateRefs(ctx, updates...); err != nil {
-		return st, err
+	if len(updates) > 0 {
+		if err := dst.UpdateRefs(ctx, updates...); err != nil {
+			return st, err
+		}
 	}
 	return st, nil
 }
 
+// Restore copies the backup at d into dst, an empty store: every chunk,
+// checked against its hash, then every ref. It fails, setting no ref, if any
+// object or chunk is damaged or missing.
+func Restore(ctx context.Context, d Destination, dst chunk.Store, progress ProgressFunc) (RestoreStats, error) {
+	b, err := OpenBackup(ctx, d)
+	if err != nil {
+		return RestoreStats{}, err
+	}
+	return b.Restore(ctx, dst, progress)
+}
+
 // CopyAll copies every chunk of the destination d into dst, an empty store,
-// checking every pack and chunk and the closure of the refs as Restore
+// checking every object and chunk and the closure of the refs as Restore
 // does, and returns the destination's refs without setting any: a clone
 // sets those it wants.
 func CopyAll(ctx context.Context, d Destination, dst chunk.Store, progress ProgressFunc) (map[string]chunk.Hash, RestoreStats, error) {
-	return copyAll(ctx, d, dst, progress, "backup or remote")
+	b, err := openBackup(ctx, d, "backup or remote")
+	if err != nil {
+		return nil, RestoreStats{}, err
+	}
+	return b.copyAll(ctx, dst, progress)
 }
 
-// copyAll is CopyAll; what names the destination in its errors.
-func copyAll(ctx context.Context, d Destination, dst chunk.Store, progress ProgressFunc, what string) (refs map[string]chunk.Hash, st RestoreStats, err error) {
+// copyAll puts every chunk of the backup that dst does not hold into dst
+// and returns the backup's refs.
+func (b *Backup) copyAll(ctx context.Context, dst chunk.Store, progress ProgressFunc) (refs map[string]chunk.Hash, st RestoreStats, err error) {
 	start := time.Now()
 	defer func() { st.Duration = time.Since(start) }()
-	m, v, err := loadManifest(ctx, d)
-	if err != nil {
-		return nil, st, err
-	}
-	if v == "" {
-		return nil, st, fmt.Errorf("%s holds no %s: it has no %s", d.URL(), what, manifestName)
-	}
-	if cur, err := dst.Refs(ctx); err != nil {
-		return nil, st, err
-	} else if len(cur) > 0 {
-		return nil, st, fmt.Errorf("restore: the target store is not empty")
+	placed := b.holdsBase(dst)
+	if !placed {
+		if cur, err := dst.Refs(ctx); err != nil {
+			return nil, st, err
+		} else if len(cur) > 0 {
+			return nil, st, fmt.Errorf("restore: the target store is not empty")
+		}
 	}
 	// Chunks go into dst in batches of a few MB.
 	var mu sync.Mutex
@@ -238,7 +399,7 @@ func copyAll(ctx context.Context, d Destination, dst chunk.Store, progress Progr
 		batch, batchBytes = nil, 0
 		return err
 	}
-	s := &scanner{d: d, m: m, rep: newReporter(progress), found: func(c chunk.Chunk) error {
+	s := &scanner{d: b.d, m: b.m, rep: newReporter(progress), basePlaced: placed, found: func(c chunk.Chunk) error {
 		mu.Lock()
 		defer mu.Unlock()
 		batch = append(batch, c)
@@ -254,8 +415,11 @@ func copyAll(ctx context.Context, d Destination, dst chunk.Store, progress Progr
 	if err := flush(); err != nil {
 		return nil, st, err
 	}
-	refs = m.refHashes()
-	st.Refs, st.Chunks, st.Bytes, st.Packs, st.SourceName = len(refs), s.chunks.Load(), s.bytes.Load(), len(m.Packs), m.Database
+	refs = b.m.refHashes()
+	st.Refs, st.Chunks, st.Bytes, st.Packs, st.SourceName = len(refs), s.chunks.Load(), s.bytes.Load(), len(b.m.Packs), b.m.Database
+	if b.m.Base != nil {
+		st.BaseFiles = len(b.m.Base.Files)
+	}
 	return refs, st, nil
 }
 

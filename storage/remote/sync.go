@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,10 @@ type SyncOptions struct {
 	// LockTTL is the lifetime of the destination lock between renewals;
 	// 0 means LockTTL.
 	LockTTL time.Duration
+	// NoBase makes the first sync to an empty destination walk and pack
+	// the chunks, as later syncs do, even when the source can be copied as
+	// files (see BaseRef).
+	NoBase bool
 }
 
 // SyncStats is what a sync did.
@@ -50,6 +55,7 @@ type SyncStats struct {
 	Bytes    int64 // their size before compression
 	Uploaded int64 // bytes written to the destination: packs and manifest
 	Packs    int   // packs written
+	Files    int   // files of a base written
 	Pruned   int   // unreferenced packs deleted
 	UpToDate bool  // the destination already held exactly these refs
 	Duration time.Duration
@@ -118,18 +124,37 @@ func Sync(ctx context.Context, src chunk.Store, d Destination, opts SyncOptions)
 	}
 	rep := newReporter(opts.Progress)
 	if !m.sameRefs(refs) {
-		have, err := loadHave(ctx, d, m)
-		if err != nil {
-			return st, err
-		}
-		packs, err := copyMissing(ctx, src, d, refs, have, opts.PackSize, rep, &st)
-		if err != nil {
-			return st, err
+		snapper, files := src.(chunk.FileSnapshotter)
+		if files && !opts.NoBase && m.Base == nil && len(m.Packs) == 0 {
+			// An empty destination: copy the store's files.
+			var snap *chunk.FileSnapshot
+			if snap, err = snapper.SnapshotFiles(ctx); err != nil {
+				return st, err
+			}
+			defer func() {
+				if rerr := snap.Release(); rerr != nil && err == nil {
+					err = fmt.Errorf("remove the snapshot the sync copied: %w", rerr)
+				}
+			}()
+			if m.Base, err = uploadBase(ctx, snap, d, rep, &st); err != nil {
+				return st, err
+			}
+			refs = snap.Refs
+			st.Refs = len(refs)
+		} else {
+			have, err := loadHave(ctx, d, m)
+			if err != nil {
+				return st, err
+			}
+			packs, err := copyMissing(ctx, src, d, refs, have, opts.PackSize, rep, &st)
+			if err != nil {
+				return st, err
+			}
+			m.Packs = append(m.Packs, packs...)
 		}
 		if err := lock.check(); err != nil {
 			return st, err
 		}
-		m.Packs = append(m.Packs, packs...)
 		m.Refs = make(map[string]string, len(refs))
 		for name, h := range refs {
 			m.Refs[name] = h.String()
@@ -189,13 +214,22 @@ func loadIndexes(ctx context.Context, d Destination, m *Manifest) ([]*packIndex,
 	return out, nil
 }
 
-// loadHave returns every chunk the manifest's packs hold.
+// loadHave returns every chunk the manifest's base and packs hold.
 func loadHave(ctx context.Context, d Destination, m *Manifest) (chunk.HashSet, error) {
 	ixs, err := loadIndexes(ctx, d, m)
 	if err != nil {
 		return nil, err
 	}
 	have := make(chunk.HashSet)
+	if m.Base != nil {
+		index, err := loadBaseIndex(ctx, d, m.Base)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range index {
+			have.Add(h)
+		}
+	}
 	for _, ix := range ixs {
 		for _, e := range ix.entries {
 			have.Add(e.hash)
@@ -391,6 +425,20 @@ func prune(ctx context.Context, d Destination, m *Manifest, grace time.Duration)
 	n := 0
 	for _, o := range objs {
 		if named[o.Name] || !isPackName(o.Name) || o.Modified.After(cutoff) {
+			continue
+		}
+		if err := d.Delete(ctx, o.Name); err != nil {
+			return n, fmt.Errorf("delete %s: %w", o.Name, err)
+		}
+		n++
+	}
+	// The objects of a base no manifest names: a first sync that died.
+	objs, err = d.List(ctx, basePrefix)
+	if err != nil {
+		return n, fmt.Errorf("list the bases of %s: %w", d.URL(), err)
+	}
+	for _, o := range objs {
+		if (m.Base != nil && strings.HasPrefix(o.Name, basePrefix+m.Base.ID+"/")) || o.Modified.After(cutoff) {
 			continue
 		}
 		if err := d.Delete(ctx, o.Name); err != nil {

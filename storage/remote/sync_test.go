@@ -19,7 +19,10 @@ import (
 
 // testDB is a store holding prolly maps under refs, as a database does.
 type testDB struct {
-	cs *chunk.MemoryStore
+	cs interface {
+		chunk.Collectable
+		Leases() *chunk.Leases
+	}
 	ns *tree.NodeStore
 }
 

@@ -118,13 +118,15 @@ func (p *Provider) CheckRestoreTarget(name string, force bool) error {
 	return nil
 }
 
-// RestoreDatabase makes database name from what fill puts in an empty
-// store (fill returns nil only when the store holds a whole database). On
+// RestoreDatabase makes database name from what fill puts in a store
+// (fill returns nil only when the store holds a whole database): an empty
+// one, or on disk, if place is not nil, the one opened in the directory
+// place fills first (see dbdir.Prepare). On
 // disk the database is built beside the data directory's entry for name and
 // moved into place only when complete; with force an existing database is
 // closed and replaced then, atomically. The database is served at once. A
 // failure leaves no database behind and the old one, if any, untouched.
-func (p *Provider) RestoreDatabase(ctx context.Context, name string, force bool, fill func(context.Context, chunk.Store) error) error {
+func (p *Provider) RestoreDatabase(ctx context.Context, name string, force bool, place func(ctx context.Context, storeDir string) error, fill func(context.Context, chunk.Store) error) error {
 	if err := p.CheckRestoreTarget(name, force); err != nil {
 		return err
 	}
@@ -150,7 +152,7 @@ func (p *Provider) RestoreDatabase(ctx context.Context, name string, force bool,
 		return nil
 	}
 	dir := filepath.Join(p.opts.Dir, name)
-	tmp, err := dbdir.Prepare(ctx, dir, func(ctx context.Context, s *diskstore.Store) error {
+	tmp, err := dbdir.Prepare(ctx, dir, place, func(ctx context.Context, s *diskstore.Store) error {
 		if err := fill(ctx, s); err != nil {
 			return err
 		}

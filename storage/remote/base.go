@@ -1,0 +1,427 @@
+package remote
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cairndb/cairn/storage/chunk"
+	"github.com/cairndb/cairn/storage/chunk/diskstore"
+)
+
+// A base is a file-level copy of the source's chunk store, written by the
+// first sync to an empty destination when the source can snapshot itself as
+// files (chunk.FileSnapshotter): its files are copied as they are, which is
+// as fast as a file copy, instead of being walked chunk by chunk and packed.
+// Later syncs add packs on top of it. Its objects:
+//
+//	base/ID/files/NAME   the snapshot's files, NAME as in the store's directory
+//	base/ID/chunks.idx   the hash of every chunk the files hold, sorted
+//
+// The index lets a later sync skip what the base holds without reading its
+// files; it is, big-endian: "cairnidx" | version u32 = 1 | count u32 |
+// count × hash [20]. The manifest records every object's size and SHA-256.
+const (
+	basePrefix      = "base/"
+	baseIndexMagic  = "cairnidx"
+	baseIndexVer    = 1
+	baseIndexHeader = 16
+)
+
+// BaseRef is a manifest's base.
+type BaseRef struct {
+	ID     string     `json:"id"`
+	Files  []BaseFile `json:"files"`
+	Index  BaseFile   `json:"index"`
+	Chunks int        `json:"chunks"`
+}
+
+// BaseFile is one object of a base: a file of the store (Name as in its
+// directory) or the index.
+type BaseFile struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+var (
+	baseIDPattern   = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
+	baseFilePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	sha256Pattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+func (b *BaseRef) fileObject(name string) string { return basePrefix + b.ID + "/files/" + name }
+func (b *BaseRef) indexObject() string           { return basePrefix + b.ID + "/chunks.idx" }
+
+// bytes is the size of every object of the base.
+func (b *BaseRef) bytes() int64 {
+	n := b.Index.Size
+	for _, f := range b.Files {
+		n += f.Size
+	}
+	return n
+}
+
+// check checks a base read from a manifest: it is untrusted input, and its
+// file names become paths.
+func (b *BaseRef) check() error {
+	if !baseIDPattern.MatchString(b.ID) {
+		return corruptf(manifestName, "bad base id %q", b.ID)
+	}
+	if len(b.Files) == 0 {
+		return corruptf(manifestName, "the base has no files")
+	}
+	seen := map[string]bool{}
+	for _, f := range b.Files {
+		if !baseFilePattern.MatchString(f.Name) || seen[f.Name] || f.Size < 0 || !sha256Pattern.MatchString(f.SHA256) {
+			return corruptf(manifestName, "bad base file entry %q", f.Name)
+		}
+		seen[f.Name] = true
+	}
+	if b.Chunks < 0 || b.Index.Size != baseIndexHeader+int64(b.Chunks)*chunk.HashSize || !sha256Pattern.MatchString(b.Index.SHA256) {
+		return corruptf(manifestName, "bad base index entry")
+	}
+	return nil
+}
+
+// encodeBaseIndex encodes sorted hashes as a base index.
+func encodeBaseIndex(hashes []chunk.Hash) []byte {
+	b := make([]byte, 0, baseIndexHeader+len(hashes)*chunk.HashSize)
+	b = append(b, baseIndexMagic...)
+	b = binary.BigEndian.AppendUint32(b, baseIndexVer)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(hashes)))
+	for _, h := range hashes {
+		b = append(b, h[:]...)
+	}
+	return b
+}
+
+// loadBaseIndex reads and checks the base's index.
+func loadBaseIndex(ctx context.Context, d Destination, b *BaseRef) ([]chunk.Hash, error) {
+	name := b.indexObject()
+	data, err := d.Get(ctx, name, 0, -1)
+	if errors.Is(err, ErrNotExist) {
+		return nil, &CorruptError{Object: name, Detail: "the base's index is missing"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %s: %w", name, d.URL(), err)
+	}
+	if err := checkObject(name, data, b.Index); err != nil {
+		return nil, err
+	}
+	if string(data[:8]) != baseIndexMagic || binary.BigEndian.Uint32(data[8:]) != baseIndexVer || int(binary.BigEndian.Uint32(data[12:])) != b.Chunks {
+		return nil, corruptf(name, "not a base index of %d chunks", b.Chunks)
+	}
+	out := make([]chunk.Hash, b.Chunks)
+	for i := range out {
+		copy(out[i][:], data[baseIndexHeader+i*chunk.HashSize:])
+	}
+	return out, nil
+}
+
+// checkObject checks data against the size and hash the manifest gives.
+func checkObject(name string, data []byte, f BaseFile) error {
+	if int64(len(data)) != f.Size {
+		return corruptf(name, "%d bytes, the manifest says %d", len(data), f.Size)
+	}
+	if sha256Hex(data) != f.SHA256 {
+		return corruptf(name, "its SHA-256 is not the one the manifest gives")
+	}
+	return nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// newBaseID returns a fresh base id.
+func newBaseID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// hashingReader hashes what it reads and counts it.
+type hashingReader struct {
+	r    io.Reader
+	h    hash.Hash
+	done *atomic.Int64
+}
+
+func (r *hashingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.h.Write(p[:n])
+	r.done.Add(int64(n))
+	return n, err
+}
+
+// uploadBase copies the files of snap to d as a new base, with its index,
+// a few files at a time. The objects are named by no manifest until the
+// caller writes one.
+func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, rep *reporter, st *SyncStats) (*BaseRef, error) {
+	b := &BaseRef{ID: newBaseID()}
+	type job struct {
+		name string
+		size int64
+	}
+	var jobs []job
+	var total int64
+	for _, name := range snap.Files {
+		if !baseFilePattern.MatchString(name) {
+			return nil, fmt.Errorf("the store's snapshot holds a file cairn cannot name at a destination: %q", name)
+		}
+		fi, err := os.Stat(filepath.Join(snap.Dir, name))
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job{name, fi.Size()})
+		total += fi.Size()
+	}
+	// The largest first, so that the workers end together.
+	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(b.size, a.size) })
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	// The index is built beside the copies, from the same files.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		hashes, err := diskstore.ListChunks(ctx, snap.Dir)
+		if err != nil {
+			fail(fmt.Errorf("list the chunks of the snapshot: %w", err))
+			return
+		}
+		data := encodeBaseIndex(hashes)
+		if err := d.Put(ctx, b.indexObject(), bytes.NewReader(data), int64(len(data))); err != nil {
+			fail(fmt.Errorf("write %s to %s: %w", b.indexObject(), d.URL(), err))
+			return
+		}
+		mu.Lock()
+		b.Index = BaseFile{Name: "chunks.idx", Size: int64(len(data)), SHA256: sha256Hex(data)}
+		b.Chunks = len(hashes)
+		mu.Unlock()
+	}()
+	next := make(chan job)
+	files := make([]BaseFile, 0, len(jobs))
+	for range min(runtime.GOMAXPROCS(0), max(1, len(jobs))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				f, err := os.Open(filepath.Join(snap.Dir, j.name))
+				if err != nil {
+					fail(err)
+					continue
+				}
+				hr := &hashingReader{r: f, h: sha256.New(), done: &done}
+				err = d.Put(ctx, b.fileObject(j.name), hr, j.size)
+				f.Close()
+				if err != nil {
+					fail(fmt.Errorf("write %s to %s: %w", b.fileObject(j.name), d.URL(), err))
+					continue
+				}
+				mu.Lock()
+				files = append(files, BaseFile{Name: j.name, Size: j.size, SHA256: hex.EncodeToString(hr.h.Sum(nil))})
+				mu.Unlock()
+				rep.report(Progress{Phase: "uploading", Bytes: done.Load(), TotalBytes: total}, false)
+			}
+		}()
+	}
+send:
+	for _, j := range jobs {
+		select {
+		case next <- j:
+		case <-ctx.Done():
+			break send
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep.report(Progress{Phase: "uploading", Chunks: int64(b.Chunks), TotalChunks: int64(b.Chunks), Bytes: total, TotalBytes: total}, true)
+	slices.SortFunc(files, func(a, b BaseFile) int { return strings.Compare(a.Name, b.Name) })
+	b.Files = files
+	st.Files = len(files)
+	st.Chunks = int64(b.Chunks)
+	st.Bytes = total
+	st.Uploaded += b.bytes()
+	return b, nil
+}
+
+// placeBase writes the base's files into dir, which it creates, checking
+// each against the manifest's size and SHA-256, and syncs them and dir: dir
+// is then the directory of a store holding the base, to be opened. It
+// reports the bytes it has written to done.
+func placeBase(ctx context.Context, d Destination, b *BaseRef, dir string, done *atomic.Int64) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	next := make(chan BaseFile)
+	for range min(runtime.GOMAXPROCS(0), len(b.Files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range next {
+				if err := placeFile(ctx, d, b, f, dir); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+					continue
+				}
+				done.Add(f.Size)
+			}
+		}()
+	}
+send:
+	for _, f := range b.Files {
+		select {
+		case next <- f:
+		case <-ctx.Done():
+			break send
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// placeFile reads one file of the base and writes it, synced, into dir.
+func placeFile(ctx context.Context, d Destination, b *BaseRef, f BaseFile, dir string) error {
+	name := b.fileObject(f.Name)
+	data, err := d.Get(ctx, name, 0, -1)
+	if errors.Is(err, ErrNotExist) {
+		return &CorruptError{Object: name, Detail: "the file is missing"}
+	}
+	if err != nil {
+		return fmt.Errorf("read %s from %s: %w", name, d.URL(), err)
+	}
+	if err := checkObject(name, data, f); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(filepath.Join(dir, f.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(data)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// scanBase is the scanner's reading of a base it has not placed where the
+// restored store will be: it places it in a temporary directory, opens it
+// as a store and reads every chunk it holds, checking each against its hash
+// as the store reads it, then checks that the index names only chunks the
+// files hold.
+func (s *scanner) scanBase(ctx context.Context, done *atomic.Int64) error {
+	b := s.m.Base
+	tmp, err := os.MkdirTemp("", "cairn-base-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "store")
+	if err := placeBase(ctx, s.d, b, dir, done); err != nil {
+		if errors.Is(err, chunk.ErrCorruption) {
+			return s.problem(err)
+		}
+		return err
+	}
+	index, err := loadBaseIndex(ctx, s.d, b)
+	if err != nil {
+		if errors.Is(err, chunk.ErrCorruption) {
+			return s.problem(err)
+		}
+		return err
+	}
+	store, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1, CacheSize: 32 << 20})
+	if err != nil {
+		return s.problem(&CorruptError{Object: basePrefix + b.ID, Detail: fmt.Sprintf("its files do not open as a store: %v", err)})
+	}
+	defer store.Close()
+	var hashes []chunk.Hash
+	if err := store.ForEachChunk(ctx, func(h chunk.Hash, _ uint64) error {
+		hashes = append(hashes, h)
+		return nil
+	}); err != nil {
+		return s.problem(&CorruptError{Object: basePrefix + b.ID, Detail: err.Error()})
+	}
+	slices.SortFunc(hashes, func(a, b chunk.Hash) int { return a.Compare(b) })
+	for _, h := range index {
+		if _, ok := slices.BinarySearchFunc(hashes, h, func(a, b chunk.Hash) int { return a.Compare(b) }); !ok {
+			if err := s.problem(&CorruptError{Object: b.indexObject(), Chunk: h, Detail: "the index names a chunk the base's files do not hold"}); err != nil {
+				return err
+			}
+		}
+	}
+	const batch = 4096
+	for i := 0; i < len(hashes); i += batch {
+		part := hashes[i:min(i+batch, len(hashes))]
+		err := store.GetMany(ctx, part, func(c chunk.Chunk) error { return s.add(basePrefix+b.ID, c) })
+		if err != nil {
+			if !errors.Is(err, chunk.ErrCorruption) {
+				return err
+			}
+			if err := s.problem(&CorruptError{Object: basePrefix + b.ID, Detail: err.Error()}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
