@@ -322,8 +322,9 @@ func TestBackupSurvivesSIGKILL(t *testing.T) {
 	mustCLI(t, top, "backup", "verify", "file://"+backupDir)
 }
 
-// A flipped byte in a pack: verify and restore fail, naming the pack or
-// chunk, and the restore leaves nothing behind.
+// A flipped byte in a pack, or in a file of the base the first sync
+// copied: verify and restore fail, naming the object or chunk, and the
+// restore leaves nothing behind.
 func TestBackupCorruption(t *testing.T) {
 	top := t.TempDir()
 	repo := filepath.Join(top, "db1")
@@ -332,29 +333,48 @@ func TestBackupCorruption(t *testing.T) {
 	mustCLI(t, repo, "sql", "-q", "CREATE TABLE t (id INT PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, REPEAT('a', 5000)), (2, 'b')")
 	mustCLI(t, repo, "backup", "add", "b1", "file://../b1")
 	mustCLI(t, repo, "backup", "sync", "b1")
+	mustCLI(t, repo, "sql", "-q", "INSERT INTO t VALUES (3, REPEAT('c', 5000))")
+	mustCLI(t, repo, "backup", "sync", "b1")
+	out := mustCLI(t, repo, "backup", "verify", "b1")
+	if !strings.Contains(out, "a base of") || !strings.Contains(out, "1 packs") {
+		t.Fatalf("verify of a base and a pack: %s", out)
+	}
 	packs, _ := filepath.Glob(filepath.Join(top, "b1", "packs", "*.pack"))
-	if len(packs) != 1 {
-		t.Fatalf("%d packs", len(packs))
+	files, _ := filepath.Glob(filepath.Join(top, "b1", "base", "*", "files", "*.sst"))
+	if len(packs) != 1 || len(files) == 0 {
+		t.Fatalf("%d packs, %d tables in the base", len(packs), len(files))
 	}
-	b, _ := os.ReadFile(packs[0])
-	b[20] ^= 0x01
-	os.WriteFile(packs[0], b, 0o644)
-	code, out, errOut := cli(t, repo, nil, "backup", "verify", "b1")
-	if code == 0 || !strings.Contains(errOut, "failed verification") || !strings.Contains(errOut, filepath.Base(packs[0])) || !strings.Contains(errOut, "checksum mismatch") {
-		t.Fatalf("verify of a damaged backup: exit %d\n%s%s", code, out, errOut)
+	for _, c := range []struct{ object, problem string }{
+		{packs[0], "checksum mismatch"},
+		{files[0], "SHA-256"},
+	} {
+		good, _ := os.ReadFile(c.object)
+		b := append([]byte(nil), good...)
+		b[20] ^= 0x01
+		os.WriteFile(c.object, b, 0o644)
+		code, out, errOut := cli(t, repo, nil, "backup", "verify", "b1")
+		if code == 0 || !strings.Contains(errOut, "failed verification") || !strings.Contains(errOut, filepath.Base(c.object)) || !strings.Contains(errOut, c.problem) {
+			t.Fatalf("verify of a damaged backup: exit %d\n%s%s", code, out, errOut)
+		}
+		code, out, errOut = cli(t, top, nil, "backup", "restore", "file://./b1", "db2")
+		if code == 0 || !strings.Contains(errOut, "backup is corrupt") {
+			t.Fatalf("restore of a damaged backup: exit %d\n%s%s", code, out, errOut)
+		}
+		entries, _ := os.ReadDir(top)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		sort.Strings(names)
+		if strings.Join(names, ",") != "b1,db1" {
+			t.Fatalf("a failed restore left %v", names)
+		}
+		os.WriteFile(c.object, good, 0o644)
 	}
-	code, out, errOut = cli(t, top, nil, "backup", "restore", "file://./b1", "db2")
-	if code == 0 || !strings.Contains(errOut, "backup is corrupt") {
-		t.Fatalf("restore of a damaged backup: exit %d\n%s%s", code, out, errOut)
-	}
-	entries, _ := os.ReadDir(top)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	if strings.Join(names, ",") != "b1,db1" {
-		t.Fatalf("a failed restore left %v", names)
+	mustCLI(t, top, "backup", "restore", "file://./b1", "db2")
+	out = mustCLI(t, filepath.Join(top, "db2"), "sql", "-q", "SELECT COUNT(*) FROM t")
+	if !strings.Contains(out, "3") {
+		t.Fatalf("restored: %s", out)
 	}
 }
 

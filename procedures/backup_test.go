@@ -303,11 +303,21 @@ func TestBackupSyncRestore(t *testing.T) {
 	if rows := s.rows("db2", "SELECT COUNT(*) FROM t"); rows[0] != "6" {
 		t.Fatalf("after restore --force: %v", rows)
 	}
-	// A damaged backup: the restore fails and db2 stays as it was.
-	packs, _ := filepath.Glob(filepath.Join(backupDir, "packs", "*.pack"))
-	b, _ := os.ReadFile(packs[0])
+	// A damaged backup: the restore fails and db2 stays as it was. (The
+	// first sync copied the database's files: damage the largest.)
+	files, _ := filepath.Glob(filepath.Join(backupDir, "base", "*", "files", "*"))
+	if len(files) == 0 {
+		t.Fatal("the first sync wrote no base")
+	}
+	largest, size := "", int64(-1)
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Size() > size {
+			largest, size = f, fi.Size()
+		}
+	}
+	b, _ := os.ReadFile(largest)
 	b[len(b)/2] ^= 0x55
-	os.WriteFile(packs[0], b, 0o644)
+	os.WriteFile(largest, b, 0o644)
 	s.exec("db2", "INSERT INTO t (v) VALUES ('kept')")
 	_, err = s.e.Query(s.ctx(""), "CALL dolt_backup('restore', 'file://"+backupDir+"', 'db2', '--force')")
 	if err == nil || !strings.Contains(err.Error(), "backup is corrupt") {

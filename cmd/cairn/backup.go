@@ -434,8 +434,12 @@ func (c *backupCLI) verify(nameOrURL string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.out, "Verified %s: %d refs, %d chunks in %d packs (%s), backup of database %s written %s: OK (%.1fs)\n",
-		u, r.Refs, r.Chunks, r.Packs, procedures.FormatBytes(r.Bytes), r.Database, r.Updated.Format(time.RFC3339), r.Duration.Seconds())
+	where := fmt.Sprintf("%d packs", r.Packs)
+	if r.BaseFiles > 0 {
+		where = fmt.Sprintf("a base of %d files and %d packs", r.BaseFiles, r.Packs)
+	}
+	fmt.Fprintf(c.out, "Verified %s: %d refs, %d chunks in %s (%s), backup of database %s written %s: OK (%.1fs)\n",
+		u, r.Refs, r.Chunks, where, procedures.FormatBytes(r.Bytes), r.Database, r.Updated.Format(time.RFC3339), r.Duration.Seconds())
 	return nil
 }
 

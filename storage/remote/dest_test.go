@@ -41,6 +41,13 @@ func testDestination(t *testing.T, newDest func(t *testing.T) Destination) {
 		if _, err := d.Get(ctx, "packs/none.pack", 0, -1); !errors.Is(err, ErrNotExist) {
 			t.Fatalf("get of a missing object = %v, want ErrNotExist", err)
 		}
+		// An empty object (a base holds empty marker files).
+		if err := d.Put(ctx, "base/x/files/empty", bytes.NewReader(nil), 0); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.Get(ctx, "base/x/files/empty", 0, -1); err != nil || len(got) != 0 {
+			t.Fatalf("get of an empty object = %q, %v", got, err)
+		}
 		if _, err := d.Stat(ctx, "packs/none.pack"); !errors.Is(err, ErrNotExist) {
 			t.Fatalf("stat of a missing object = %v, want ErrNotExist", err)
 		}

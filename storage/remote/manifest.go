@@ -16,8 +16,8 @@ import (
 // written last and only by compare-and-swap, so a destination always holds a
 // whole backup: the old one or the new.
 const (
-	manifestName    = "manifest.json"
-	manifestFormat  = "cairn-destination"
+	manifestName   = "manifest.json"
+	manifestFormat = "cairn-destination"
 	// manifestVersion is the version written for a destination with a
 	// base; one without is written as version 1, which cairn before bases
 	// reads.

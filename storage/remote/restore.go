@@ -425,15 +425,16 @@ func (b *Backup) copyAll(ctx context.Context, dst chunk.Store, progress Progress
 
 // VerifyReport is what Verify found.
 type VerifyReport struct {
-	URL      string
-	Refs     int
-	Packs    int
-	Chunks   int64
-	Bytes    int64 // pack bytes read
-	Updated  time.Time
-	Database string
-	Problems []string
-	Duration time.Duration
+	URL       string
+	Refs      int
+	Packs     int
+	BaseFiles int // files of the base, if the backup has one
+	Chunks    int64
+	Bytes     int64 // bytes read: packs, and the base's files
+	Updated   time.Time
+	Database  string
+	Problems  []string
+	Duration  time.Duration
 }
 
 // VerifyError is a backup that failed verification.
@@ -477,6 +478,9 @@ func Verify(ctx context.Context, d Destination, progress ProgressFunc) (*VerifyR
 		return r, err
 	}
 	r.Refs, r.Packs, r.Chunks, r.Bytes = len(m.Refs), len(m.Packs), s.chunks.Load(), s.bytes.Load()
+	if m.Base != nil {
+		r.BaseFiles = len(m.Base.Files)
+	}
 	r.Updated, r.Database, r.Problems, r.Duration = m.Updated, m.Database, s.problems, time.Since(start)
 	if len(r.Problems) > 0 {
 		return r, &VerifyError{Report: r}

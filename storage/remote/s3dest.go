@@ -133,14 +133,18 @@ func (d *s3Dest) Get(ctx context.Context, name string, off, n int64) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	rng := fmt.Sprintf("bytes=%d-", off)
-	if n >= 0 {
-		if n == 0 {
-			return []byte{}, nil
-		}
-		rng = fmt.Sprintf("bytes=%d-%d", off, off+n-1)
+	in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}
+	switch {
+	case n == 0:
+		return []byte{}, nil
+	case n > 0:
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))
+	case off > 0:
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
 	}
-	out, err := d.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: &rng})
+	// A whole object is read without a range: an empty one has no byte
+	// a range could start at.
+	out, err := d.client.GetObject(ctx, in)
 	if err != nil {
 		return nil, s3Error(name, err)
 	}
