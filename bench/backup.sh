@@ -85,6 +85,19 @@ call() {
 bytes() { du -sb "$1" | cut -f1; }
 mb() { echo "$1" | awk '{printf "%.1f MB", $1/1e6}'; }
 
+# Wait for the compactions that follow the load: cp must not copy a directory whose
+# files come and go (at most two minutes).
+settled=0
+for _ in $(seq 120); do
+	before=$(ls "$DB/.cairn/store")
+	sleep 1
+	if [ "$before" = "$(ls "$DB/.cairn/store")" ]; then
+		settled=$((settled + 1))
+		[ "$settled" -lt 5 ] || break
+	else
+		settled=0
+	fi
+done
 cp -r "$DB" "$W/cp-warm" && rm -rf "$W/cp-warm" # warm the page cache for both
 : >"$W/cp.txt" >"$W/cpsync.txt" >"$W/sync.txt" >"$W/restore.txt"
 for i in $(seq "$RUNS"); do

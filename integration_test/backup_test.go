@@ -346,7 +346,7 @@ func TestBackupCorruption(t *testing.T) {
 	}
 	for _, c := range []struct{ object, problem string }{
 		{packs[0], "checksum mismatch"},
-		{files[0], "SHA-256"},
+		{files[0], "CRC-32C"},
 	} {
 		good, _ := os.ReadFile(c.object)
 		b := append([]byte(nil), good...)

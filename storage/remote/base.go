@@ -5,12 +5,11 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -36,7 +35,9 @@ import (
 //
 // The index lets a later sync skip what the base holds without reading its
 // files; it is, big-endian: "cairnidx" | version u32 = 1 | count u32 |
-// count × hash [20]. The manifest records every object's size and SHA-256.
+// count × hash [20]. The manifest records every object's size and CRC-32C:
+// enough to catch damage before a restore installs a base; each chunk's
+// content is proven by its hash whenever a store reads it, and by verify.
 const (
 	basePrefix      = "base/"
 	baseIndexMagic  = "cairnidx"
@@ -53,17 +54,19 @@ type BaseRef struct {
 }
 
 // BaseFile is one object of a base: a file of the store (Name as in its
-// directory) or the index.
+// directory) or the index. CRC32C is the CRC-32C (Castagnoli) of its
+// bytes, in hex.
 type BaseFile struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+	CRC32C string `json:"crc32c"`
 }
 
 var (
 	baseIDPattern   = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
 	baseFilePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-	sha256Pattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	crcPattern      = regexp.MustCompile(`^[0-9a-f]{8}$`)
+	castagnoli      = crc32.MakeTable(crc32.Castagnoli)
 )
 
 func (b *BaseRef) fileObject(name string) string { return basePrefix + b.ID + "/files/" + name }
@@ -89,12 +92,12 @@ func (b *BaseRef) check() error {
 	}
 	seen := map[string]bool{}
 	for _, f := range b.Files {
-		if !baseFilePattern.MatchString(f.Name) || seen[f.Name] || f.Size < 0 || !sha256Pattern.MatchString(f.SHA256) {
+		if !baseFilePattern.MatchString(f.Name) || seen[f.Name] || f.Size < 0 || !crcPattern.MatchString(f.CRC32C) {
 			return corruptf(manifestName, "bad base file entry %q", f.Name)
 		}
 		seen[f.Name] = true
 	}
-	if b.Chunks < 0 || b.Index.Size != baseIndexHeader+int64(b.Chunks)*chunk.HashSize || !sha256Pattern.MatchString(b.Index.SHA256) {
+	if b.Chunks < 0 || b.Index.Size != baseIndexHeader+int64(b.Chunks)*chunk.HashSize || !crcPattern.MatchString(b.Index.CRC32C) {
 		return corruptf(manifestName, "bad base index entry")
 	}
 	return nil
@@ -135,20 +138,44 @@ func loadBaseIndex(ctx context.Context, d Destination, b *BaseRef) ([]chunk.Hash
 	return out, nil
 }
 
-// checkObject checks data against the size and hash the manifest gives.
+// checkObject checks data against the size and CRC the manifest gives.
 func checkObject(name string, data []byte, f BaseFile) error {
 	if int64(len(data)) != f.Size {
 		return corruptf(name, "%d bytes, the manifest says %d", len(data), f.Size)
 	}
-	if sha256Hex(data) != f.SHA256 {
-		return corruptf(name, "its SHA-256 is not the one the manifest gives")
+	return checkCRC(name, crc32.Checksum(data, castagnoli), f)
+}
+
+func checkCRC(name string, crc uint32, f BaseFile) error {
+	if crcHex(crc) != f.CRC32C {
+		return corruptf(name, "its CRC-32C is not the one the manifest gives")
 	}
 	return nil
 }
 
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+func crcHex(crc uint32) string { return fmt.Sprintf("%08x", crc) }
+
+// crcFile returns the CRC-32C and size of the file at path.
+func crcFile(path string) (uint32, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	var crc uint32
+	var n int64
+	for {
+		k, err := f.Read(buf)
+		crc = crc32.Update(crc, castagnoli, buf[:k])
+		n += int64(k)
+		if err == io.EOF {
+			return crc, n, nil
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+	}
 }
 
 // newBaseID returns a fresh base id.
@@ -156,20 +183,6 @@ func newBaseID() string {
 	var b [12]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// hashingReader hashes what it reads and counts it.
-type hashingReader struct {
-	r    io.Reader
-	h    hash.Hash
-	done *atomic.Int64
-}
-
-func (r *hashingReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.h.Write(p[:n])
-	r.done.Add(int64(n))
-	return n, err
 }
 
 // uploadBase copies the files of snap to d as a new base, with its index,
@@ -217,7 +230,7 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		hashes, err := diskstore.ListChunks(ctx, snap.Dir)
+		hashes, err := snap.Chunks(ctx)
 		if err != nil {
 			fail(fmt.Errorf("list the chunks of the snapshot: %w", err))
 			return
@@ -228,7 +241,7 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 			return
 		}
 		mu.Lock()
-		b.Index = BaseFile{Name: "chunks.idx", Size: int64(len(data)), SHA256: sha256Hex(data)}
+		b.Index = BaseFile{Name: "chunks.idx", Size: int64(len(data)), CRC32C: crcHex(crc32.Checksum(data, castagnoli))}
 		b.Chunks = len(hashes)
 		mu.Unlock()
 	}()
@@ -239,20 +252,30 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				f, err := os.Open(filepath.Join(snap.Dir, j.name))
+				path := filepath.Join(snap.Dir, j.name)
+				crc, n, err := crcFile(path)
+				if err == nil && n != j.size {
+					err = fmt.Errorf("%s changed size while the sync read it", path)
+				}
+				var f *os.File
+				if err == nil {
+					f, err = os.Open(path)
+				}
 				if err != nil {
 					fail(err)
 					continue
 				}
-				hr := &hashingReader{r: f, h: sha256.New(), done: &done}
-				err = d.Put(ctx, b.fileObject(j.name), hr, j.size)
+				// The file itself, not a wrapper: a file:// destination has
+				// the kernel copy it.
+				err = d.Put(ctx, b.fileObject(j.name), f, j.size)
 				f.Close()
 				if err != nil {
 					fail(fmt.Errorf("write %s to %s: %w", b.fileObject(j.name), d.URL(), err))
 					continue
 				}
+				done.Add(j.size)
 				mu.Lock()
-				files = append(files, BaseFile{Name: j.name, Size: j.size, SHA256: hex.EncodeToString(hr.h.Sum(nil))})
+				files = append(files, BaseFile{Name: j.name, Size: j.size, CRC32C: crcHex(crc)})
 				mu.Unlock()
 				rep.report(Progress{Phase: "uploading", Bytes: done.Load(), TotalBytes: total}, false)
 			}
@@ -337,31 +360,65 @@ send:
 	return syncDir(dir)
 }
 
+// localObjects is a Destination whose objects are files on this machine:
+// a restore has the kernel copy them (copy_file_range).
+type localObjects interface {
+	objectFile(name string) (*os.File, error)
+}
+
 // placeFile reads one file of the base and writes it, synced, into dir.
 func placeFile(ctx context.Context, d Destination, b *BaseRef, f BaseFile, dir string) error {
 	name := b.fileObject(f.Name)
-	data, err := d.Get(ctx, name, 0, -1)
+	var data []byte
+	var src *os.File
+	var err error
+	if lo, ok := d.(localObjects); ok {
+		src, err = lo.objectFile(name)
+		if src != nil {
+			defer src.Close()
+		}
+	} else {
+		data, err = d.Get(ctx, name, 0, -1)
+	}
 	if errors.Is(err, ErrNotExist) {
 		return &CorruptError{Object: name, Detail: "the file is missing"}
 	}
 	if err != nil {
 		return fmt.Errorf("read %s from %s: %w", name, d.URL(), err)
 	}
-	if err := checkObject(name, data, f); err != nil {
-		return err
+	if src == nil {
+		if err := checkObject(name, data, f); err != nil {
+			return err
+		}
 	}
-	out, err := os.OpenFile(filepath.Join(dir, f.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	path := filepath.Join(dir, f.Name)
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	_, err = out.Write(data)
-	if err == nil {
-		err = out.Sync()
+	defer out.Close()
+	if src != nil {
+		if _, err := out.ReadFrom(&io.LimitedReader{R: src, N: f.Size + 1}); err != nil {
+			return err
+		}
+		// What was written is what is checked.
+		crc, n, err := crcFile(path)
+		if err != nil {
+			return err
+		}
+		if n != f.Size {
+			return corruptf(name, "%d bytes, the manifest says %d", n, f.Size)
+		}
+		if err := checkCRC(name, crc, f); err != nil {
+			return err
+		}
+	} else if _, err := out.Write(data); err != nil {
+		return err
 	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
+	if err := out.Sync(); err != nil {
+		return err
 	}
-	return err
+	return out.Close()
 }
 
 // scanBase is the scanner's reading of a base it has not placed where the

@@ -60,43 +60,64 @@ func benchRows() int {
 }
 
 // BenchmarkSyncFull is a full sync of 100,000 rows to a new file://
-// destination; BenchmarkRestore restores it into a new disk store.
+// destination: "files" copies the store's files as a base (what a first
+// sync does), "chunks" walks and packs its chunks (NoBase; what every sync
+// did before bases). BenchmarkRestore restores each into a new disk store
+// as the server does (placing the base's files first).
 func BenchmarkSyncFull(b *testing.B) {
 	s := benchStore(b, benchRows())
 	ctx := context.Background()
-	var st SyncStats
-	for b.Loop() {
-		d, err := OpenFile(filepath.Join(b.TempDir(), "b"), true)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if st, err = Sync(ctx, s, d, SyncOptions{Leases: s.Leases()}); err != nil {
-			b.Fatal(err)
-		}
+	for _, noBase := range []bool{false, true} {
+		b.Run(map[bool]string{false: "files", true: "chunks"}[noBase], func(b *testing.B) {
+			var st SyncStats
+			for b.Loop() {
+				d, err := OpenFile(filepath.Join(b.TempDir(), "b"), true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if st, err = Sync(ctx, s, d, SyncOptions{Leases: s.Leases(), NoBase: noBase}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(st.Bytes)/1e6, "MB-raw")
+			b.ReportMetric(float64(st.Uploaded)/1e6, "MB-written")
+		})
 	}
-	b.ReportMetric(float64(st.Bytes)/1e6, "MB-raw")
-	b.ReportMetric(float64(st.Uploaded)/1e6, "MB-packed")
 }
 
 func BenchmarkRestore(b *testing.B) {
 	s := benchStore(b, benchRows())
 	ctx := context.Background()
-	d, err := OpenFile(filepath.Join(b.TempDir(), "b"), true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := Sync(ctx, s, d, SyncOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		dst, err := diskstore.Open(filepath.Join(b.TempDir(), "r"), diskstore.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := Restore(ctx, d, dst, nil); err != nil {
-			b.Fatal(err)
-		}
-		dst.Close()
+	for _, noBase := range []bool{false, true} {
+		b.Run(map[bool]string{false: "files", true: "chunks"}[noBase], func(b *testing.B) {
+			d, err := OpenFile(filepath.Join(b.TempDir(), "b"), true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Sync(ctx, s, d, SyncOptions{NoBase: noBase}); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				bk, err := OpenBackup(ctx, d)
+				if err != nil {
+					b.Fatal(err)
+				}
+				dir := filepath.Join(b.TempDir(), "r")
+				if err := bk.PlaceBase(ctx, dir, nil); err != nil {
+					b.Fatal(err)
+				}
+				dst, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bk.Restore(ctx, dst, nil); err != nil {
+					b.Fatal(err)
+				}
+				if err := dst.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -177,11 +198,19 @@ func BenchmarkDestinations(b *testing.B) {
 					b.Fatal(err)
 				}
 				for b.Loop() {
-					dst, err := diskstore.Open(filepath.Join(b.TempDir(), "r"), diskstore.Options{})
+					bk, err := OpenBackup(ctx, d)
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := Restore(ctx, d, dst, nil); err != nil {
+					dir := filepath.Join(b.TempDir(), "r")
+					if err := bk.PlaceBase(ctx, dir, nil); err != nil {
+						b.Fatal(err)
+					}
+					dst, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := bk.Restore(ctx, dst, nil); err != nil {
 						b.Fatal(err)
 					}
 					dst.Close()

@@ -132,7 +132,17 @@ func (d *fileDest) Put(ctx context.Context, name string, r io.Reader, size int64
 			os.Remove(f.Name())
 		}
 	}()
-	written, err := io.Copy(f, contextReader{ctx, r})
+	var written int64
+	if src, ok := r.(*os.File); ok {
+		// A local file: the kernel copies it (copy_file_range), without
+		// passing it through memory here.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		written, err = f.ReadFrom(&io.LimitedReader{R: src, N: size + 1})
+	} else {
+		written, err = io.Copy(f, contextReader{ctx, r})
+	}
 	if err != nil {
 		return err
 	}
@@ -150,6 +160,19 @@ func (d *fileDest) Put(ctx context.Context, name string, r io.Reader, size int64
 	}
 	ok = true
 	return syncDir(dir)
+}
+
+// objectFile opens an object's file, for a restore to copy (localObjects).
+func (d *fileDest) objectFile(name string) (*os.File, error) {
+	p, err := d.path(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, notExist(name, err)
+	}
+	return f, nil
 }
 
 func (d *fileDest) Stat(ctx context.Context, name string) (ObjectInfo, error) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -41,18 +42,19 @@ func copyFiles(t *testing.T, src, dst string, names []string) {
 
 // TestSnapshotFiles takes a file snapshot of a journaled store while
 // commits run, and opens a copy of its files as a store: it holds exactly
-// the refs the snapshot reported and every chunk they reach, and ListChunks
+// the refs the snapshot reported and every chunk they reach, and Chunks
 // names every chunk the copy holds.
 func TestSnapshotFiles(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := open(t, dir)
+	// A small checkpoint size: commits of a leaf of 3 KB go to Pebble
+	// directly, and Puts while the overlay is full too, while snapshots
+	// are taken.
+	s := openWith(t, dir, Options{CheckpointSize: 4 << 10})
 
-	// Committed chunks in the journal only, and some in Pebble (a bulk
-	// commit larger than half the checkpoint size goes there directly).
 	var roots []chunk.Hash
 	commit := func(name string, i int) chunk.Hash {
-		leaf := chunktest.Opaque(fmt.Sprintf("leaf %s %d", name, i))
+		leaf := chunktest.Opaque(fmt.Sprintf("leaf %s %d %s", name, i, strings.Repeat("x", 3000)))
 		root := chunktest.Node(fmt.Sprintf("root %s %d", name, i), leaf)
 		if err := s.Put(ctx, leaf, root); err != nil {
 			t.Error(err)
@@ -99,12 +101,12 @@ func TestSnapshotFiles(t *testing.T) {
 		if len(snap.Refs) < 20 {
 			t.Fatalf("snapshot %d has %d refs, want at least 20", i, len(snap.Refs))
 		}
-		listed, err := ListChunks(ctx, snap.Dir)
+		listed, err := snap.Chunks(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.IsSortedFunc(listed, func(a, b chunk.Hash) int { return a.Compare(b) }) {
-			t.Fatalf("ListChunks is not sorted")
+			t.Fatalf("Chunks is not sorted")
 		}
 		cp := filepath.Join(t.TempDir(), "copy")
 		copyFiles(t, snap.Dir, cp, snap.Files)
@@ -136,7 +138,7 @@ func TestSnapshotFiles(t *testing.T) {
 		}
 		slices.SortFunc(held, func(a, b chunk.Hash) int { return a.Compare(b) })
 		if !slices.Equal(held, listed) {
-			t.Fatalf("copy %d holds %d chunks, ListChunks named %d", i, len(held), len(listed))
+			t.Fatalf("copy %d holds %d chunks, Chunks named %d", i, len(held), len(listed))
 		}
 		for _, h := range roots {
 			if ok, err := c.Has(ctx, h); err != nil || !ok {

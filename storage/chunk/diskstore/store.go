@@ -67,6 +67,10 @@ type Store struct {
 
 	bgErrors errorLog // Pebble's background errors, logged at a bounded rate
 	parked   parkingFS
+
+	// views holds the Pebble snapshots of file snapshots not released
+	// (see SnapshotFiles); Close closes them.
+	views sync.Map
 }
 
 var (
@@ -297,6 +301,7 @@ func (s *Store) Close() error {
 			err = cerr
 		}
 	}
+	s.closeViews()
 	if derr := s.db.Close(); err == nil {
 		err = derr
 	}
