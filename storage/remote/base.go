@@ -134,6 +134,9 @@ func loadBaseIndex(ctx context.Context, d Destination, b *BaseRef) ([]chunk.Hash
 	out := make([]chunk.Hash, b.Chunks)
 	for i := range out {
 		copy(out[i][:], data[baseIndexHeader+i*chunk.HashSize:])
+		if i > 0 && out[i-1].Compare(out[i]) >= 0 {
+			return nil, corruptf(name, "the hashes are not in order")
+		}
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,8 +33,10 @@ type scanner struct {
 	// wanted (see Backup.PlaceBase); only its index is read.
 	basePlaced bool
 
-	mu       sync.Mutex
-	present  chunk.HashSet
+	mu      sync.Mutex
+	present chunk.HashSet
+	// inBase is the placed base's index, sorted: present too.
+	inBase   []chunk.Hash
 	needed   map[chunk.Hash]chunk.Hash // chunk → a chunk that names it
 	problems []string
 
@@ -183,9 +186,7 @@ func (s *scanner) base(ctx context.Context, totalChunks, totalBytes int64) error
 		if err != nil {
 			return err
 		}
-		for _, h := range index {
-			s.present.Add(h)
-		}
+		s.inBase = index
 		s.chunks.Add(int64(len(index)))
 		s.bytes.Add(b.bytes())
 		return nil
@@ -210,16 +211,25 @@ func (s *scanner) base(ctx context.Context, totalChunks, totalBytes int64) error
 	return err
 }
 
+// has reports whether chunk h is present.
+func (s *scanner) has(h chunk.Hash) bool {
+	if s.present.Has(h) {
+		return true
+	}
+	_, ok := slices.BinarySearchFunc(s.inBase, h, chunk.Hash.Compare)
+	return ok
+}
+
 // closure checks that every ref and every named chunk is present.
 func (s *scanner) closure() error {
 	var missing []string
 	for name, h := range s.m.refHashes() {
-		if !s.present.Has(h) {
+		if !s.has(h) {
 			missing = append(missing, fmt.Sprintf("chunk %s of ref %s is missing", h, name))
 		}
 	}
 	for h, from := range s.needed {
-		if !s.present.Has(h) {
+		if !s.has(h) {
 			missing = append(missing, fmt.Sprintf("chunk %s is missing (named by chunk %s)", h, from))
 		}
 	}
