@@ -240,8 +240,10 @@ func TestBaseDamage(t *testing.T) {
 	for i := range hashes {
 		copy(hashes[i][:], idx[baseIndexHeader+i*chunk.HashSize:])
 	}
-	var ghost chunk.Hash
-	ghost[0] = 0xff
+	var ghost chunk.Hash // after every real hash, as the order requires
+	for i := range ghost {
+		ghost[i] = 0xff
+	}
 	forged := encodeBaseIndex(append(hashes, ghost))
 	os.WriteFile(idxPath, forged, 0o644)
 	fm := *m
