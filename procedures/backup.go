@@ -223,7 +223,11 @@ func SyncSummary(st remote.SyncStats, url string) string {
 	if st.UpToDate && st.Pruned == 0 {
 		return fmt.Sprintf("Backup at %s is up to date (%d refs)", url, st.Refs)
 	}
-	s := fmt.Sprintf("Uploaded %s in %d chunks to %s in %s", FormatBytes(st.Uploaded), st.Chunks, url, formatDuration(st.Duration))
+	what := fmt.Sprintf("%d chunks", st.Chunks)
+	if st.Files > 0 {
+		what = fmt.Sprintf("%d files of the database", st.Files)
+	}
+	s := fmt.Sprintf("Uploaded %s in %s to %s in %s", FormatBytes(st.Uploaded), what, url, formatDuration(st.Duration))
 	if st.Pruned > 0 {
 		s += fmt.Sprintf("; pruned %d unreferenced pack(s)", st.Pruned)
 	}

@@ -52,7 +52,8 @@ func TestBackupCLI(t *testing.T) {
 	fails("backup 'b2' not found", "backup", "remove", "b2")
 
 	out := mustRun("backup", "sync", "b1")
-	if !strings.HasPrefix(out, "Uploaded ") || !strings.Contains(out, " chunks to file://"+filepath.Join(top, "b1")+" in ") {
+	// A first sync copies the database's files.
+	if !strings.HasPrefix(out, "Uploaded ") || !strings.Contains(out, " files of the database to file://"+filepath.Join(top, "b1")+" in ") {
 		t.Fatalf("sync: %q", out)
 	}
 	if out := mustRun("backup", "sync", "b1"); !strings.Contains(out, "is up to date") {

@@ -115,11 +115,9 @@ func CheckUpdates(current map[string]Hash, updates []RefUpdate) ([]Hash, error) 
 // format, so that the directory can be opened as the store. The files do not
 // change until Release, which removes them.
 type FileSnapshot struct {
-	Dir   string
-	Files []string        // the names of every file in Dir, sorted
-	Refs  map[string]Hash // the refs the copy holds
-	// Chunks returns the hash of every chunk the copy holds, sorted.
-	Chunks  func(ctx context.Context) ([]Hash, error)
+	Dir     string
+	Files   []string        // the names of every file in Dir, sorted
+	Refs    map[string]Hash // the refs the copy holds
 	Release func() error
 }
 

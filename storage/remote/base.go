@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cairndb/cairn/storage/chunk/diskstore"
 )
@@ -31,13 +33,20 @@ import (
 // Later syncs add packs on top of it. Its objects:
 //
 //	base/ID/files/NAME   the snapshot's files, NAME as in the store's directory
-//	base/ID/chunks.idx   the hash of every chunk the files hold, sorted
+//	base/ID/reach.idx    the chunks reachable from the base's refs, sorted
 //
-// The index lets a later sync skip what the base holds without reading its
-// files; it is, big-endian: "cairnidx" | version u32 = 1 | count u32 |
-// count × hash [20]. The manifest records every object's size and CRC-32C:
-// enough to catch damage before a restore installs a base; each chunk's
-// content is proven by its hash whenever a store reads it, and by verify.
+// The files hold every chunk the store held, garbage too, and garbage need
+// not be whole (a collection may have deleted a child and kept its parent):
+// what the files hold is no proof that what a chunk reaches is there. What
+// the base's refs reach is (the snapshot holds it all). So the first sync
+// after the base walks those refs in the source once, and records what it
+// finds in reach.idx; every sync then skips what reach.idx or a pack names,
+// as it skipped what a pack names before bases. The index is, big-endian:
+// "cairnidx" | version u32 = 1 | count u32 | count × hash [20].
+//
+// The manifest records every object's size and CRC-32C: enough to catch
+// damage before a restore installs a base; each chunk's content is proven by
+// its hash whenever a store reads it, and by verify.
 const (
 	basePrefix      = "base/"
 	baseIndexMagic  = "cairnidx"
@@ -47,10 +56,15 @@ const (
 
 // BaseRef is a manifest's base.
 type BaseRef struct {
-	ID     string     `json:"id"`
-	Files  []BaseFile `json:"files"`
-	Index  BaseFile   `json:"index"`
-	Chunks int        `json:"chunks"`
+	ID    string     `json:"id"`
+	Files []BaseFile `json:"files"`
+	// Refs are the refs the base's files hold: the backup's refs when the
+	// base was written.
+	Refs map[string]string `json:"refs"`
+	// Reach, once a later sync has written it, is reach.idx, and
+	// ReachChunks the number of hashes it holds.
+	Reach       *BaseFile `json:"reach,omitempty"`
+	ReachChunks int       `json:"reach_chunks,omitempty"`
 }
 
 // BaseFile is one object of a base: a file of the store (Name as in its
@@ -70,15 +84,25 @@ var (
 )
 
 func (b *BaseRef) fileObject(name string) string { return basePrefix + b.ID + "/files/" + name }
-func (b *BaseRef) indexObject() string           { return basePrefix + b.ID + "/chunks.idx" }
+func (b *BaseRef) reachObject() string           { return basePrefix + b.ID + "/reach.idx" }
 
-// bytes is the size of every object of the base.
+// bytes is the size of the base's files.
 func (b *BaseRef) bytes() int64 {
-	n := b.Index.Size
+	var n int64
 	for _, f := range b.Files {
 		n += f.Size
 	}
 	return n
+}
+
+// refHashes returns the base's refs as hashes.
+func (b *BaseRef) refHashes() map[string]chunk.Hash {
+	out := make(map[string]chunk.Hash, len(b.Refs))
+	for name, s := range b.Refs {
+		h, _ := chunk.Parse(s) // checked by check
+		out[name] = h
+	}
+	return out
 }
 
 // check checks a base read from a manifest: it is untrusted input, and its
@@ -97,8 +121,18 @@ func (b *BaseRef) check() error {
 		}
 		seen[f.Name] = true
 	}
-	if b.Chunks < 0 || b.Index.Size != baseIndexHeader+int64(b.Chunks)*chunk.HashSize || !crcPattern.MatchString(b.Index.CRC32C) {
-		return corruptf(manifestName, "bad base index entry")
+	for name, s := range b.Refs {
+		if err := chunk.CheckRefName(name); err != nil {
+			return corruptf(manifestName, "base ref %q: %v", name, err)
+		}
+		if _, err := chunk.Parse(s); err != nil {
+			return corruptf(manifestName, "base ref %s: bad hash %q", name, s)
+		}
+	}
+	if r := b.Reach; r != nil {
+		if b.ReachChunks < 0 || r.Name != "reach.idx" || r.Size != baseIndexHeader+int64(b.ReachChunks)*chunk.HashSize || !crcPattern.MatchString(r.CRC32C) {
+			return corruptf(manifestName, "bad base reach index entry")
+		}
 	}
 	return nil
 }
@@ -115,23 +149,23 @@ func encodeBaseIndex(hashes []chunk.Hash) []byte {
 	return b
 }
 
-// loadBaseIndex reads and checks the base's index.
-func loadBaseIndex(ctx context.Context, d Destination, b *BaseRef) ([]chunk.Hash, error) {
-	name := b.indexObject()
+// loadReach reads and checks the base's reach index, which must exist.
+func loadReach(ctx context.Context, d Destination, b *BaseRef) ([]chunk.Hash, error) {
+	name := b.reachObject()
 	data, err := d.Get(ctx, name, 0, -1)
 	if errors.Is(err, ErrNotExist) {
-		return nil, &CorruptError{Object: name, Detail: "the base's index is missing"}
+		return nil, &CorruptError{Object: name, Detail: "the base's reach index is missing"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s from %s: %w", name, d.URL(), err)
 	}
-	if err := checkObject(name, data, b.Index); err != nil {
+	if err := checkObject(name, data, *b.Reach); err != nil {
 		return nil, err
 	}
-	if string(data[:8]) != baseIndexMagic || binary.BigEndian.Uint32(data[8:]) != baseIndexVer || int(binary.BigEndian.Uint32(data[12:])) != b.Chunks {
-		return nil, corruptf(name, "not a base index of %d chunks", b.Chunks)
+	if string(data[:8]) != baseIndexMagic || binary.BigEndian.Uint32(data[8:]) != baseIndexVer || int(binary.BigEndian.Uint32(data[12:])) != b.ReachChunks {
+		return nil, corruptf(name, "not an index of %d chunks", b.ReachChunks)
 	}
-	out := make([]chunk.Hash, b.Chunks)
+	out := make([]chunk.Hash, b.ReachChunks)
 	for i := range out {
 		copy(out[i][:], data[baseIndexHeader+i*chunk.HashSize:])
 		if i > 0 && out[i-1].Compare(out[i]) >= 0 {
@@ -139,6 +173,57 @@ func loadBaseIndex(ctx context.Context, d Destination, b *BaseRef) ([]chunk.Hash
 		}
 	}
 	return out, nil
+}
+
+// baseReach returns what the base's refs reach in src: every chunk found
+// there, sorted. A chunk src no longer holds (collected since) is left out
+// with what is below it; the base holds them all the same, and a ref that
+// reaches them now finds them in src and sends them again.
+func baseReach(ctx context.Context, src chunk.Store, b *BaseRef) ([]chunk.Hash, error) {
+	seen := make(chunk.HashSet)
+	var queue []chunk.Hash
+	for _, h := range refRoots(b.refHashes()) {
+		if !h.IsZero() && !seen.Has(h) {
+			seen.Add(h)
+			queue = append(queue, h)
+		}
+	}
+	var found []chunk.Hash
+	for len(queue) > 0 {
+		n := min(len(queue), 16384)
+		batch := queue[:n]
+		queue = queue[n:]
+		err := src.GetMany(ctx, batch, func(c chunk.Chunk) error {
+			env, err := chunk.Decode(c.Hash, c.Data)
+			if err != nil {
+				return err
+			}
+			found = append(found, c.Hash)
+			for i := 0; i < env.NumRefs(); i++ {
+				if r := env.Ref(i); !seen.Has(r) {
+					seen.Add(r)
+					queue = append(queue, r)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("walk the refs of the base: %w", err)
+		}
+	}
+	slices.SortFunc(found, chunk.Hash.Compare)
+	return found, nil
+}
+
+// putReach writes the reach index of hashes (sorted) and records it in b.
+func putReach(ctx context.Context, d Destination, b *BaseRef, hashes []chunk.Hash) (int64, error) {
+	data := encodeBaseIndex(hashes)
+	if err := d.Put(ctx, b.reachObject(), bytes.NewReader(data), int64(len(data))); err != nil {
+		return 0, fmt.Errorf("write %s to %s: %w", b.reachObject(), d.URL(), err)
+	}
+	b.Reach = &BaseFile{Name: "reach.idx", Size: int64(len(data)), CRC32C: crcHex(crc32.Checksum(data, castagnoli))}
+	b.ReachChunks = len(hashes)
+	return int64(len(data)), nil
 }
 
 // checkObject checks data against the size and CRC the manifest gives.
@@ -158,13 +243,25 @@ func checkCRC(name string, crc uint32, f BaseFile) error {
 
 func crcHex(crc uint32) string { return fmt.Sprintf("%08x", crc) }
 
-// crcFile returns the CRC-32C and size of the file at path.
+// crcFile returns the CRC-32C and size of the file at path. It reads the
+// file through a memory map where it can: the page cache's pages are then
+// summed in place rather than copied first.
 func crcFile(path string) (uint32, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && int64(int(fi.Size())) == fi.Size() {
+		if m, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED); err == nil {
+			unix.Madvise(m, unix.MADV_SEQUENTIAL)
+			crc := crc32.Checksum(m, castagnoli)
+			if err := unix.Munmap(m); err != nil {
+				return 0, 0, err
+			}
+			return crc, fi.Size(), nil
+		}
+	}
 	buf := make([]byte, 1<<20)
 	var crc uint32
 	var n int64
@@ -229,25 +326,6 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 		mu.Unlock()
 		cancel()
 	}
-	// The index is built beside the copies, from the same files.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		hashes, err := snap.Chunks(ctx)
-		if err != nil {
-			fail(fmt.Errorf("list the chunks of the snapshot: %w", err))
-			return
-		}
-		data := encodeBaseIndex(hashes)
-		if err := d.Put(ctx, b.indexObject(), bytes.NewReader(data), int64(len(data))); err != nil {
-			fail(fmt.Errorf("write %s to %s: %w", b.indexObject(), d.URL(), err))
-			return
-		}
-		mu.Lock()
-		b.Index = BaseFile{Name: "chunks.idx", Size: int64(len(data)), CRC32C: crcHex(crc32.Checksum(data, castagnoli))}
-		b.Chunks = len(hashes)
-		mu.Unlock()
-	}()
 	next := make(chan job)
 	files := make([]BaseFile, 0, len(jobs))
 	for range min(runtime.GOMAXPROCS(0), max(1, len(jobs))) {
@@ -300,13 +378,16 @@ send:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rep.report(Progress{Phase: "uploading", Chunks: int64(b.Chunks), TotalChunks: int64(b.Chunks), Bytes: total, TotalBytes: total}, true)
+	rep.report(Progress{Phase: "uploading", Bytes: total, TotalBytes: total}, true)
 	slices.SortFunc(files, func(a, b BaseFile) int { return strings.Compare(a.Name, b.Name) })
 	b.Files = files
+	b.Refs = make(map[string]string, len(snap.Refs))
+	for name, h := range snap.Refs {
+		b.Refs[name] = h.String()
+	}
 	st.Files = len(files)
-	st.Chunks = int64(b.Chunks)
 	st.Bytes = total
-	st.Uploaded += b.bytes()
+	st.Uploaded += total
 	return b, nil
 }
 
@@ -427,8 +508,8 @@ func placeFile(ctx context.Context, d Destination, b *BaseRef, f BaseFile, dir s
 // scanBase is the scanner's reading of a base it has not placed where the
 // restored store will be: it places it in a temporary directory, opens it
 // as a store and reads every chunk it holds, checking each against its hash
-// as the store reads it, then checks that the index names only chunks the
-// files hold.
+// as the store reads it, and checks that the reach index, if any, names
+// only chunks the files hold.
 func (s *scanner) scanBase(ctx context.Context, done *atomic.Int64) error {
 	b := s.m.Base
 	tmp, err := os.MkdirTemp("", "cairn-base-")
@@ -443,12 +524,17 @@ func (s *scanner) scanBase(ctx context.Context, done *atomic.Int64) error {
 		}
 		return err
 	}
-	index, err := loadBaseIndex(ctx, s.d, b)
-	if err != nil {
-		if errors.Is(err, chunk.ErrCorruption) {
-			return s.problem(err)
+	var reach []chunk.Hash
+	if b.Reach != nil {
+		var err error
+		if reach, err = loadReach(ctx, s.d, b); err != nil {
+			if !errors.Is(err, chunk.ErrCorruption) {
+				return err
+			}
+			if err := s.problem(err); err != nil {
+				return err
+			}
 		}
-		return err
 	}
 	store, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1, CacheSize: 32 << 20})
 	if err != nil {
@@ -462,10 +548,10 @@ func (s *scanner) scanBase(ctx context.Context, done *atomic.Int64) error {
 	}); err != nil {
 		return s.problem(&CorruptError{Object: basePrefix + b.ID, Detail: err.Error()})
 	}
-	slices.SortFunc(hashes, func(a, b chunk.Hash) int { return a.Compare(b) })
-	for _, h := range index {
-		if _, ok := slices.BinarySearchFunc(hashes, h, func(a, b chunk.Hash) int { return a.Compare(b) }); !ok {
-			if err := s.problem(&CorruptError{Object: b.indexObject(), Chunk: h, Detail: "the index names a chunk the base's files do not hold"}); err != nil {
+	slices.SortFunc(hashes, chunk.Hash.Compare)
+	for _, h := range reach {
+		if _, ok := slices.BinarySearchFunc(hashes, h, chunk.Hash.Compare); !ok {
+			if err := s.problem(&CorruptError{Object: b.reachObject(), Chunk: h, Detail: "the reach index names a chunk the base's files do not hold"}); err != nil {
 				return err
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,9 +16,10 @@ import (
 	"github.com/cairndb/cairn/storage/chunk"
 )
 
-// scanner reads every pack of a manifest, checking each pack's checksum and
-// each chunk's hash, and the closure of the backup: every chunk a chunk or a
-// ref names is in it. Restore and Verify share it.
+// scanner reads every pack of a manifest (and its base, see scanner.base),
+// checking each pack's checksum and each chunk's hash, and the closure of
+// the backup: every chunk a ref reaches is in it. Restore and Verify share
+// it.
 type scanner struct {
 	d   Destination
 	m   *Manifest
@@ -30,14 +30,14 @@ type scanner struct {
 	// found, if not nil, receives every good chunk (concurrently).
 	found func(c chunk.Chunk) error
 	// basePlaced: the manifest's base is already where its chunks are
-	// wanted (see Backup.PlaceBase); only its index is read.
+	// wanted (see Backup.PlaceBase), and is not read. outside then returns
+	// which of hashes, chunks the scan did not read, the store there lacks.
 	basePlaced bool
+	outside    func(ctx context.Context, hashes []chunk.Hash) (chunk.HashSet, error)
 
-	mu      sync.Mutex
-	present chunk.HashSet
-	// inBase is the placed base's index, sorted: present too.
-	inBase   []chunk.Hash
-	needed   map[chunk.Hash]chunk.Hash // chunk → a chunk that names it
+	mu       sync.Mutex
+	present  chunk.HashSet
+	refsOf   map[chunk.Hash][]chunk.Hash // of every chunk read that names any
 	problems []string
 
 	chunks, bytes atomic.Int64
@@ -56,14 +56,13 @@ func (s *scanner) problem(err error) error {
 
 func (s *scanner) run(ctx context.Context) error {
 	s.present = make(chunk.HashSet)
-	s.needed = map[chunk.Hash]chunk.Hash{}
+	s.refsOf = map[chunk.Hash][]chunk.Hash{}
 	var totalChunks, totalBytes int64
 	for _, p := range s.m.Packs {
 		totalChunks += int64(p.Chunks)
 		totalBytes += p.Size
 	}
 	if b := s.m.Base; b != nil {
-		totalChunks += int64(b.Chunks)
 		totalBytes += b.bytes()
 		if err := s.base(ctx, totalChunks, totalBytes); err != nil {
 			return err
@@ -106,7 +105,7 @@ send:
 		return err
 	}
 	s.rep.report(Progress{Phase: "downloading", Chunks: s.chunks.Load(), TotalChunks: totalChunks, Bytes: s.bytes.Load(), TotalBytes: totalBytes}, true)
-	return s.closure()
+	return s.closure(ctx)
 }
 
 // pack reads and checks one pack.
@@ -154,13 +153,17 @@ func (s *scanner) add(object string, c chunk.Chunk) error {
 	if err != nil {
 		return s.problem(&CorruptError{Object: object, Chunk: c.Hash, Detail: err.Error()})
 	}
+	var refs []chunk.Hash
+	if n := env.NumRefs(); n > 0 {
+		refs = make([]chunk.Hash, n)
+		for j := range refs {
+			refs[j] = env.Ref(j)
+		}
+	}
 	s.mu.Lock()
 	s.present.Add(c.Hash)
-	for j := 0; j < env.NumRefs(); j++ {
-		r := env.Ref(j)
-		if _, ok := s.needed[r]; !ok {
-			s.needed[r] = c.Hash
-		}
+	if refs != nil {
+		s.refsOf[c.Hash] = refs
 	}
 	s.mu.Unlock()
 	if s.found != nil {
@@ -172,22 +175,13 @@ func (s *scanner) add(object string, c chunk.Chunk) error {
 	return nil
 }
 
-// base takes in the manifest's base: if it is placed where the restored
-// store is (basePlaced), only its index, which names what it holds;
-// otherwise every chunk it holds (scanBase). It reports the bytes read as
-// "downloading" progress as it goes.
+// base takes in the manifest's base: nothing if it is placed where the
+// restored store is (basePlaced); otherwise every chunk it holds
+// (scanBase). It reports the bytes read as "downloading" progress as it
+// goes.
 func (s *scanner) base(ctx context.Context, totalChunks, totalBytes int64) error {
 	b := s.m.Base
 	if s.basePlaced {
-		index, err := loadBaseIndex(ctx, s.d, b)
-		if errors.Is(err, chunk.ErrCorruption) {
-			return s.problem(err)
-		}
-		if err != nil {
-			return err
-		}
-		s.inBase = index
-		s.chunks.Add(int64(len(index)))
 		s.bytes.Add(b.bytes())
 		return nil
 	}
@@ -207,34 +201,73 @@ func (s *scanner) base(ctx context.Context, totalChunks, totalBytes int64) error
 		}
 	}()
 	err := s.scanBase(ctx, &done)
-	s.bytes.Add(done.Load() + b.Index.Size)
+	s.bytes.Add(done.Load())
 	return err
 }
 
-// has reports whether chunk h is present.
-func (s *scanner) has(h chunk.Hash) bool {
-	if s.present.Has(h) {
-		return true
+// closure checks that every chunk the refs reach is present: walking from
+// the refs through the chunks read, and asking outside about those the
+// scan did not read (a placed base's), without going below them.
+func (s *scanner) closure(ctx context.Context) error {
+	type named struct {
+		h, by chunk.Hash // by: the chunk that names h (zero for a ref)
+		ref   string
 	}
-	_, ok := slices.BinarySearchFunc(s.inBase, h, chunk.Hash.Compare)
-	return ok
-}
-
-// closure checks that every ref and every named chunk is present.
-func (s *scanner) closure() error {
-	var missing []string
-	for name, h := range s.m.refHashes() {
-		if !s.has(h) {
-			missing = append(missing, fmt.Sprintf("chunk %s of ref %s is missing", h, name))
+	refs := s.m.refHashes()
+	names := make([]string, 0, len(refs))
+	for name := range refs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	seen := make(chunk.HashSet)
+	var queue, unread []named
+	for _, name := range names {
+		if h := refs[name]; !seen.Has(h) {
+			seen.Add(h)
+			queue = append(queue, named{h: h, ref: name})
 		}
 	}
-	for h, from := range s.needed {
-		if !s.has(h) {
-			missing = append(missing, fmt.Sprintf("chunk %s is missing (named by chunk %s)", h, from))
+	for len(queue) > 0 {
+		n := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if !s.present.Has(n.h) {
+			unread = append(unread, n)
+			continue
+		}
+		for _, r := range s.refsOf[n.h] {
+			if !seen.Has(r) {
+				seen.Add(r)
+				queue = append(queue, named{h: r, by: n.h})
+			}
 		}
 	}
-	sort.Strings(missing)
-	for _, msg := range missing {
+	missing := unread
+	if s.outside != nil && len(unread) > 0 {
+		hashes := make([]chunk.Hash, len(unread))
+		for i, n := range unread {
+			hashes[i] = n.h
+		}
+		absent, err := s.outside(ctx, hashes)
+		if err != nil {
+			return err
+		}
+		missing = missing[:0:0]
+		for _, n := range unread {
+			if absent.Has(n.h) {
+				missing = append(missing, n)
+			}
+		}
+	}
+	msgs := make([]string, 0, len(missing))
+	for _, n := range missing {
+		if n.by.IsZero() {
+			msgs = append(msgs, fmt.Sprintf("chunk %s of ref %s is missing", n.h, n.ref))
+		} else {
+			msgs = append(msgs, fmt.Sprintf("chunk %s is missing (named by chunk %s)", n.h, n.by))
+		}
+	}
+	sort.Strings(msgs)
+	for _, msg := range msgs {
 		if err := s.problem(&CorruptError{Object: "backup", Detail: msg}); err != nil {
 			return err
 		}
@@ -409,7 +442,19 @@ func (b *Backup) copyAll(ctx context.Context, dst chunk.Store, progress Progress
 		batch, batchBytes = nil, 0
 		return err
 	}
-	s := &scanner{d: b.d, m: b.m, rep: newReporter(progress), basePlaced: placed, found: func(c chunk.Chunk) error {
+	s := &scanner{d: b.d, m: b.m, rep: newReporter(progress), basePlaced: placed}
+	if placed {
+		s.outside = func(ctx context.Context, hashes []chunk.Hash) (chunk.HashSet, error) {
+			mu.Lock()
+			err := flush()
+			mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+			return dst.HasMany(ctx, hashes)
+		}
+	}
+	s.found = func(c chunk.Chunk) error {
 		mu.Lock()
 		defer mu.Unlock()
 		batch = append(batch, c)
@@ -418,7 +463,7 @@ func (b *Backup) copyAll(ctx context.Context, dst chunk.Store, progress Progress
 			return flush()
 		}
 		return nil
-	}}
+	}
 	if err := s.run(ctx); err != nil {
 		return nil, st, err
 	}

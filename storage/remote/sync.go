@@ -146,6 +146,22 @@ func Sync(ctx context.Context, src chunk.Store, d Destination, opts SyncOptions)
 			if err != nil {
 				return st, err
 			}
+			if m.Base != nil && m.Base.Reach == nil {
+				// The first sync after the base: what the base's refs reach
+				// in src is at the destination, whole (see BaseRef).
+				reach, err := baseReach(ctx, src, m.Base)
+				if err != nil {
+					return st, err
+				}
+				for _, h := range reach {
+					have.Add(h)
+				}
+				n, err := putReach(ctx, d, m.Base, reach)
+				if err != nil {
+					return st, err
+				}
+				st.Uploaded += n
+			}
 			packs, err := copyMissing(ctx, src, d, refs, have, opts.PackSize, rep, &st)
 			if err != nil {
 				return st, err
@@ -214,15 +230,16 @@ func loadIndexes(ctx context.Context, d Destination, m *Manifest) ([]*packIndex,
 	return out, nil
 }
 
-// loadHave returns every chunk the manifest's base and packs hold.
+// loadHave returns the chunks the destination holds, with all they reach:
+// what its packs and its base's reach index name.
 func loadHave(ctx context.Context, d Destination, m *Manifest) (chunk.HashSet, error) {
 	ixs, err := loadIndexes(ctx, d, m)
 	if err != nil {
 		return nil, err
 	}
 	have := make(chunk.HashSet)
-	if m.Base != nil {
-		index, err := loadBaseIndex(ctx, d, m.Base)
+	if m.Base != nil && m.Base.Reach != nil {
+		index, err := loadReach(ctx, d, m.Base)
 		if err != nil {
 			return nil, err
 		}

@@ -67,10 +67,6 @@ type Store struct {
 
 	bgErrors errorLog // Pebble's background errors, logged at a bounded rate
 	parked   parkingFS
-
-	// views holds the Pebble snapshots of file snapshots not released
-	// (see SnapshotFiles); Close closes them.
-	views sync.Map
 }
 
 var (
@@ -301,7 +297,6 @@ func (s *Store) Close() error {
 			err = cerr
 		}
 	}
-	s.closeViews()
 	if derr := s.db.Close(); err == nil {
 		err = derr
 	}
