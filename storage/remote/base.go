@@ -328,7 +328,14 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 	}
 	next := make(chan job)
 	files := make([]BaseFile, 0, len(jobs))
-	for range min(runtime.GOMAXPROCS(0), max(1, len(jobs))) {
+	// Twice as many workers as cores to a local destination, whose copies
+	// wait for the disk as much as they work; one per core elsewhere,
+	// where each holds a file in memory.
+	workers := runtime.GOMAXPROCS(0)
+	if _, local := d.(localObjects); local {
+		workers *= 2
+	}
+	for range min(workers, max(1, len(jobs))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -406,8 +413,11 @@ func placeBase(ctx context.Context, d Destination, b *BaseRef, dir string, done 
 		firstErr error
 		wg       sync.WaitGroup
 	)
+	// The largest first, so that the workers end together.
+	files := slices.Clone(b.Files)
+	slices.SortStableFunc(files, func(x, y BaseFile) int { return cmp.Compare(y.Size, x.Size) })
 	next := make(chan BaseFile)
-	for range min(runtime.GOMAXPROCS(0), len(b.Files)) {
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -426,7 +436,7 @@ func placeBase(ctx context.Context, d Destination, b *BaseRef, dir string, done 
 		}()
 	}
 send:
-	for _, f := range b.Files {
+	for _, f := range files {
 		select {
 		case next <- f:
 		case <-ctx.Done():
@@ -441,6 +451,33 @@ send:
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return syncFiles(dir, files)
+}
+
+// syncFiles fsyncs the named files of dir, all at once (the file system
+// commits its journal once for those that wait together), then dir.
+func syncFiles(dir string, files []BaseFile) error {
+	errs := make([]error, len(files))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fh, err := os.Open(filepath.Join(dir, f.Name))
+			if err == nil {
+				err = fh.Sync()
+				fh.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	return syncDir(dir)
 }
 
@@ -450,7 +487,8 @@ type localObjects interface {
 	objectFile(name string) (*os.File, error)
 }
 
-// placeFile reads one file of the base and writes it, synced, into dir.
+// placeFile reads one file of the base and writes it into dir, and starts
+// writing it to disk: the caller syncs it.
 func placeFile(ctx context.Context, d Destination, b *BaseRef, f BaseFile, dir string) error {
 	name := b.fileObject(f.Name)
 	var data []byte
@@ -485,6 +523,7 @@ func placeFile(ctx context.Context, d Destination, b *BaseRef, f BaseFile, dir s
 		if _, err := out.ReadFrom(&io.LimitedReader{R: src, N: f.Size + 1}); err != nil {
 			return err
 		}
+		startWriteback(out)
 		// What was written is what is checked.
 		crc, n, err := crcFile(path)
 		if err != nil {
@@ -496,13 +535,19 @@ func placeFile(ctx context.Context, d Destination, b *BaseRef, f BaseFile, dir s
 		if err := checkCRC(name, crc, f); err != nil {
 			return err
 		}
-	} else if _, err := out.Write(data); err != nil {
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		return err
+	} else {
+		if _, err := out.Write(data); err != nil {
+			return err
+		}
+		startWriteback(out)
 	}
 	return out.Close()
+}
+
+// startWriteback has the kernel start writing f to disk: it does so while
+// the next files are copied, and the fsync at the end waits for little.
+func startWriteback(f *os.File) {
+	unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }
 
 // scanBase is the scanner's reading of a base it has not placed where the
