@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -332,9 +333,16 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 	// wait for the disk as much as they work; one per core elsewhere,
 	// where each holds a file in memory.
 	workers := runtime.GOMAXPROCS(0)
-	if _, local := d.(localObjects); local {
+	lo, local := d.(localObjects)
+	if local {
 		workers *= 2
 	}
+	var stagedFiles []*staged
+	defer func() {
+		for _, st := range stagedFiles {
+			st.discard() // those not published
+		}
+	}()
 	for range min(workers, max(1, len(jobs))) {
 		wg.Add(1)
 		go func() {
@@ -355,7 +363,16 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 				}
 				// The file itself, not a wrapper: a file:// destination has
 				// the kernel copy it.
-				err = d.Put(ctx, b.fileObject(j.name), f, j.size)
+				if local {
+					var st *staged
+					if st, err = lo.stage(ctx, b.fileObject(j.name), f, j.size); err == nil {
+						mu.Lock()
+						stagedFiles = append(stagedFiles, st)
+						mu.Unlock()
+					}
+				} else {
+					err = d.Put(ctx, b.fileObject(j.name), f, j.size)
+				}
 				f.Close()
 				if err != nil {
 					fail(fmt.Errorf("write %s to %s: %w", b.fileObject(j.name), d.URL(), err))
@@ -384,6 +401,11 @@ send:
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if local {
+		if err := publishStaged(stagedFiles); err != nil {
+			return nil, fmt.Errorf("write the base to %s: %w", d.URL(), err)
+		}
 	}
 	rep.report(Progress{Phase: "uploading", Bytes: total, TotalBytes: total}, true)
 	slices.SortFunc(files, func(a, b BaseFile) int { return strings.Compare(a.Name, b.Name) })
@@ -454,6 +476,41 @@ send:
 	return syncFiles(dir, files)
 }
 
+// publishStaged syncs staged files all at once (the file system commits
+// its journal once for those that wait together), names them, and syncs
+// their directories.
+func publishStaged(files []*staged) error {
+	errs := make([]error, len(files))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i, st := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = st.sync()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	dirs := map[string]bool{}
+	for _, st := range files {
+		if err := st.publish(); err != nil {
+			return err
+		}
+		dirs[filepath.Dir(st.path)] = true
+	}
+	for dir := range dirs {
+		if err := syncDir(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // syncFiles fsyncs the named files of dir, all at once (the file system
 // commits its journal once for those that wait together), then dir.
 func syncFiles(dir string, files []BaseFile) error {
@@ -482,9 +539,12 @@ func syncFiles(dir string, files []BaseFile) error {
 }
 
 // localObjects is a Destination whose objects are files on this machine:
-// a restore has the kernel copy them (copy_file_range).
+// a sync and a restore have the kernel copy them (copy_file_range), and a
+// sync stages a base's files and syncs them all at once.
 type localObjects interface {
 	objectFile(name string) (*os.File, error)
+	stage(ctx context.Context, name string, r io.Reader, size int64) (*staged, error)
+	pruneTemps(prefix string, cutoff time.Time) (int, error)
 }
 
 // placeFile reads one file of the base and writes it into dir, and starts

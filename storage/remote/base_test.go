@@ -293,16 +293,26 @@ func TestBaseDamage(t *testing.T) {
 		p := filepath.Join(dir, filepath.FromSlash(m.Base.fileObject(f.Name)))
 		os.Chtimes(p, past, past)
 	}
+	// And a temporary file a killed sync left, which List does not show.
+	tmpFile := filepath.Join(dir, "base", "fedcba9876543210fedcba98", "files", ".tmp-000002.sst-123")
+	os.MkdirAll(filepath.Dir(tmpFile), 0o755)
+	os.WriteFile(tmpFile, []byte("partial"), 0o644)
+	os.Chtimes(tmpFile, past, past)
 	db.edit(t, "refs/heads/main", 1, 1)
 	st, err := Sync(ctx, db.cs, d, SyncOptions{PruneGrace: MinPruneGrace})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Pruned != 1 {
-		t.Fatalf("pruned %d, want 1", st.Pruned)
+	if st.Pruned != 2 {
+		t.Fatalf("pruned %d, want 2", st.Pruned)
 	}
 	if _, err := d.Stat(ctx, orphan); !errors.Is(err, ErrNotExist) {
 		t.Fatal("the orphan base survived")
+	}
+	for _, gone := range []string{tmpFile, filepath.Join(dir, "base", "fedcba9876543210fedcba98"), filepath.Join(dir, "base", "0123456789abcdef01234567")} {
+		if _, err := os.Stat(gone); !os.IsNotExist(err) {
+			t.Fatalf("%s survived the prune: %v", gone, err)
+		}
 	}
 	if _, err := d.Stat(ctx, m.Base.fileObject(biggest.Name)); err != nil {
 		t.Fatalf("the manifest's base was pruned: %v", err)
@@ -360,4 +370,32 @@ func TestBaseGarbage(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSame(t, want, placed)
+}
+
+// TestBaseInterrupted: a first sync cancelled while it copies the files
+// leaves no manifest, and neither objects nor temporary files behind.
+func TestBaseInterrupted(t *testing.T) {
+	db := newDiskDB(t)
+	db.build(t, "refs/heads/main", 20000)
+	dir := filepath.Join(t.TempDir(), "b")
+	d, err := OpenFile(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first progress report comes after the first file is staged.
+	_, err = Sync(ctx, db.cs, d, SyncOptions{Progress: func(Progress) { cancel() }})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled sync = %v", err)
+	}
+	if _, _, err := d.Load(context.Background(), manifestName); !errors.Is(err, ErrNotExist) {
+		t.Fatalf("manifest after a cancelled first sync: %v", err)
+	}
+	filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && e.Name() != ".swap-lock" {
+			t.Errorf("a cancelled sync left %s", path)
+		}
+		return nil
+	})
 }

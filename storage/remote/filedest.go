@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cairndb/cairn/storage/dbdir"
 )
@@ -113,53 +114,129 @@ func (d *fileDest) Get(ctx context.Context, name string, off, n int64) ([]byte, 
 }
 
 func (d *fileDest) Put(ctx context.Context, name string, r io.Reader, size int64) error {
-	p, err := d.path(name)
+	st, err := d.stage(ctx, name, r, size)
 	if err != nil {
 		return err
+	}
+	if err := st.sync(); err != nil {
+		st.discard()
+		return err
+	}
+	if err := st.publish(); err != nil {
+		st.discard()
+		return err
+	}
+	return syncDir(filepath.Dir(st.path))
+}
+
+// staged is an object written to a temporary file beside its place, not
+// yet synced nor named: Put is stage, sync, publish and a sync of the
+// directory. A base's files are staged all, then synced all at once, then
+// published, and their directory synced once.
+type staged struct {
+	f    *os.File
+	path string // the object's file
+}
+
+// stage writes r to a temporary file beside name's place and has the
+// kernel start writing it to disk. A local file given as r is copied by the
+// kernel (copy_file_range), without passing through memory here.
+func (d *fileDest) stage(ctx context.Context, name string, r io.Reader, size int64) (*staged, error) {
+	p, err := d.path(name)
+	if err != nil {
+		return nil, err
 	}
 	dir := filepath.Dir(p)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	f, err := os.CreateTemp(dir, tmpPrefix+filepath.Base(p)+"-*")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+	st := &staged{f: f, path: p}
 	var written int64
 	if src, ok := r.(*os.File); ok {
-		// A local file: the kernel copies it (copy_file_range), without
-		// passing it through memory here.
-		if err := ctx.Err(); err != nil {
-			return err
+		if err = ctx.Err(); err == nil {
+			written, err = f.ReadFrom(&io.LimitedReader{R: src, N: size + 1})
 		}
-		written, err = f.ReadFrom(&io.LimitedReader{R: src, N: size + 1})
 	} else {
 		written, err = io.Copy(f, contextReader{ctx, r})
 	}
+	if err == nil && written != size {
+		err = fmt.Errorf("%s: wrote %d bytes, want %d", name, written, size)
+	}
 	if err != nil {
+		st.discard()
+		return nil, err
+	}
+	startWriteback(f)
+	return st, nil
+}
+
+// sync makes the staged file durable.
+func (st *staged) sync() error { return st.f.Sync() }
+
+// publish gives the staged file its name.
+func (st *staged) publish() error {
+	if err := st.f.Close(); err != nil {
 		return err
 	}
-	if written != size {
-		return fmt.Errorf("%s: wrote %d bytes, want %d", name, written, size)
-	}
-	if err := f.Sync(); err != nil {
+	if err := os.Rename(st.f.Name(), st.path); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
+	st.f = nil
+	return nil
+}
+
+// discard removes a staged file not published.
+func (st *staged) discard() {
+	if st.f != nil {
+		st.f.Close()
+		os.Remove(st.f.Name())
+		st.f = nil
 	}
-	if err := os.Rename(f.Name(), p); err != nil {
-		return err
+}
+
+// pruneTemps removes the temporary files under prefix older than cutoff,
+// left by a Put or a stage that did not finish (a process killed), and then
+// the directories under prefix they leave empty (localObjects). It returns
+// how many files it removed.
+func (d *fileDest) pruneTemps(prefix string, cutoff time.Time) (int, error) {
+	root := filepath.Join(d.root, filepath.FromSlash(prefix))
+	n := 0
+	var dirs []string
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if e.IsDir() {
+			if path != root {
+				dirs = append(dirs, path)
+			}
+			return nil
+		}
+		if !strings.HasPrefix(e.Name(), tmpPrefix) {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil || info.ModTime().After(cutoff) {
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		n++
+		return nil
+	})
+	// Deepest first; a directory that is not empty stays.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		os.Remove(dirs[i])
 	}
-	ok = true
-	return syncDir(dir)
+	return n, err
 }
 
 // objectFile opens an object's file, for a restore to copy (localObjects).

@@ -463,5 +463,16 @@ func prune(ctx context.Context, d Destination, m *Manifest, grace time.Duration)
 		}
 		n++
 	}
+	// Temporary files of a sync that died, on a local destination (List
+	// does not show them), and the directories left empty.
+	if lo, ok := d.(localObjects); ok {
+		for _, prefix := range []string{packPrefix, basePrefix} {
+			k, err := lo.pruneTemps(prefix, cutoff)
+			n += k
+			if err != nil {
+				return n, fmt.Errorf("prune %s: %w", d.URL(), err)
+			}
+		}
+	}
 	return n, nil
 }
