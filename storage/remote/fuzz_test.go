@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cairndb/cairn/storage/chunk"
@@ -79,8 +80,12 @@ func FuzzDecodeManifest(f *testing.F) {
 		Packs: []PackRef{{Name: "packs/" + fmt.Sprintf("%040x", 1) + ".pack", Size: 100, Chunks: 1}}}
 	f.Add(encodeManifest(m))
 	f.Add([]byte(`{"format":"cairn-destination","version":1,"packs":[{"name":"../../etc/passwd","size":100}]}`))
-	f.Add([]byte(`{"format":"cairn-destination","version":2}`))
+	f.Add([]byte(`{"format":"cairn-destination","version":3}`))
 	f.Add([]byte(`not json`))
+	m.Base = &BaseRef{ID: fmt.Sprintf("%024x", 7), Files: []BaseFile{{Name: "000001.sst", Size: 10, CRC32C: "0a0b0c0d"}},
+		Refs: m.Refs, Reach: &BaseFile{Name: "reach.idx", Size: baseIndexHeader + 20, CRC32C: "01020304"}, ReachChunks: 1}
+	f.Add(encodeManifest(m))
+	f.Add([]byte(`{"format":"cairn-destination","version":2,"base":{"id":"00000000","files":[{"name":"../x","size":1,"crc32c":"00000000"}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeManifest(b)
 		if err != nil {
@@ -89,6 +94,16 @@ func FuzzDecodeManifest(f *testing.F) {
 		for _, p := range m.Packs {
 			if !isPackName(p.Name) || !validObjectName(p.Name) {
 				t.Fatalf("a manifest naming %q was accepted", p.Name)
+			}
+		}
+		if b := m.Base; b != nil {
+			for _, f := range b.Files {
+				if !validObjectName(b.fileObject(f.Name)) || strings.ContainsAny(f.Name, "/\\") {
+					t.Fatalf("a base file named %q was accepted", f.Name)
+				}
+			}
+			if !validObjectName(b.reachObject()) {
+				t.Fatalf("a base id %q was accepted", b.ID)
 			}
 		}
 		for name, h := range m.Refs {
