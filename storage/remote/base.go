@@ -286,9 +286,8 @@ func newBaseID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// uploadBase copies the files of snap to d as a new base, with its index,
-// a few files at a time. The objects are named by no manifest until the
-// caller writes one.
+// uploadBase copies the files of snap to d as a new base, a few files at a
+// time. The objects are named by no manifest until the caller writes one.
 func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, rep *reporter, st *SyncStats) (*BaseRef, error) {
 	b := &BaseRef{ID: newBaseID()}
 	type job struct {
@@ -480,20 +479,7 @@ send:
 // its journal once for those that wait together), names them, and syncs
 // their directories.
 func publishStaged(files []*staged) error {
-	errs := make([]error, len(files))
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
-	for i, st := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs[i] = st.sync()
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := together(len(files), func(i int) error { return files[i].sync() }); err != nil {
 		return err
 	}
 	dirs := map[string]bool{}
@@ -514,28 +500,37 @@ func publishStaged(files []*staged) error {
 // syncFiles fsyncs the named files of dir, all at once (the file system
 // commits its journal once for those that wait together), then dir.
 func syncFiles(dir string, files []BaseFile) error {
-	errs := make([]error, len(files))
+	err := together(len(files), func(i int) error {
+		f, err := os.Open(filepath.Join(dir, files[i].Name))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Sync()
+	})
+	if err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// together runs fn(i) for i in [0, n), up to 16 at a time: fsyncs that
+// wait together share the file system's journal commits.
+func together(n int, fn func(i int) error) error {
+	errs := make([]error, n)
 	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
-	for i, f := range files {
+	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			fh, err := os.Open(filepath.Join(dir, f.Name))
-			if err == nil {
-				err = fh.Sync()
-				fh.Close()
-			}
-			errs[i] = err
+			errs[i] = fn(i)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return errors.Join(errs...)
 }
 
 // localObjects is a Destination whose objects are files on this machine:
