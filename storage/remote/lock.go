@@ -83,14 +83,24 @@ func acquireLock(ctx context.Context, d Destination, operation, database string,
 	data, _ := json.Marshal(info)
 	held := func(v string) *destLock {
 		l := &destLock{d: d, info: info, version: v, stop: make(chan struct{}), done: make(chan struct{})}
-		heldTokens.Store(info.Token, true)
 		go l.renew(ttl, cancel)
 		return l
 	}
+	// The token counts as held from before the lock names it until after it
+	// is removed: another acquirer in this process that reads the lock in
+	// between must not find it stale.
+	heldTokens.Store(info.Token, true)
+	ok := false
+	defer func() {
+		if !ok {
+			heldTokens.Delete(info.Token)
+		}
+	}()
 	ifVersion := "" // create; or the version of a stale lock to take over
 	for range 4 {
 		v, err := d.Swap(ctx, lockName, data, ifVersion)
 		if err == nil {
+			ok = true
 			return held(v), nil
 		}
 		if !errors.Is(err, ErrVersionMismatch) {
@@ -186,7 +196,7 @@ func (l *destLock) check() error {
 func (l *destLock) release() error {
 	close(l.stop)
 	<-l.done
-	heldTokens.Delete(l.info.Token)
+	defer heldTokens.Delete(l.info.Token)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.lost != nil {

@@ -52,3 +52,22 @@ func (r *reporter) report(p Progress, final bool) {
 	p.Elapsed = now.Sub(r.start)
 	r.fn(p)
 }
+
+// every reports what p returns every progressEvery until stop is called:
+// for work that cannot report as it goes (a kernel copy, a file's upload).
+func (r *reporter) every(p func() Progress) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.report(p(), false)
+			}
+		}
+	}()
+	return func() { close(done) }
+}

@@ -186,20 +186,10 @@ func (s *scanner) base(ctx context.Context, totalChunks, totalBytes int64) error
 		return nil
 	}
 	var done atomic.Int64
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		t := time.NewTicker(progressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				s.rep.report(Progress{Phase: "downloading", Chunks: s.chunks.Load(), TotalChunks: totalChunks, Bytes: done.Load(), TotalBytes: totalBytes}, false)
-			}
-		}
-	}()
+	stop := s.rep.every(func() Progress {
+		return Progress{Phase: "downloading", Chunks: s.chunks.Load(), TotalChunks: totalChunks, Bytes: done.Load(), TotalBytes: totalBytes}
+	})
+	defer stop()
 	err := s.scanBase(ctx, &done)
 	s.bytes.Add(done.Load())
 	return err
@@ -330,21 +320,9 @@ func (b *Backup) PlaceBase(ctx context.Context, dir string, progress ProgressFun
 	rep := newReporter(progress)
 	total := b.m.Base.bytes()
 	var done atomic.Int64
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(progressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				rep.report(Progress{Phase: "downloading", Bytes: done.Load(), TotalBytes: total}, false)
-			}
-		}
-	}()
+	stop := rep.every(func() Progress { return Progress{Phase: "downloading", Bytes: done.Load(), TotalBytes: total} })
 	err := placeBase(ctx, b.d, b.m.Base, dir, &done)
-	close(stop)
+	stop()
 	if err != nil {
 		return err
 	}
