@@ -23,6 +23,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cairndb/cairn/storage/chunk/diskstore"
 )
@@ -98,12 +100,7 @@ func (b *BaseRef) bytes() int64 {
 
 // refHashes returns the base's refs as hashes.
 func (b *BaseRef) refHashes() map[string]chunk.Hash {
-	out := make(map[string]chunk.Hash, len(b.Refs))
-	for name, s := range b.Refs {
-		h, _ := chunk.Parse(s) // checked by check
-		out[name] = h
-	}
-	return out
+	return parseRefs(b.Refs)
 }
 
 // check checks a base read from a manifest: it is untrusted input, and its
@@ -122,13 +119,8 @@ func (b *BaseRef) check() error {
 		}
 		seen[f.Name] = true
 	}
-	for name, s := range b.Refs {
-		if err := chunk.CheckRefName(name); err != nil {
-			return corruptf(manifestName, "base ref %q: %v", name, err)
-		}
-		if _, err := chunk.Parse(s); err != nil {
-			return corruptf(manifestName, "base ref %s: bad hash %q", name, s)
-		}
+	if err := checkRefs(b.Refs, "base ref"); err != nil {
+		return err
 	}
 	if r := b.Reach; r != nil {
 		if b.ReachChunks < 0 || r.Name != "reach.idx" || r.Size != baseIndexHeader+int64(b.ReachChunks)*chunk.HashSize || !crcPattern.MatchString(r.CRC32C) {
@@ -310,24 +302,6 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 	// The largest first, so that the workers end together.
 	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(b.size, a.size) })
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		done     atomic.Int64
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	next := make(chan job)
-	files := make([]BaseFile, 0, len(jobs))
 	// Twice as many workers as cores to a local destination, whose copies
 	// wait for the disk as much as they work; one per core elsewhere,
 	// where each holds a file in memory.
@@ -336,67 +310,63 @@ func uploadBase(ctx context.Context, snap *chunk.FileSnapshot, d Destination, re
 	if local {
 		workers *= 2
 	}
-	var stagedFiles []*staged
+	var (
+		mu          sync.Mutex
+		files       = make([]BaseFile, 0, len(jobs))
+		stagedFiles []*staged
+		done        atomic.Int64
+	)
 	defer func() {
 		for _, st := range stagedFiles {
 			st.discard() // those not published
 		}
 	}()
-	for range min(workers, max(1, len(jobs))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				path := filepath.Join(snap.Dir, j.name)
-				crc, n, err := crcFile(path)
-				if err == nil && n != j.size {
-					err = fmt.Errorf("%s changed size while the sync read it", path)
-				}
-				var f *os.File
-				if err == nil {
-					f, err = os.Open(path)
-				}
-				if err != nil {
-					fail(err)
-					continue
-				}
-				// The file itself, not a wrapper: a file:// destination has
-				// the kernel copy it.
-				if local {
-					var st *staged
-					if st, err = lo.stage(ctx, b.fileObject(j.name), f, j.size); err == nil {
-						mu.Lock()
-						stagedFiles = append(stagedFiles, st)
-						mu.Unlock()
-					}
-				} else {
-					err = d.Put(ctx, b.fileObject(j.name), f, j.size)
-				}
-				f.Close()
-				if err != nil {
-					fail(fmt.Errorf("write %s to %s: %w", b.fileObject(j.name), d.URL(), err))
-					continue
-				}
-				done.Add(j.size)
-				mu.Lock()
-				files = append(files, BaseFile{Name: j.name, Size: j.size, CRC32C: crcHex(crc)})
-				mu.Unlock()
-				rep.report(Progress{Phase: "uploading", Bytes: done.Load(), TotalBytes: total}, false)
-			}
-		}()
-	}
-send:
-	for _, j := range jobs {
-		select {
-		case next <- j:
-		case <-ctx.Done():
-			break send
+	upload := func(ctx context.Context, j job) error {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		path := filepath.Join(snap.Dir, j.name)
+		crc, n, err := crcFile(path)
+		if err == nil && n != j.size {
+			err = fmt.Errorf("%s changed size while the sync read it", path)
+		}
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		// The file itself, not a wrapper: a file:// destination has the
+		// kernel copy it.
+		if local {
+			var st *staged
+			if st, err = lo.stage(ctx, b.fileObject(j.name), f, j.size); err == nil {
+				mu.Lock()
+				stagedFiles = append(stagedFiles, st)
+				mu.Unlock()
+			}
+		} else {
+			err = d.Put(ctx, b.fileObject(j.name), f, j.size)
+		}
+		if err != nil {
+			return fmt.Errorf("write %s to %s: %w", b.fileObject(j.name), d.URL(), err)
+		}
+		done.Add(j.size)
+		mu.Lock()
+		files = append(files, BaseFile{Name: j.name, Size: j.size, CRC32C: crcHex(crc)})
+		mu.Unlock()
+		rep.report(Progress{Phase: "uploading", Bytes: done.Load(), TotalBytes: total}, false)
+		return nil
 	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, j := range jobs {
+		g.Go(func() error { return upload(gctx, j) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -409,10 +379,7 @@ send:
 	rep.report(Progress{Phase: "uploading", Bytes: total, TotalBytes: total}, true)
 	slices.SortFunc(files, func(a, b BaseFile) int { return strings.Compare(a.Name, b.Name) })
 	b.Files = files
-	b.Refs = make(map[string]string, len(snap.Refs))
-	for name, h := range snap.Refs {
-		b.Refs[name] = h.String()
-	}
+	b.Refs = refStrings(snap.Refs)
 	st.Files = len(files)
 	st.Bytes = total
 	st.Uploaded += total
@@ -427,47 +394,25 @@ func placeBase(ctx context.Context, d Destination, b *BaseRef, dir string, done 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
 	// The largest first, so that the workers end together.
 	files := slices.Clone(b.Files)
 	slices.SortStableFunc(files, func(x, y BaseFile) int { return cmp.Compare(y.Size, x.Size) })
-	next := make(chan BaseFile)
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range next {
-				if err := placeFile(ctx, d, b, f, dir); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					cancel()
-					continue
-				}
-				done.Add(f.Size)
-			}
-		}()
-	}
-send:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, f := range files {
-		select {
-		case next <- f:
-		case <-ctx.Done():
-			break send
-		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			if err := placeFile(gctx, d, b, f, dir); err != nil {
+				return err
+			}
+			done.Add(f.Size)
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -605,6 +550,39 @@ func startWriteback(f *os.File) {
 	unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }
 
+// baseCopy is a base read whole into a temporary directory and opened
+// there as a store, for those that read its chunks one by one.
+type baseCopy struct {
+	*diskstore.Store
+	tmp string
+}
+
+// openBaseCopy places b in a new temporary directory and opens it. A base
+// whose files are damaged or do not open gives a CorruptError.
+func openBaseCopy(ctx context.Context, d Destination, b *BaseRef, done *atomic.Int64) (*baseCopy, error) {
+	tmp, err := os.MkdirTemp("", "cairn-base-")
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(tmp, "store")
+	if err := placeBase(ctx, d, b, dir, done); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	store, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1, CacheSize: 32 << 20})
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, &CorruptError{Object: basePrefix + b.ID, Detail: fmt.Sprintf("its files do not open as a store: %v", err)}
+	}
+	return &baseCopy{Store: store, tmp: tmp}, nil
+}
+
+// close closes the copy and removes its files.
+func (c *baseCopy) close() {
+	c.Store.Close()
+	os.RemoveAll(c.tmp)
+}
+
 // scanBase is the scanner's reading of a base it has not placed where the
 // restored store will be: it places it in a temporary directory, opens it
 // as a store and reads every chunk it holds, checking each against its hash
@@ -612,18 +590,14 @@ func startWriteback(f *os.File) {
 // only chunks the files hold.
 func (s *scanner) scanBase(ctx context.Context, done *atomic.Int64) error {
 	b := s.m.Base
-	tmp, err := os.MkdirTemp("", "cairn-base-")
+	store, err := openBaseCopy(ctx, s.d, b, done)
 	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "store")
-	if err := placeBase(ctx, s.d, b, dir, done); err != nil {
 		if errors.Is(err, chunk.ErrCorruption) {
 			return s.problem(err)
 		}
 		return err
 	}
+	defer store.close()
 	var reach []chunk.Hash
 	if b.Reach != nil {
 		var err error
@@ -636,11 +610,6 @@ func (s *scanner) scanBase(ctx context.Context, done *atomic.Int64) error {
 			}
 		}
 	}
-	store, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1, CacheSize: 32 << 20})
-	if err != nil {
-		return s.problem(&CorruptError{Object: basePrefix + b.ID, Detail: fmt.Sprintf("its files do not open as a store: %v", err)})
-	}
-	defer store.Close()
 	var hashes []chunk.Hash
 	if err := store.ForEachChunk(ctx, func(h chunk.Hash, _ uint64) error {
 		hashes = append(hashes, h)

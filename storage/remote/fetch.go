@@ -3,14 +3,11 @@ package remote
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync/atomic"
 	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
-	"github.com/cairndb/cairn/storage/chunk/diskstore"
 )
 
 // Reading chunks from a destination: fetch and clone copy the chunks some
@@ -22,51 +19,30 @@ type packSource struct {
 	d   Destination
 	loc map[chunk.Hash]packLoc
 	// base is the manifest's base, if any, read whole into a temporary
-	// directory (baseDir) the first time a chunk is in no pack.
-	base      *BaseRef
-	baseStore *diskstore.Store
-	baseDir   string
+	// copy (baseCopy) the first time a chunk is in no pack.
+	base     *BaseRef
+	baseCopy *baseCopy
 }
 
 // close removes the base read, if any.
 func (s *packSource) close() {
-	if s.baseStore != nil {
-		s.baseStore.Close()
+	if s.baseCopy != nil {
+		s.baseCopy.close()
 	}
-	if s.baseDir != "" {
-		os.RemoveAll(s.baseDir)
-	}
-}
-
-// openBase reads the base into a temporary directory and opens it.
-func (s *packSource) openBase(ctx context.Context) error {
-	tmp, err := os.MkdirTemp("", "cairn-base-")
-	if err != nil {
-		return err
-	}
-	s.baseDir = tmp
-	dir := filepath.Join(tmp, "store")
-	var done atomic.Int64
-	if err := placeBase(ctx, s.d, s.base, dir, &done); err != nil {
-		return err
-	}
-	store, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1, CacheSize: 32 << 20})
-	if err != nil {
-		return &CorruptError{Object: basePrefix + s.base.ID, Detail: fmt.Sprintf("its files do not open as a store: %v", err)}
-	}
-	s.baseStore = store
-	return nil
 }
 
 // getBase reads hashes from the base.
 func (s *packSource) getBase(ctx context.Context, hashes []chunk.Hash, found func(chunk.Chunk) error) error {
-	if s.baseStore == nil {
-		if err := s.openBase(ctx); err != nil {
+	if s.baseCopy == nil {
+		var done atomic.Int64
+		c, err := openBaseCopy(ctx, s.d, s.base, &done)
+		if err != nil {
 			return err
 		}
+		s.baseCopy = c
 	}
 	want := chunk.NewHashSet(hashes...)
-	err := s.baseStore.GetMany(ctx, hashes, func(c chunk.Chunk) error {
+	err := s.baseCopy.GetMany(ctx, hashes, func(c chunk.Chunk) error {
 		delete(want, c.Hash)
 		return found(c)
 	})

@@ -53,13 +53,40 @@ type PackRef struct {
 }
 
 // refHashes returns the manifest's refs as hashes.
-func (m *Manifest) refHashes() map[string]chunk.Hash {
-	out := make(map[string]chunk.Hash, len(m.Refs))
-	for name, s := range m.Refs {
-		h, _ := chunk.Parse(s) // checked by decodeManifest
+func (m *Manifest) refHashes() map[string]chunk.Hash { return parseRefs(m.Refs) }
+
+// parseRefs returns refs, as a manifest holds them, as hashes; checkRefs
+// has checked them.
+func parseRefs(refs map[string]string) map[string]chunk.Hash {
+	out := make(map[string]chunk.Hash, len(refs))
+	for name, s := range refs {
+		h, _ := chunk.Parse(s)
 		out[name] = h
 	}
 	return out
+}
+
+// refStrings returns refs as a manifest holds them.
+func refStrings(refs map[string]chunk.Hash) map[string]string {
+	out := make(map[string]string, len(refs))
+	for name, h := range refs {
+		out[name] = h.String()
+	}
+	return out
+}
+
+// checkRefs checks refs read from a manifest: names, and hashes that
+// parse. what names them in errors ("ref", "base ref").
+func checkRefs(refs map[string]string, what string) error {
+	for name, s := range refs {
+		if err := chunk.CheckRefName(name); err != nil {
+			return corruptf(manifestName, "%s %q: %v", what, name, err)
+		}
+		if _, err := chunk.Parse(s); err != nil {
+			return corruptf(manifestName, "%s %s: bad hash %q", what, name, s)
+		}
+	}
+	return nil
 }
 
 func encodeManifest(m *Manifest) []byte {
@@ -94,13 +121,8 @@ func decodeManifest(b []byte) (*Manifest, error) {
 			return nil, err
 		}
 	}
-	for name, s := range m.Refs {
-		if err := chunk.CheckRefName(name); err != nil {
-			return nil, corruptf(manifestName, "ref %q: %v", name, err)
-		}
-		if _, err := chunk.Parse(s); err != nil {
-			return nil, corruptf(manifestName, "ref %s: bad hash %q", name, s)
-		}
+	if err := checkRefs(m.Refs, "ref"); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, p := range m.Packs {

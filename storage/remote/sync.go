@@ -171,10 +171,7 @@ func Sync(ctx context.Context, src chunk.Store, d Destination, opts SyncOptions)
 		if err := lock.check(); err != nil {
 			return st, err
 		}
-		m.Refs = make(map[string]string, len(refs))
-		for name, h := range refs {
-			m.Refs[name] = h.String()
-		}
+		m.Refs = refStrings(refs)
 		m.Kind, m.Database, m.Updated = "backup", opts.Database, time.Now().UTC()
 		data := encodeManifest(m)
 		if _, err := d.Swap(ctx, manifestName, data, mVersion); err != nil {
