@@ -63,7 +63,16 @@ func (s *Store) UpdateRefsQueued(ctx context.Context, updates ...chunk.RefUpdate
 		s.gate.leave()
 		return func() error { return err }
 	}
-	req := &commitRequest{updates: updates, wake: make(chan struct{})}
+	queued := s.enqueue(&commitRequest{updates: updates, wake: make(chan struct{})})
+	return func() error {
+		defer s.gate.leave()
+		return queued()
+	}
+}
+
+// enqueue queues req; wait returns its error once it is carried out, by
+// this caller if it finds no leader or is made leader, or by another.
+func (s *Store) enqueue(req *commitRequest) (wait func() error) {
 	c := &s.commits
 	c.mu.Lock()
 	c.queue = append(c.queue, req)
@@ -71,7 +80,6 @@ func (s *Store) UpdateRefsQueued(ctx context.Context, updates ...chunk.RefUpdate
 	c.leading = true
 	c.mu.Unlock()
 	return func() error {
-		defer s.gate.leave()
 		if !lead {
 			<-req.wake
 			if !req.lead {
@@ -94,21 +102,7 @@ func (s *Store) exclusive(ctx context.Context, fn func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &commitRequest{exclusive: fn, wake: make(chan struct{})}
-	c := &s.commits
-	c.mu.Lock()
-	c.queue = append(c.queue, req)
-	lead := !c.leading
-	c.leading = true
-	c.mu.Unlock()
-	if !lead {
-		<-req.wake
-		if !req.lead {
-			return req.err
-		}
-	}
-	s.leadCommits(req)
-	return req.err
+	return s.enqueue(&commitRequest{exclusive: fn, wake: make(chan struct{})})()
 }
 
 // leadCommits commits every queued request as one group, as the leader,
