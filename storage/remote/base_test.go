@@ -43,20 +43,27 @@ func readManifest(t *testing.T, d Destination) *Manifest {
 // placed in a new store directory, the store opened there, the rest added.
 func restorePlaced(t *testing.T, d Destination) (*diskstore.Store, RestoreStats, error) {
 	t.Helper()
-	ctx := context.Background()
+	s, st, err := restoreToDisk(context.Background(), filepath.Join(t.TempDir(), "restored"), d)
+	if s != nil {
+		t.Cleanup(func() { s.Close() })
+	}
+	return s, st, err
+}
+
+// restoreToDisk restores d into a new store at dir, as restorePlaced; the
+// caller closes the store.
+func restoreToDisk(ctx context.Context, dir string, d Destination) (*diskstore.Store, RestoreStats, error) {
 	bk, err := OpenBackup(ctx, d)
 	if err != nil {
 		return nil, RestoreStats{}, err
 	}
-	dir := filepath.Join(t.TempDir(), "restored")
 	if err := bk.PlaceBase(ctx, dir, nil); err != nil {
 		return nil, RestoreStats{}, err
 	}
 	s, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1})
 	if err != nil {
-		t.Fatal(err)
+		return nil, RestoreStats{}, err
 	}
-	t.Cleanup(func() { s.Close() })
 	st, err := bk.Restore(ctx, s, nil)
 	return s, st, err
 }

@@ -98,19 +98,8 @@ func BenchmarkRestore(b *testing.B) {
 				b.Fatal(err)
 			}
 			for b.Loop() {
-				bk, err := OpenBackup(ctx, d)
+				dst, _, err := restoreToDisk(ctx, filepath.Join(b.TempDir(), "r"), d)
 				if err != nil {
-					b.Fatal(err)
-				}
-				dir := filepath.Join(b.TempDir(), "r")
-				if err := bk.PlaceBase(ctx, dir, nil); err != nil {
-					b.Fatal(err)
-				}
-				dst, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := bk.Restore(ctx, dst, nil); err != nil {
 					b.Fatal(err)
 				}
 				if err := dst.Close(); err != nil {
@@ -198,19 +187,8 @@ func BenchmarkDestinations(b *testing.B) {
 					b.Fatal(err)
 				}
 				for b.Loop() {
-					bk, err := OpenBackup(ctx, d)
+					dst, _, err := restoreToDisk(ctx, filepath.Join(b.TempDir(), "r"), d)
 					if err != nil {
-						b.Fatal(err)
-					}
-					dir := filepath.Join(b.TempDir(), "r")
-					if err := bk.PlaceBase(ctx, dir, nil); err != nil {
-						b.Fatal(err)
-					}
-					dst, err := diskstore.Open(dir, diskstore.Options{CheckpointSize: -1})
-					if err != nil {
-						b.Fatal(err)
-					}
-					if _, err := bk.Restore(ctx, dst, nil); err != nil {
 						b.Fatal(err)
 					}
 					dst.Close()
