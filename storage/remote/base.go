@@ -221,13 +221,14 @@ func putReach(ctx context.Context, d Destination, b *BaseRef, hashes []chunk.Has
 
 // checkObject checks data against the size and CRC the manifest gives.
 func checkObject(name string, data []byte, f BaseFile) error {
-	if int64(len(data)) != f.Size {
-		return corruptf(name, "%d bytes, the manifest says %d", len(data), f.Size)
-	}
-	return checkCRC(name, crc32.Checksum(data, castagnoli), f)
+	return checkSum(name, int64(len(data)), crc32.Checksum(data, castagnoli), f)
 }
 
-func checkCRC(name string, crc uint32, f BaseFile) error {
+// checkSum checks an object's size n and CRC against the manifest's.
+func checkSum(name string, n int64, crc uint32, f BaseFile) error {
+	if n != f.Size {
+		return corruptf(name, "%d bytes, the manifest says %d", n, f.Size)
+	}
 	if crcHex(crc) != f.CRC32C {
 		return corruptf(name, "its CRC-32C is not the one the manifest gives")
 	}
@@ -529,10 +530,7 @@ func placeFile(ctx context.Context, d Destination, b *BaseRef, f BaseFile, dir s
 		if err != nil {
 			return err
 		}
-		if n != f.Size {
-			return corruptf(name, "%d bytes, the manifest says %d", n, f.Size)
-		}
-		if err := checkCRC(name, crc, f); err != nil {
+		if err := checkSum(name, n, crc, f); err != nil {
 			return err
 		}
 	} else {
