@@ -808,7 +808,7 @@ func (t *Table) RenameIndex(ctx *sql.Context, from, to string) error {
 
 // GetChecks implements sql.CheckTable.
 func (t *Table) GetChecks(ctx *sql.Context) ([]sql.CheckDefinition, error) {
-	td, err := t.data(ctx)
+	td, err := t.schemaData(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -147,7 +147,7 @@ func (it *isColumnsIter) table(ctx *sql.Context, db, table string) *schema.Table
 	if d, err := it.cat.Database(ctx, db); err == nil {
 		if t, ok, err := d.GetTableInsensitive(ctx, table); err == nil && ok {
 			if ct, ok := cairnTable(t); ok {
-				if td, err := ct.data(ctx); err == nil {
+				if td, err := ct.schemaData(ctx); err == nil {
 					sch = td.lay.sch
 				}
 			}

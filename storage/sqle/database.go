@@ -98,6 +98,17 @@ func (db *Database) tx(ctx *sql.Context) (*Session, *txDB, error) {
 	return s, d, err
 }
 
+// view is tx without applying the session's deferred edits (see
+// Session.dbView).
+func (db *Database) view(ctx *sql.Context) (*Session, *txDB, error) {
+	s, err := sessionOf(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := s.dbView(ctx, db)
+	return s, d, err
+}
+
 // root returns the working root the session sees.
 func (db *Database) root(ctx *sql.Context) (*repo.RootValue, error) {
 	_, d, err := db.tx(ctx)
@@ -124,7 +135,7 @@ func findTable(root *repo.RootValue, name string) (string, bool) {
 // GetTableInsensitive implements sql.Database. Temporary tables shadow
 // tables of the same name.
 func (db *Database) GetTableInsensitive(ctx *sql.Context, name string) (sql.Table, bool, error) {
-	s, d, err := db.tx(ctx)
+	s, d, err := db.view(ctx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -142,7 +153,7 @@ func (db *Database) GetTableInsensitive(ctx *sql.Context, name string) (sql.Tabl
 	if !ok {
 		return nil, false, nil
 	}
-	td, _, err := db.tableData(ctx, stored)
+	td, _, err := db.tableDataOf(ctx, d, stored)
 	if err != nil {
 		return nil, false, err
 	}
@@ -165,6 +176,20 @@ func (db *Database) tableData(ctx *sql.Context, name string) (*tableData, bool, 
 	if err != nil {
 		return nil, false, err
 	}
+	return db.tableDataOf(ctx, d, name)
+}
+
+// schemaData is tableData without applying the session's deferred edits:
+// for the table's schema, or for a reader that looks them up itself.
+func (db *Database) schemaData(ctx *sql.Context, name string) (*tableData, bool, error) {
+	_, d, err := db.view(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return db.tableDataOf(ctx, d, name)
+}
+
+func (db *Database) tableDataOf(ctx *sql.Context, d *txDB, name string) (*tableData, bool, error) {
 	h, ok := d.root.GetTable(name)
 	if !ok {
 		return nil, false, nil

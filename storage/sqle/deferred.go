@@ -12,22 +12,26 @@ import (
 	"github.com/cairndb/cairn/storage/tree"
 )
 
-// Deferred statement edits (docs/sql.md, "Deferred edits"): an autocommit statement's
-// edits would reach the table's trees twice whenever another transaction
-// committed meanwhile: once when the statement completes, on the
-// transaction's snapshot, and again at COMMIT, which finds the working root
-// moved, diffs the table against the snapshot and applies the difference to
-// the new root. A statement whose COMMIT follows keeps its edits in its
-// writer instead, and COMMIT applies them once, to the root it publishes
-// on, checking them as the merge would.
+// Deferred statement edits (docs/sql.md, "Deferred edits"): a statement's
+// edits would reach the table's trees once when it completes, on the
+// transaction's snapshot, and again at COMMIT whenever another transaction
+// committed meanwhile (the merge diffs the table against the snapshot and
+// applies the difference to the new root). A statement whose edits were
+// made on the table as the transaction first read it keeps them in its
+// writer instead: the next statement writing the table goes on in the same
+// writer, and COMMIT applies them all once, to the root it publishes on,
+// checking them as the merge would.
 //
-// Nothing else may see the table meanwhile: every read or write of a
-// database in the session goes through Session.dbTx, which applies the
-// deferred edits first (a trigger's second firing reading the table its
-// first one wrote, the next statement of a procedure), and so do
-// savepoints. Only edits made on the table as the transaction first read it
-// are deferred, so that the transaction's own earlier writes never need
-// merging with them.
+// Nothing may read the table's trees meanwhile without them. Every access
+// to a database in the session goes through Session.dbTx, which applies
+// the deferred edits first (a range read, a scan, a trigger's second firing
+// reading the table its first one wrote, DDL, version control), and so do
+// savepoints. Only readers that cannot be changed by row edits use
+// Session.dbView and skip that: those of schemas, writers (their own
+// lookups see their pending edits), and point lookups by the whole primary
+// key, which look the deferred rows up (lookupRows). Only edits made on the
+// table as the transaction first read it are deferred, so that the
+// transaction's own earlier writes never need merging with them.
 
 // testHookCommit, if set, runs at the start of every COMMIT: tests commit
 // other transactions there.
@@ -35,23 +39,27 @@ var testHookCommit func(*Session)
 
 // deferredWrite is a statement's edits to one table, deferred to COMMIT.
 type deferredWrite struct {
+	k writerKey
 	d *txDB
 	w *tableWriter
 }
 
 // deferToCommit keeps w's edits for COMMIT instead of applying them now, if
-// the statement runs in autocommit mode and w's edits were made on the
-// table as the transaction first read it. It reports whether it did.
+// they were made on the table as the transaction first read it. It reports
+// whether it did.
 func deferToCommit(ctx *sql.Context, w *tableWriter) (bool, error) {
 	t := w.t
-	if t.temp != nil || !w.pending() || ctx.GetIgnoreAutoCommit() {
+	if t.temp != nil || !w.pending() {
 		return false, nil
 	}
-	s, d, err := t.db.tx(ctx)
-	if err != nil || d.branch == "" || !s.autocommit(ctx) {
+	s, d, err := t.db.view(ctx)
+	if err != nil || d.branch == "" {
 		return false, err
 	}
-	cur, err := t.data(ctx)
+	if s.isDeferred(w) {
+		return true, nil // still on the version they were deferred on
+	}
+	cur, err := t.schemaData(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -62,16 +70,61 @@ func deferToCommit(ctx *sql.Context, w *tableWriter) (bool, error) {
 	if h, ok := d.base.root.GetTable(t.name); !ok || h != base.hash {
 		return false, nil
 	}
-	s.deferred = append(s.deferred, deferredWrite{d: d, w: w})
+	s.deferred = append(s.deferred, deferredWrite{k: t.writerKey(), d: d, w: w})
 	return true, nil
+}
+
+// deferredWriter returns the writer whose edits of table k in the
+// transaction's view d (a database on a branch) wait for COMMIT, or nil.
+func (s *Session) deferredWriter(k writerKey, d *txDB) *tableWriter {
+	for _, dw := range s.deferred {
+		if dw.k == k && dw.d == d {
+			return dw.w
+		}
+	}
+	return nil
+}
+
+// isDeferred reports whether w's edits wait for COMMIT.
+func (s *Session) isDeferred(w *tableWriter) bool {
+	for _, dw := range s.deferred {
+		if dw.w == w {
+			return true
+		}
+	}
+	return false
+}
+
+// deferredWriterOf returns the writer whose edits of t wait for COMMIT, or
+// nil.
+func deferredWriterOf(ctx *sql.Context, t *Table) *tableWriter {
+	if t.temp != nil {
+		return nil
+	}
+	s, d, err := t.db.view(ctx)
+	if err != nil {
+		return nil
+	}
+	return s.deferredWriter(t.writerKey(), d)
+}
+
+// undefer takes w off the deferred writers, before its edits are applied.
+func (s *Session) undefer(w *tableWriter) {
+	for i, dw := range s.deferred {
+		if dw.w == w {
+			s.deferred = append(s.deferred[:i], s.deferred[i+1:]...)
+			return
+		}
+	}
 }
 
 // flushDeferred applies the deferred edits to the session's view now.
 func (s *Session) flushDeferred(ctx *sql.Context) error {
 	ds := s.deferred
 	s.deferred = nil
-	for _, dw := range ds {
-		if err := dw.w.flush(ctx); err != nil {
+	for i, dw := range ds {
+		if err := dw.w.flushEarlier(ctx); err != nil {
+			s.deferred = append(s.deferred, ds[i:]...) // still pending
 			return err
 		}
 	}
@@ -90,8 +143,11 @@ func (s *Session) settleDeferred(ctx *sql.Context) error {
 		if err != nil {
 			return err
 		}
-		if head.ws.Working == dw.d.base.ws.Working {
-			if err := dw.w.flush(ctx); err != nil {
+		// A statement still running on the writer (a procedure a trigger
+		// calls commits in the middle of it) keeps its own edits pending;
+		// the earlier ones are applied with the transaction's root.
+		if dw.w.stmt != nil || head.ws.Working == dw.d.base.ws.Working {
+			if err := dw.w.flushEarlier(ctx); err != nil {
 				return err
 			}
 			continue

@@ -38,8 +38,15 @@ type tableWriter struct {
 	// uniq maps, per unique index, the index-column prefix of each pending
 	// addition to the primary key it belongs to.
 	uniq []map[string]string
+	// delta is the rows the pending edits add to the table (negative:
+	// remove).
+	delta int64
 
 	undo *undoLog // while an update runs
+	// stmt logs the running statement's edits while the writer also holds
+	// edits of earlier statements deferred to COMMIT (deferred.go): a
+	// failing statement takes back its own only.
+	stmt *undoLog
 }
 
 // writerKey identifies a table in a session's writer registry.
@@ -62,15 +69,22 @@ func (t *Table) writer(ctx *sql.Context) (*tableWriter, error) {
 	if err := t.db.checkWritable(ctx); err != nil && t.temp == nil {
 		return nil, err
 	}
-	td, err := t.data(ctx)
+	if s.writers == nil {
+		s.writers = map[writerKey]*tableWriter{}
+	}
+	if w := deferredWriterOf(ctx, t); w != nil {
+		// The statement goes on from the edits earlier statements left.
+		w.stmt = w.newStmtLog()
+		s.writers[k] = w
+		return w, nil
+	}
+	// No edits of this table wait: its trees are its version.
+	td, err := t.schemaData(ctx)
 	if err != nil {
 		return nil, err
 	}
 	w := &tableWriter{t: t, start: td}
 	w.reset(td)
-	if s.writers == nil {
-		s.writers = map[writerKey]*tableWriter{}
-	}
 	s.writers[k] = w
 	return w, nil
 }
@@ -89,6 +103,7 @@ func (t *Table) writerKey() writerKey {
 func (w *tableWriter) reset(td *tableData) {
 	w.base = td
 	w.rows = map[string]rowEdit{}
+	w.delta = 0
 	// A keyless table's content map takes one more slot, after the
 	// indexes, so its edits are undone and flushed like theirs.
 	n := len(td.lay.indexes)
@@ -118,8 +133,47 @@ func (w *tableWriter) pending() bool {
 }
 
 // flush applies the pending edits to the table's maps and makes the result
-// the table's version in the session.
+// the table's version in the session. If a statement running on the writer
+// went on from edits of earlier statements, the table with those alone
+// stays what a failure of the statement returns to.
 func (w *tableWriter) flush(ctx *sql.Context) error {
+	if w.stmt != nil {
+		if err := w.flushEarlier(ctx); err != nil {
+			return err
+		}
+		w.stmt = nil
+	} else if s, err := sessionOf(ctx); err == nil {
+		s.undefer(w)
+	}
+	return w.apply(ctx)
+}
+
+// flushEarlier applies the edits of earlier statements the writer holds
+// (deferred.go): those of a statement running on it stay pending, as its
+// reads do not see them, and the table as flushed is what a failure of the
+// statement returns to.
+func (w *tableWriter) flushEarlier(ctx *sql.Context) error {
+	if s, err := sessionOf(ctx); err == nil {
+		s.undefer(w)
+	}
+	if w.stmt == nil {
+		return w.apply(ctx)
+	}
+	redo := w.stmtEdits()
+	w.rollback(w.stmt)
+	w.stmt = nil
+	err := w.apply(ctx) // on failure nothing was applied
+	if err == nil {
+		w.start = w.base
+	}
+	w.stmt = w.newStmtLog()
+	redo.replay(w)
+	return err
+}
+
+// apply applies every pending edit to the table's maps and makes the result
+// the table's version in the session.
+func (w *tableWriter) apply(ctx *sql.Context) error {
 	td := w.base
 	if !w.pending() && td.autoInc == w.autoIncToStore(td) {
 		return nil
@@ -354,6 +408,7 @@ func (w *tableWriter) insertAt(ctx *sql.Context, row sql.Row, key []byte) error 
 		}
 	}
 	w.setRow(string(key), rowEdit{val: val})
+	w.delta++
 	if lay.keyless {
 		w.setIdx(len(lay.indexes), string(contentKey(val, key)), true)
 	}
@@ -489,6 +544,7 @@ func (w *tableWriter) deleteRow(ctx *sql.Context, row sql.Row) ([]byte, error) {
 		row = stored
 	}
 	w.setRow(string(key), rowEdit{del: true})
+	w.delta--
 	for i := range lay.indexes {
 		if lay.indexes[i].def.Disabled {
 			continue
@@ -509,29 +565,70 @@ func (w *tableWriter) deleteRow(ctx *sql.Context, row sql.Row) ([]byte, error) {
 
 // update replaces old by new; if it fails, neither changed.
 func (w *tableWriter) update(ctx *sql.Context, old, new sql.Row) error {
-	w.undo = &undoLog{}
+	w.undo = &undoLog{delta: w.delta}
 	defer func() { w.undo = nil }()
 	key, err := w.deleteRow(ctx, old)
 	if err != nil {
-		w.rollbackUndo()
+		w.rollback(w.undo)
 		return err
 	}
 	if !w.base.lay.keyless {
 		key = nil // the new row's own key
 	}
 	if err := w.insertAt(ctx, new, key); err != nil {
-		w.rollbackUndo()
+		w.rollback(w.undo)
 		return err
 	}
+	w.keepUnchangedIndexEntries()
 	return nil
 }
 
+// keepUnchangedIndexEntries undoes, after an update, the deletion and
+// re-addition of an index entry whose key the update did not change (an
+// UPDATE of columns no index holds): the entry stays as it was, and
+// applying the edits does not rewrite the index's nodes for nothing. The
+// logs need no entry: taking them back restores the state before the
+// first change they record.
+func (w *tableWriter) keepUnchangedIndexEntries() {
+	type slot struct {
+		i   int
+		key string
+	}
+	first := map[slot]undoEntry[bool]{} // the state before the update
+	changes := map[slot]int{}
+	for _, e := range w.undo.idx {
+		k := slot{e.i, e.key}
+		if _, ok := first[k]; !ok {
+			first[k] = e.undoEntry
+		}
+		changes[k]++
+	}
+	for k, n := range changes {
+		if n < 2 || !w.idx[k.i][k.key] {
+			continue // not deleted and added again by the update
+		}
+		if p := first[k]; p.had {
+			w.idx[k.i][k.key] = p.old
+		} else {
+			delete(w.idx[k.i], k.key)
+		}
+	}
+}
+
 // undoLog records the previous pending state of every entry a row
-// operation changes, so the operation can be taken back.
+// operation or a statement changes, so the operation can be taken back.
 type undoLog struct {
 	rows []undoEntry[rowEdit]
 	idx  []undoIdx[bool]
 	uniq []undoIdx[string]
+	// first indexes, in a statement's log, the first entry of each row
+	// key: its state before the statement (heldRow).
+	first map[string]int
+	delta int64 // the writer's delta when the log began
+}
+
+func (w *tableWriter) newStmtLog() *undoLog {
+	return &undoLog{first: map[string]int{}, delta: w.delta}
 }
 
 type undoEntry[T any] struct {
@@ -545,27 +642,41 @@ type undoIdx[T any] struct {
 	undoEntry[T]
 }
 
+// logs returns the logs an edit is recorded in: the row operation's and
+// the statement's.
+func (w *tableWriter) logs() [2]*undoLog { return [2]*undoLog{w.undo, w.stmt} }
+
 func (w *tableWriter) setRow(k string, e rowEdit) {
-	if w.undo != nil {
-		old, had := w.rows[k]
-		w.undo.rows = append(w.undo.rows, undoEntry[rowEdit]{k, old, had})
+	old, had := w.rows[k]
+	for _, u := range w.logs() {
+		if u == nil {
+			continue
+		}
+		if _, seen := u.first[k]; !seen && u.first != nil {
+			u.first[k] = len(u.rows)
+		}
+		u.rows = append(u.rows, undoEntry[rowEdit]{k, old, had})
 	}
 	w.rows[k] = e
 }
 
 func (w *tableWriter) setIdx(i int, k string, added bool) {
-	if w.undo != nil {
-		old, had := w.idx[i][k]
-		w.undo.idx = append(w.undo.idx, undoIdx[bool]{i, undoEntry[bool]{k, old, had}})
+	old, had := w.idx[i][k]
+	for _, u := range w.logs() {
+		if u != nil {
+			u.idx = append(u.idx, undoIdx[bool]{i, undoEntry[bool]{k, old, had}})
+		}
 	}
 	w.idx[i][k] = added
 }
 
 // setUniq sets (pk != "") or deletes (pk == "") a pending unique prefix.
 func (w *tableWriter) setUniq(i int, p, pk string) {
-	if w.undo != nil {
-		old, had := w.uniq[i][p]
-		w.undo.uniq = append(w.undo.uniq, undoIdx[string]{i, undoEntry[string]{p, old, had}})
+	old, had := w.uniq[i][p]
+	for _, u := range w.logs() {
+		if u != nil {
+			u.uniq = append(u.uniq, undoIdx[string]{i, undoEntry[string]{p, old, had}})
+		}
 	}
 	if pk == "" {
 		delete(w.uniq[i], p)
@@ -574,8 +685,9 @@ func (w *tableWriter) setUniq(i int, p, pk string) {
 	}
 }
 
-func (w *tableWriter) rollbackUndo() {
-	u := w.undo
+// rollback takes back the edits u recorded.
+func (w *tableWriter) rollback(u *undoLog) {
+	w.delta = u.delta
 	for j := len(u.rows) - 1; j >= 0; j-- {
 		if e := u.rows[j]; e.had {
 			w.rows[e.key] = e.old
@@ -595,6 +707,74 @@ func (w *tableWriter) rollbackUndo() {
 			w.uniq[e.i][e.key] = e.old
 		} else {
 			delete(w.uniq[e.i], e.key)
+		}
+	}
+}
+
+// heldRow returns the pending edit of row key k as it was before the
+// running statement (whose reads see the table as it began), or false.
+func (w *tableWriter) heldRow(k string) (rowEdit, bool) {
+	if w.stmt != nil {
+		if j, ok := w.stmt.first[k]; ok {
+			e := w.stmt.rows[j]
+			return e.old, e.had
+		}
+	}
+	e, ok := w.rows[k]
+	return e, ok
+}
+
+// stmtEdits is the pending state of the entries a statement's log names.
+type stmtEdits struct {
+	delta int64
+	rows  map[string]rowEdit
+	idx   []map[string]bool
+	uniq  []map[string]string
+}
+
+// stmtEdits returns the present state of every entry the running
+// statement changed, for replay once the earlier edits are applied.
+func (w *tableWriter) stmtEdits() stmtEdits {
+	u := w.stmt
+	out := stmtEdits{delta: w.delta - u.delta, rows: map[string]rowEdit{}, idx: make([]map[string]bool, len(w.idx)), uniq: make([]map[string]string, len(w.uniq))}
+	for _, e := range u.rows {
+		if v, ok := w.rows[e.key]; ok {
+			out.rows[e.key] = v
+		}
+	}
+	for _, e := range u.idx {
+		if v, ok := w.idx[e.i][e.key]; ok {
+			if out.idx[e.i] == nil {
+				out.idx[e.i] = map[string]bool{}
+			}
+			out.idx[e.i][e.key] = v
+		}
+	}
+	for _, e := range u.uniq {
+		if v, ok := w.uniq[e.i][e.key]; ok {
+			if out.uniq[e.i] == nil {
+				out.uniq[e.i] = map[string]string{}
+			}
+			out.uniq[e.i][e.key] = v
+		}
+	}
+	return out
+}
+
+// replay sets the entries of e on a writer without pending edits.
+func (e stmtEdits) replay(w *tableWriter) {
+	w.delta += e.delta
+	for k, v := range e.rows {
+		w.setRow(k, v)
+	}
+	for i, m := range e.idx {
+		for k, v := range m {
+			w.setIdx(i, k, v)
+		}
+	}
+	for i, m := range e.uniq {
+		for k, v := range m {
+			w.setUniq(i, k, v)
 		}
 	}
 }

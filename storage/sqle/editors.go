@@ -48,7 +48,9 @@ func (e *tableEditor) StatementBegin(ctx *sql.Context) {
 		return // the first edit reports it
 	}
 	if !w.pending() {
-		if td, err := e.t.data(ctx); err == nil {
+		// No edits of this table wait (the writer would hold them): its
+		// trees are its version.
+		if td, err := e.t.schemaData(ctx); err == nil {
 			w.start = td
 			w.reset(td)
 		}
@@ -63,6 +65,13 @@ func (e *tableEditor) DiscardChanges(ctx *sql.Context, errorEncountered error) e
 		return err
 	}
 	defer e.t.dropWriter(ctx)
+	if w.stmt != nil {
+		w.rollback(w.stmt)
+		w.stmt = nil
+		if s, err := sessionOf(ctx); err == nil && s.isDeferred(w) {
+			return nil // the earlier statements' edits still wait for COMMIT
+		}
+	}
 	if err := e.t.setData(ctx, w.start); err != nil {
 		return err
 	}
@@ -79,6 +88,7 @@ func (e *tableEditor) StatementComplete(ctx *sql.Context) error {
 		return err
 	}
 	defer e.t.dropWriter(ctx)
+	w.stmt = nil
 	if deferred, err := deferToCommit(ctx, w); deferred || err != nil {
 		return err
 	}

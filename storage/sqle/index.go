@@ -190,7 +190,7 @@ func indexesOf(db string, td *tableData) []sql.Index {
 
 // GetIndexes implements sql.IndexAddressable.
 func (t *Table) GetIndexes(ctx *sql.Context) ([]sql.Index, error) {
-	td, err := t.data(ctx)
+	td, err := t.schemaData(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -254,6 +254,12 @@ type keyRange struct {
 	whole  []bool // lo[j] is one whole encoded value
 	phys   []int  // the key segment range column j bounds
 	nseg   int    // segments to split: max(phys)+1
+	// point says every column is pinned to one whole value, none through
+	// a prefix length: the range holds at most one key, r.Prefix.
+	point bool
+	// held is the edit of a point's row that waits for COMMIT, if any:
+	// the range holds its value, or nothing.
+	held *rowEdit
 }
 
 // encodeRange turns a lookup range into a keyRange for keys encoded by enc
@@ -292,6 +298,12 @@ func encodeRange(enc *codec.KeyCodec, rng sql.MySQLRange, phys []int, prefixes [
 	}
 	if j == len(rng) {
 		kr.r = tree.Range{Prefix: prefix, Reverse: reverse}
+		kr.point = true
+		for _, p := range kr.phys {
+			if p < len(prefixes) && prefixes[p] > 0 {
+				kr.point = false
+			}
+		}
 		return kr, true, nil
 	}
 	start := append(append([]byte(nil), prefix...), kr.lo[j]...)
@@ -423,9 +435,11 @@ func (kr *keyRange) inRange(enc *codec.KeyCodec, key []byte, nIdx int) (bool, in
 	return true, idxLen, nil
 }
 
-// lookupRows returns the rows of td in the lookup's ranges, in index order
-// (descending if the lookup is reverse).
-func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLookup) (sql.RowIter, error) {
+// lookupRows returns the table's rows in the lookup's ranges, in index
+// order (descending if the lookup is reverse). Points of the whole primary
+// key are read from the table's trees and the session's edits of it that
+// wait for COMMIT (deferred.go), which every other lookup applies first.
+func (t *Table) lookupRows(ctx *sql.Context, lookup sql.IndexLookup) (sql.RowIter, error) {
 	// IsEmptyRange is not trusted: go-mysql-server sets it for a NULL key
 	// of a null-safe (<=>) lookup join whose range does hold NULLs; the
 	// ranges themselves say what matches (see columnBounds).
@@ -433,27 +447,42 @@ func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLook
 	if !ok {
 		return nil, fmt.Errorf("cairn: lookup on foreign index %T", lookup.Index)
 	}
-	proj := fullProjection(td, t.projection)
-	src := &lookupSource{td: td, primary: idx.primary, nIdx: len(idx.exprs)}
-	if idx.primary {
-		src.m, src.enc = td.rows, td.lay.pkEnc
-	} else {
-		m, il, ok := td.indexMap(idx.name)
-		if !ok || il.def.Disabled {
-			return nil, sql.ErrIndexNotFound.New(idx.name)
-		}
-		src.m, src.enc = m, il.enc
-		src.cover = coveringColumns(td, il, proj)
+	td, err := t.schemaData(ctx)
+	if err != nil {
+		return nil, err
 	}
-	rc, _ := lookup.Ranges.(sql.MySQLRangeCollection)
-	var krs []keyRange
-	for _, rng := range rc {
-		kr, ok, err := encodeRange(src.enc, rng, idx.phys, idx.keyPrefixes, lookup.IsReverse)
-		if err != nil {
+	held := deferredWriterOf(ctx, t)
+	src, krs, err := t.lookupSource(td, idx, lookup)
+	if err != nil {
+		return nil, err
+	}
+	if held != nil && !idx.primary {
+		held = nil
+		if td, err = t.data(ctx); err != nil {
 			return nil, err
 		}
-		if ok {
-			krs = append(krs, kr)
+		if src, krs, err = t.lookupSource(td, idx, lookup); err != nil {
+			return nil, err
+		}
+	}
+	for i := range krs {
+		if held == nil {
+			break
+		}
+		kr := &krs[i]
+		if !kr.point || len(kr.lo) != len(idx.exprs) {
+			// Not a point of the whole key: the edits must be in the trees.
+			held = nil
+			if td, err = t.data(ctx); err != nil {
+				return nil, err
+			}
+			if src, krs, err = t.lookupSource(td, idx, lookup); err != nil {
+				return nil, err
+			}
+			break
+		}
+		if e, ok := held.heldRow(string(kr.r.Prefix)); ok {
+			kr.held = &e
 		}
 	}
 	sort.SliceStable(krs, func(a, b int) bool {
@@ -463,7 +492,35 @@ func (t *Table) lookupRows(ctx *sql.Context, td *tableData, lookup sql.IndexLook
 		}
 		return c < 0
 	})
-	return &lookupIter{src: src, proj: proj, ranges: krs}, nil
+	return &lookupIter{src: src, proj: src.proj, ranges: krs}, nil
+}
+
+// lookupSource returns where lookup reads td's rows from, and its ranges
+// encoded.
+func (t *Table) lookupSource(td *tableData, idx *Index, lookup sql.IndexLookup) (*lookupSource, []keyRange, error) {
+	src := &lookupSource{td: td, primary: idx.primary, nIdx: len(idx.exprs), proj: fullProjection(td, t.projection)}
+	if idx.primary {
+		src.m, src.enc = td.rows, td.lay.pkEnc
+	} else {
+		m, il, ok := td.indexMap(idx.name)
+		if !ok || il.def.Disabled {
+			return nil, nil, sql.ErrIndexNotFound.New(idx.name)
+		}
+		src.m, src.enc = m, il.enc
+		src.cover = coveringColumns(td, il, src.proj)
+	}
+	rc, _ := lookup.Ranges.(sql.MySQLRangeCollection)
+	var krs []keyRange
+	for _, rng := range rc {
+		kr, ok, err := encodeRange(src.enc, rng, idx.phys, idx.keyPrefixes, lookup.IsReverse)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			krs = append(krs, kr)
+		}
+	}
+	return src, krs, nil
 }
 
 // coveringColumns returns, for each column a lookup on index il returns
@@ -523,6 +580,7 @@ type lookupSource struct {
 	m       tree.Map
 	enc     *codec.KeyCodec
 	cover   []int // if not nil, the key column of each returned column (coveringColumns)
+	proj    []int // the columns returned (fullProjection)
 }
 
 type lookupIter struct {
@@ -546,6 +604,12 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 			}
 			it.kr = &it.ranges[0]
 			it.ranges = it.ranges[1:]
+			if e := it.kr.held; e != nil {
+				if e.del {
+					continue
+				}
+				return it.dec.decode(it.src.td, e.val, it.proj)
+			}
 			var err error
 			if it.cur, err = it.src.m.Iter(ctx, it.kr.r); err != nil {
 				return nil, err

@@ -23,9 +23,10 @@ import (
 // collection returns the map of collection coll in the session's view, and
 // whether the root has one. Without one, the map is an empty one put in
 // the store only if forWrite: readers (every table name is looked up as a
-// view first) need not write.
+// view first) need not write. Row edits waiting for COMMIT change no
+// collection: they stay waiting.
 func (db *Database) collection(ctx *sql.Context, coll string, forWrite bool) (tree.Map, bool, *txDB, error) {
-	_, d, err := db.tx(ctx)
+	_, d, err := db.view(ctx)
 	if err != nil {
 		return tree.Map{}, false, nil, err
 	}

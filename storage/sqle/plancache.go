@@ -313,7 +313,7 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 		}
 	}
 
-	td, ok, err := tp.table.db.tableData(ctx, tp.table.name)
+	td, ok, err := tp.table.db.schemaData(ctx, tp.table.name)
 	if err != nil || !ok {
 		return nil
 	}
@@ -342,8 +342,12 @@ const maxWriteTemplateTables = 32
 // maxWriteTemplateTables tables, of which none has a foreign key naming the
 // table. It returns the hash of the triggers collection (zero: none).
 func (tp *PlanTemplate) noWriteHandlers(ctx *sql.Context) (chunk.Hash, bool) {
-	root, err := tp.table.db.root(ctx)
-	if err != nil || len(root.TableNames()) > maxWriteTemplateTables {
+	_, d, err := tp.table.db.view(ctx)
+	if err != nil {
+		return chunk.Hash{}, false
+	}
+	root := d.root
+	if len(root.TableNames()) > maxWriteTemplateTables {
 		return chunk.Hash{}, false
 	}
 	h, _ := root.Collection(repo.CollectionTriggers)
@@ -409,7 +413,7 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 	if !ok {
 		return nil, errDecline
 	}
-	td, ok, err := tp.table.db.tableData(ctx, tp.table.name)
+	td, ok, err := tp.table.db.schemaData(ctx, tp.table.name)
 	if err != nil || !ok || !bytes.Equal(td.lay.schEnc, tp.schEnc) {
 		return nil, errStale
 	}

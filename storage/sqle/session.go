@@ -24,8 +24,9 @@ type Session struct {
 	temp map[string]map[string]*tempTable
 	// writers holds the pending edits of the running statement by table.
 	writers map[writerKey]*tableWriter
-	// deferred holds the edits of completed statements that the COMMIT
-	// following applies (deferred.go).
+	// deferred holds the edits of completed statements that wait for
+	// COMMIT (deferred.go); a later statement writing the same table goes
+	// on in the same writer.
 	deferred []deferredWrite
 
 	// The open transaction's view of each database it has touched (by
@@ -143,11 +144,21 @@ func (s *Session) CommandBegin() error {
 	s.objectDB = ""
 	s.ddl = nil
 	// Edits of a statement the server abandoned without closing it never
-	// reach a table.
+	// reach a table; those of earlier statements it went on from still
+	// wait for COMMIT.
+	for _, w := range s.writers {
+		if w.stmt != nil {
+			w.rollback(w.stmt)
+			w.stmt = nil
+		}
+	}
 	s.writers = nil
-	s.deferred = nil
 	tx, ok := s.GetTransaction().(*Transaction)
-	if !ok || tx == nil || s.GetIgnoreAutoCommit() {
+	if !ok || tx == nil {
+		s.deferred = nil
+		return nil
+	}
+	if s.GetIgnoreAutoCommit() {
 		return nil
 	}
 	// A context on this session: sql.NewEmptyContext would build a whole
@@ -223,6 +234,13 @@ func (s *Session) dbTx(ctx *sql.Context, db *Database) (*txDB, error) {
 			return nil, err
 		}
 	}
+	return s.dbView(ctx, db)
+}
+
+// dbView is dbTx without applying the session's deferred edits: the
+// tables as their trees hold them. Only readers of schemas, and readers
+// that look the deferred edits up themselves, use it (deferred.go).
+func (s *Session) dbView(ctx *sql.Context, db *Database) (*txDB, error) {
 	st := db.st
 	if st.dropped.Load() {
 		return nil, sql.ErrDatabaseNotFound.New(st.name)

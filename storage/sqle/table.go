@@ -61,10 +61,20 @@ func newTable(db *Database, name string, temp *tempTable, td *tableData) *Table 
 
 // data returns the table's current version in the session's view.
 func (t *Table) data(ctx *sql.Context) (*tableData, error) {
+	return t.version(ctx, t.db.tableData)
+}
+
+// schemaData is data without applying the session's deferred edits: for
+// the table's schema, or for a reader that looks them up itself.
+func (t *Table) schemaData(ctx *sql.Context) (*tableData, error) {
+	return t.version(ctx, t.db.schemaData)
+}
+
+func (t *Table) version(ctx *sql.Context, get func(*sql.Context, string) (*tableData, bool, error)) (*tableData, error) {
 	if t.temp != nil {
 		return t.temp.td, nil
 	}
-	td, ok, err := t.db.tableData(ctx, t.name)
+	td, ok, err := get(ctx, t.name)
 	if err != nil {
 		return nil, err
 	}
@@ -198,9 +208,9 @@ func hasVirtual(sch sql.Schema) bool {
 func (t *Table) Projections() []string { return t.projNames }
 
 // DataLength implements sql.StatisticsTable: an estimate of the bytes the
-// rows take.
+// rows take (without edits waiting for COMMIT).
 func (t *Table) DataLength(ctx *sql.Context) (uint64, error) {
-	td, err := t.data(ctx)
+	td, err := t.schemaData(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -225,11 +235,21 @@ func estimateColumnBytes(typ sql.Type) int {
 // RowCount implements sql.StatisticsTable: exact for tables with a primary
 // key.
 func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
-	td, err := t.data(ctx)
+	// The rows of the table's trees and of its edits waiting for COMMIT
+	// (the analyzer asks at every statement: applying them here would
+	// apply them at every statement).
+	td, err := t.schemaData(ctx)
 	if err != nil {
 		return 0, false, err
 	}
-	return td.rows.Count(), true, nil
+	n := int64(td.rows.Count())
+	if w := deferredWriterOf(ctx, t); w != nil {
+		n += w.delta
+		if w.stmt != nil {
+			n -= w.delta - w.stmt.delta // not the running statement's own
+		}
+	}
+	return uint64(n), true, nil
 }
 
 // Partitions implements sql.Table: a table is one partition, which holds
@@ -245,12 +265,12 @@ func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
 
 // PartitionRows implements sql.Table: every row, in primary-key order.
 func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, error) {
+	if ip, ok := p.(*indexPartition); ok {
+		return t.lookupRows(ctx, ip.lookup)
+	}
 	td, err := t.data(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if ip, ok := p.(*indexPartition); ok {
-		return t.lookupRows(ctx, td, ip.lookup)
 	}
 	if pp, ok := p.(*partition); ok && pp.td != nil {
 		td = pp.td

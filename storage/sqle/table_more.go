@@ -17,7 +17,7 @@ import (
 
 // PeekNextAutoIncrementValue implements sql.AutoIncrementGetter.
 func (t *Table) PeekNextAutoIncrementValue(ctx *sql.Context) (uint64, error) {
-	td, err := t.data(ctx)
+	td, err := t.schemaData(ctx) // the counter is global; the table's value only seeds it
 	if err != nil {
 		return 0, err
 	}
@@ -30,7 +30,7 @@ func (t *Table) PeekNextAutoIncrementValue(ctx *sql.Context) (uint64, error) {
 // GetNextAutoIncrementValue implements sql.AutoIncrementTable: a nil
 // insertVal allocates the next value; a given one moves the counter past it.
 func (t *Table) GetNextAutoIncrementValue(ctx *sql.Context, insertVal interface{}) (uint64, error) {
-	td, err := t.data(ctx)
+	td, err := t.schemaData(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -190,7 +190,7 @@ func (t *Table) CreateIndexForForeignKey(ctx *sql.Context, def sql.IndexDef) err
 
 // GetDeclaredForeignKeys implements sql.ForeignKeyTable.
 func (t *Table) GetDeclaredForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyConstraint, error) {
-	td, err := t.data(ctx)
+	td, err := t.schemaData(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -216,13 +216,13 @@ func (t *Table) GetReferencedForeignKeys(ctx *sql.Context) ([]sql.ForeignKeyCons
 	if t.temp != nil {
 		return nil, nil
 	}
-	root, err := t.db.root(ctx)
+	_, d, err := t.db.view(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []sql.ForeignKeyConstraint
-	for _, name := range root.TableNames() {
-		td, ok, err := t.db.tableData(ctx, name)
+	for _, name := range d.root.TableNames() {
+		td, ok, err := t.db.tableDataOf(ctx, d, name)
 		if err != nil {
 			return nil, err
 		}
