@@ -302,6 +302,9 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	}()
 	// The collection ends before the databases close.
 	defer func() { stopGC(); <-gcDone }()
+	trimCtx, stopTrim := context.WithCancel(ctx)
+	defer stopTrim()
+	go releaseFreedMemory(trimCtx)
 	bkCtx, stopBackups := context.WithCancel(ctx)
 	bkDone := make(chan struct{})
 	go func() {

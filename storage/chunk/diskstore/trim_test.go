@@ -1,0 +1,72 @@
+//go:build cgo && linux
+
+package diskstore
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cairndb/cairn/storage/chunk"
+)
+
+// rssBytes returns the process's resident memory.
+func rssBytes(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages * int64(os.Getpagesize())
+}
+
+// The blocks a block cache frees stay resident in the C library's malloc
+// until ReleaseFreedMemory gives them back.
+func TestReleaseFreedMemory(t *testing.T) {
+	ctx := context.Background()
+	cache := NewCache(512 << 20)
+	s, err := Open(t.TempDir(), Options{Cache: cache, CheckpointSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 4096, 16 << 10 // 64 MiB of incompressible chunks
+	var hashes []chunk.Hash
+	for i := 0; i < n; i++ {
+		buf := make([]byte, size)
+		rand.Read(buf)
+		c := chunk.New(buf)
+		hashes = append(hashes, c.Hash)
+		if err := s.Put(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Reading them fills the cache with their blocks (all but the last
+	// memtable's are in tables by now).
+	for _, h := range hashes {
+		if _, err := s.Get(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cache.Close() // the last reference: the blocks are freed
+	ReleaseFreedMemory(1 << 62)
+	before := rssBytes(t)
+	if !ReleaseFreedMemory(0) {
+		t.Fatal("ReleaseFreedMemory did not trim")
+	}
+	after := rssBytes(t)
+	t.Logf("resident memory %d MiB before the trim, %d MiB after", before>>20, after>>20)
+	if before-after < 32<<20 {
+		t.Errorf("a trim gave back %d MiB of a 64 MiB cache freed, want at least 32", (before-after)>>20)
+	}
+}
