@@ -101,6 +101,9 @@ func deferredWriterOf(ctx *sql.Context, t *Table) *tableWriter {
 	if t.temp != nil {
 		return nil
 	}
+	if s, err := sessionOf(ctx); err != nil || len(s.deferred) == 0 {
+		return nil // the common case, without looking the view up
+	}
 	s, d, err := t.db.view(ctx)
 	if err != nil {
 		return nil
