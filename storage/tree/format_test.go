@@ -187,7 +187,8 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	}
 }
 
-// A node made while encoding is the node a reader decodes from its bytes.
+// A node made while encoding is the node a reader decodes from its bytes,
+// in an allocation of its exact size.
 func TestMakeNodeMatchesDecode(t *testing.T) {
 	ctx := context.Background()
 	ns, cs := newTestNodeStore(t, false)
@@ -219,6 +220,9 @@ func TestMakeNodeMatchesDecode(t *testing.T) {
 			!slices.Equal(made.keyOff, d.keyOff) || !slices.Equal(made.valOff, d.valOff) ||
 			!slices.Equal(made.cum, d.cum) || made.env.NumRefs() != d.env.NumRefs() {
 			t.Fatalf("node %s: made and decoded nodes differ", h)
+		}
+		if cap(made.data) != len(made.data) {
+			t.Fatalf("node %s: %d bytes allocated for %d", h, cap(made.data), len(made.data))
 		}
 		seen++
 		return nil

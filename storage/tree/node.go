@@ -94,9 +94,18 @@ func makeNode(level int, entries []entry) *node {
 		}
 	}
 	n := len(entries)
-	size := chunk.HeaderLen(nrefs) + 2*binary.MaxVarintLen64
+	// The exact size: a node lives on in caches, and every byte of slack
+	// is allocated, cleared and scanned for nothing.
+	size := 2 + uvarintLen(uint64(nrefs)) + nrefs*chunk.HashSize + uvarintLen(uint64(level)) + uvarintLen(uint64(n))
 	for i := range entries {
-		size += len(entries[i].key) + len(entries[i].val) + 2*binary.MaxVarintLen32
+		e := &entries[i]
+		size += uvarintLen(uint64(len(e.key))) + len(e.key)
+		if level > 0 {
+			l := uvarintLen(e.count)
+			size += uvarintLen(uint64(l)) + l
+		} else {
+			size += uvarintLen(uint64(len(e.val))) + len(e.val)
+		}
 	}
 	p := make([]byte, 0, size)
 	p = append(p, chunk.FormatVersion, byte(kind))
