@@ -76,9 +76,11 @@ func deferToCommit(ctx *sql.Context, w *tableWriter) (bool, error) {
 
 // deferredWriter returns the writer whose edits of table k in the
 // transaction's view d (a database on a branch) wait for COMMIT, or nil.
+// The view, not k's database name, says which database and branch: `db`
+// after a checkout of feature and `db/feature` are one.
 func (s *Session) deferredWriter(k writerKey, d *txDB) *tableWriter {
 	for _, dw := range s.deferred {
-		if dw.k == k && dw.d == d {
+		if dw.d == d && dw.k.table == k.table && dw.k.temp == k.temp {
 			return dw.w
 		}
 	}

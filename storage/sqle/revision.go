@@ -127,11 +127,18 @@ func (s *Session) branchOf(st *dbState) string {
 }
 
 // SetBranch makes branch the session's branch of database db (dolt_checkout).
-func (s *Session) SetBranch(db, branch string) {
+// Edits waiting for COMMIT (deferred.go) are applied first, to the branch
+// they were made on: they are applied later through the database's name,
+// which would then name the other branch.
+func (s *Session) SetBranch(ctx *sql.Context, db, branch string) error {
+	if err := s.flushDeferred(ctx); err != nil {
+		return err
+	}
 	if s.heads == nil {
 		s.heads = map[string]string{}
 	}
 	s.heads[strings.ToLower(db)] = branch
+	return nil
 }
 
 // ActiveBranch returns the branch a database name (plain or revision)

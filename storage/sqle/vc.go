@@ -216,7 +216,7 @@ func (v *VC) RenameBranch(ctx *sql.Context, from, to string, force bool) error {
 		return err
 	})
 	if err == nil && v.s.branchOf(v.st) == from {
-		v.s.SetBranch(v.st.name, to)
+		err = v.s.SetBranch(ctx, v.st.name, to)
 	}
 	if err == nil && v.st.defaultBranch() == from {
 		err = v.s.prov.SetDefaultBranch(ctx, v.st.name, to)
@@ -284,7 +284,9 @@ func (v *VC) Checkout(ctx *sql.Context, branch string) (string, bool, error) {
 		return "", false, branchErrorf("error: could not find %s", branch)
 	}
 	already := v.s.branchOf(v.st) == found && v.db.rev == nil
-	v.s.SetBranch(v.st.name, found)
+	if err := v.s.SetBranch(ctx, v.st.name, found); err != nil {
+		return "", false, err
+	}
 	ctx.SetCurrentDatabase(v.st.name)
 	return found, already, nil
 }
