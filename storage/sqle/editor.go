@@ -137,14 +137,10 @@ func (w *tableWriter) pending() bool {
 // went on from edits of earlier statements, the table with those alone
 // stays what a failure of the statement returns to.
 func (w *tableWriter) flush(ctx *sql.Context) error {
-	if w.stmt != nil {
-		if err := w.flushEarlier(ctx); err != nil {
-			return err
-		}
-		w.stmt = nil
-	} else if s, err := sessionOf(ctx); err == nil {
-		s.undefer(w)
+	if err := w.flushEarlier(ctx); err != nil || w.stmt == nil {
+		return err // without a running statement, that was everything
 	}
+	w.stmt = nil
 	return w.apply(ctx)
 }
 
@@ -590,27 +586,21 @@ func (w *tableWriter) update(ctx *sql.Context, old, new sql.Row) error {
 // logs need no entry: taking them back restores the state before the
 // first change they record.
 func (w *tableWriter) keepUnchangedIndexEntries() {
-	type slot struct {
-		i   int
-		key string
-	}
-	first := map[slot]undoEntry[bool]{} // the state before the update
-	changes := map[slot]int{}
-	for _, e := range w.undo.idx {
-		k := slot{e.i, e.key}
-		if _, ok := first[k]; !ok {
-			first[k] = e.undoEntry
+	// An update logs each index entry it changes at most twice, deleted
+	// then added: a handful of entries, searched without a map.
+	log := w.undo.idx
+	for a, e := range log {
+		readded := false
+		for _, l := range log[a+1:] {
+			readded = readded || l.i == e.i && l.key == e.key
 		}
-		changes[k]++
-	}
-	for k, n := range changes {
-		if n < 2 || !w.idx[k.i][k.key] {
+		if !readded || !w.idx[e.i][e.key] {
 			continue // not deleted and added again by the update
 		}
-		if p := first[k]; p.had {
-			w.idx[k.i][k.key] = p.old
+		if e.had {
+			w.idx[e.i][e.key] = e.old
 		} else {
-			delete(w.idx[k.i], k.key)
+			delete(w.idx[e.i], e.key)
 		}
 	}
 }

@@ -456,7 +456,8 @@ func (t *Table) lookupRows(ctx *sql.Context, lookup sql.IndexLookup) (sql.RowIte
 	if err != nil {
 		return nil, err
 	}
-	if held != nil && !idx.primary {
+	if held != nil && !wholeKeyPoints(idx, krs) {
+		// The edits must be in the trees before other lookups read them.
 		held = nil
 		if td, err = t.data(ctx); err != nil {
 			return nil, err
@@ -465,24 +466,11 @@ func (t *Table) lookupRows(ctx *sql.Context, lookup sql.IndexLookup) (sql.RowIte
 			return nil, err
 		}
 	}
-	for i := range krs {
-		if held == nil {
-			break
-		}
-		kr := &krs[i]
-		if !kr.point || len(kr.lo) != len(idx.exprs) {
-			// Not a point of the whole key: the edits must be in the trees.
-			held = nil
-			if td, err = t.data(ctx); err != nil {
-				return nil, err
+	if held != nil {
+		for i := range krs {
+			if e, ok := held.heldRow(string(krs[i].r.Prefix)); ok {
+				krs[i].held = &e
 			}
-			if src, krs, err = t.lookupSource(td, idx, lookup); err != nil {
-				return nil, err
-			}
-			break
-		}
-		if e, ok := held.heldRow(string(kr.r.Prefix)); ok {
-			kr.held = &e
 		}
 	}
 	sort.SliceStable(krs, func(a, b int) bool {
@@ -492,7 +480,21 @@ func (t *Table) lookupRows(ctx *sql.Context, lookup sql.IndexLookup) (sql.RowIte
 		}
 		return c < 0
 	})
-	return &lookupIter{src: src, proj: src.proj, ranges: krs}, nil
+	return &lookupIter{src: src, ranges: krs}, nil
+}
+
+// wholeKeyPoints reports whether idx is the primary key and every range of
+// a lookup on it is a point of the whole key.
+func wholeKeyPoints(idx *Index, krs []keyRange) bool {
+	if !idx.primary {
+		return false
+	}
+	for i := range krs {
+		if !krs[i].point || len(krs[i].lo) != len(idx.exprs) {
+			return false
+		}
+	}
+	return true
 }
 
 // lookupSource returns where lookup reads td's rows from, and its ranges
@@ -587,7 +589,6 @@ type lookupIter struct {
 	dec    rowDecoder
 	segs   [][]byte // key segments, reused by covering lookups
 	src    *lookupSource
-	proj   []int
 	ranges []keyRange
 	cur    *tree.Iter
 	kr     *keyRange
@@ -608,7 +609,7 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 				if e.del {
 					continue
 				}
-				return it.dec.decode(it.src.td, e.val, it.proj)
+				return it.dec.decode(it.src.td, e.val, it.src.proj)
 			}
 			var err error
 			if it.cur, err = it.src.m.Iter(ctx, it.kr.r); err != nil {
@@ -642,7 +643,7 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 				return nil, fmt.Errorf("%w: index of %s names a missing row", chunk.ErrCorruption, it.src.td.lay.sch.Name)
 			}
 		}
-		return it.dec.decode(it.src.td, v, it.proj)
+		return it.dec.decode(it.src.td, v, it.src.proj)
 	}
 }
 

@@ -244,9 +244,10 @@ func (t *Table) RowCount(ctx *sql.Context) (uint64, bool, error) {
 	}
 	n := int64(td.rows.Count())
 	if w := deferredWriterOf(ctx, t); w != nil {
-		n += w.delta
 		if w.stmt != nil {
-			n -= w.delta - w.stmt.delta // not the running statement's own
+			n += w.stmt.delta // not the running statement's own rows
+		} else {
+			n += w.delta
 		}
 	}
 	return uint64(n), true, nil
