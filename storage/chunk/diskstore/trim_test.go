@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,6 +47,8 @@ func TestReleaseFreedMemory(t *testing.T) {
 		return
 	}
 	ctx := context.Background()
+	debug.FreeOSMemory()
+	base := rssBytes(t)
 	cache := NewCache(512 << 20)
 	s, err := Open(t.TempDir(), Options{Cache: cache, CheckpointSize: -1})
 	if err != nil {
@@ -73,14 +76,23 @@ func TestReleaseFreedMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	cache.Close() // the last reference: the blocks are freed
+	hashes = nil
+	debug.FreeOSMemory() // the Go heap's garbage (the chunks' buffers) out of the way
 	ReleaseFreedMemory(1 << 62)
 	before := rssBytes(t)
 	if !ReleaseFreedMemory(0) {
 		t.Fatal("ReleaseFreedMemory did not trim")
 	}
 	after := rssBytes(t)
-	t.Logf("resident memory %d MiB before the trim, %d MiB after", before>>20, after>>20)
-	if before-after < 32<<20 {
-		t.Errorf("a trim gave back %d MiB of a 64 MiB cache freed, want at least 32", (before-after)>>20)
+	t.Logf("resident memory %d MiB at the start, %d MiB before the trim, %d MiB after", base>>20, before>>20, after>>20)
+	// glibc's free gives back some memory by itself (the top of an arena's
+	// heap), so how much the trim gives back varies from run to run: it must
+	// give back a good part of the freed cache, and leave the process near
+	// where it started.
+	if before-after < 16<<20 {
+		t.Errorf("a trim gave back %d MiB of a 64 MiB cache freed, want at least 16", (before-after)>>20)
+	}
+	if after-base > 32<<20 {
+		t.Errorf("resident memory %d MiB above the start after the trim, want at most 32", (after-base)>>20)
 	}
 }
