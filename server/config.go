@@ -48,6 +48,7 @@ type fileConfig struct {
 		GCIntervalSeconds *int64   `yaml:"gc_interval_seconds"`
 		GCGrowthFactor    *float64 `yaml:"gc_growth_factor"`
 		PlanCache         *bool    `yaml:"plan_cache"`
+		DirectResults     *bool    `yaml:"direct_results"`
 		CacheSize         *string  `yaml:"cache_size"`
 	} `yaml:"behavior"`
 	Backups []struct {
@@ -166,6 +167,9 @@ func LoadConfigFile(path string, cfg *Config) error {
 		}
 		if v := b.PlanCache; v != nil {
 			cfg.NoPlanCache = !*v
+		}
+		if v := b.DirectResults; v != nil {
+			cfg.NoDirectResults = !*v
 		}
 		if v := b.CacheSize; v != nil {
 			n, err := ParseCacheSize(*v)

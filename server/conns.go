@@ -34,6 +34,9 @@ type conns struct {
 	engine *sqle.Engine
 	// planCache: run prepared statements from plan templates (plancache.go).
 	planCache bool
+	// directResults: send the rows of text-protocol SELECTs from the
+	// connection's goroutine (results.go).
+	directResults bool
 
 	mu       sync.Mutex
 	open     map[uint32]*connState
@@ -132,8 +135,12 @@ func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb m
 		done(err)
 		return err
 	}
-	defer releaseSpooledRows(c)()
-	err = cs.mapError(c, query, cs.Handler.ComQuery(ctx, c, query, fixFields(c, cb)))
+	handled, _, err := cs.directSelect(ctx, c, query, false, cb)
+	if !handled {
+		defer releaseSpooledRows(c)()
+		err = cs.Handler.ComQuery(ctx, c, query, fixFields(c, cb))
+	}
+	err = cs.mapError(c, query, err)
 	done(err)
 	return err
 }
@@ -148,8 +155,11 @@ func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string,
 		done(err)
 		return "", err
 	}
-	defer releaseSpooledRows(c)()
-	rest, err = cs.Handler.ComMultiQuery(ctx, c, query, fixFields(c, cb))
+	handled, rest, err := cs.directSelect(ctx, c, query, true, cb)
+	if !handled {
+		defer releaseSpooledRows(c)()
+		rest, err = cs.Handler.ComMultiQuery(ctx, c, query, fixFields(c, cb))
+	}
 	err = cs.mapError(c, query, err)
 	// Log only this statement, not the ones after it.
 	done(err, len(query)-len(rest))

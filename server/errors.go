@@ -45,6 +45,17 @@ var fileErrnos = []struct {
 // /data/db/.cairn/store/000017.log: no space left on device".
 var fileErrorPattern = regexp.MustCompile(`(?:write|sync|fsync|open|create|rename|truncate|fallocate) (/[^\s:]+): `)
 
+// interrupted reports whether err is a statement's context cancelled: a
+// KILL QUERY (or KILL) of it, or its client gone. MySQL answers a killed
+// statement with ER_QUERY_INTERRUPTED; the engine's error is the
+// context's, cast to an unknown error by its handler.
+func interrupted(err error, flat *mysql.SQLError) bool {
+	if flat != nil {
+		return flat.Num == mysql.ERUnknownError && flat.Message == context.Canceled.Error()
+	}
+	return errors.Is(err, context.Canceled)
+}
+
 // fileError returns a failure of the file system (a full disk, an I/O
 // error) as MySQL reports one, ER_ERROR_ON_WRITE naming the file and the
 // errno, or nil if err is not one. The error may have lost its chain in
@@ -105,6 +116,9 @@ func MapErrorIn(err error, ec ErrorContext) error {
 	errors.As(raw, &flat)
 	if e := fileError(raw); e != nil {
 		return e
+	}
+	if interrupted(raw, flat) {
+		return mysql.NewSQLError(mysql.ERQueryInterrupted, "70100", "Query execution was interrupted")
 	}
 	x := &mapping{ec: &ec}
 	for i := range errorTable {

@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"io"
 
-	gmsserver "github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/vitess/go/mysql"
@@ -153,45 +151,7 @@ func (cs *conns) runSelect(ctx context.Context, c *mysql.Conn, query string, nod
 	if err != nil {
 		return err
 	}
-	iter, projs := gmsserver.GetDeferredProjections(iter)
-	buf := sql.ByteBufPool.Get().(*sql.ByteBuffer)
-	defer func() {
-		buf.Reset()
-		sql.ByteBufPool.Put(buf)
-	}()
-	r := &sqltypes.Result{Fields: fields}
-	sent := false
-	for {
-		row, err := iter.Next(sqlCtx)
-		if err == io.EOF {
-			break
-		}
-		if err == nil {
-			var out []sqltypes.Value
-			if out, err = gmsserver.RowToSQL(sqlCtx, schema, row, projs, buf); err == nil {
-				r.Rows = append(r.Rows, out)
-				r.RowsAffected++
-				if r.RowsAffected == rowsBatch {
-					err = spool(r)
-					r, sent = &sqltypes.Result{Fields: fields}, true
-				}
-			}
-		}
-		if err != nil {
-			iter.Close(sqlCtx)
-			return err
-		}
-	}
-	if err := iter.Close(sqlCtx); err != nil {
-		return err
-	}
-	if err := setStatusFlags(sqlCtx, c); err != nil {
-		return err
-	}
-	if sent && r.RowsAffected == 0 {
-		return nil
-	}
-	return spool(r)
+	return spoolRows(sqlCtx, c, schema, iter, fields, false, spool)
 }
 
 // setStatusFlags sets the autocommit and in-transaction flags of the

@@ -83,6 +83,10 @@ type Config struct {
 	// NoPlanCache turns off the prepared-plan cache (plancache.go): every
 	// execution of a prepared statement is bound and analyzed afresh.
 	NoPlanCache bool
+	// NoDirectResults sends the rows of text-protocol SELECTs through
+	// go-mysql-server's handler instead of the server's own loop
+	// (results.go).
+	NoDirectResults bool
 	// PprofAddr, if set, is an address to serve Go's profiles on
 	// (net/http/pprof), for profiling the server under load.
 	PprofAddr string
@@ -270,6 +274,7 @@ func Run(ctx context.Context, cfg Config, ready func(addr string)) error {
 	}
 	cs := newConns(log, slow)
 	cs.planCache = !cfg.NoPlanCache
+	cs.directResults = !cfg.NoDirectResults
 
 	installMySQLErrors(e, cs, &scfg) // MySQL's errors for logins, privileges and statements (auth.go)
 

@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	gmsserver "github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	"github.com/dolthub/vitess/go/vt/sqlparser"
+)
+
+// Text-protocol SELECTs run on the connection's goroutine (docs/server.md,
+// "Sending rows"). go-mysql-server's handler reads a result's rows on one
+// goroutine and converts and sends them on another, passing each row
+// through a channel and re-arming a timer per row; sending a million rows
+// (mariadb-dump) spent a fifth of the server's CPU there. directSelect
+// runs what the handler would run (the same parse, QueryWithBindings, the
+// same query flags, the process list and session bookkeeping) and spools
+// the rows itself, as runSelect does for prepared statements. Statements
+// of other kinds, and anything it does not recognise, go to the handler.
+
+// directSelect runs query, the text of a COM_QUERY packet (multi: with
+// other statements after it), if its first statement is a SELECT; handled
+// is false, with nothing done the client sees, when the handler is to run
+// it. rest is the text after the statement.
+func (cs *conns) directSelect(ctx context.Context, c *mysql.Conn, query string, multi bool, cb mysql.ResultSpoolFn) (handled bool, rest string, err error) {
+	if cs.engine == nil || cs.sm == nil || !cs.directResults {
+		return false, "", nil
+	}
+	sqlCtx, err := cs.sm.NewContextWithQuery(ctx, c, query)
+	if err != nil {
+		return false, "", nil
+	}
+	e := cs.engine.SQL
+	if _, prepared := e.PreparedDataCache.GetCachedStmt(sqlCtx.Session.ID(), sql.RemoveSpaceAndDelimiter(query, ';')); prepared {
+		// The engine runs a text equal to a prepared statement's as
+		// that statement.
+		return false, "", nil
+	}
+	parsed, stmtText, rest, err := e.Parser.Parse(sqlCtx, query, multi)
+	if err != nil {
+		// The handler parses it again and reports the error its way.
+		return false, "", nil
+	}
+	if sel, ok := parsed.(*sqlparser.Select); !ok || sel.Into != nil {
+		return false, "", nil
+	}
+	if stmtText != "" {
+		query = stmtText
+	}
+	return true, rest, cs.runText(sqlCtx, c, query, parsed, rest != "", cb)
+}
+
+// runText runs the parsed statement query and sends its rows, as the
+// handler's doQuery does. more: statements follow it in the packet.
+func (cs *conns) runText(sqlCtx *sql.Context, c *mysql.Conn, query string, parsed sqlparser.Statement, more bool, cb mysql.ResultSpoolFn) (err error) {
+	sqlCtx, err = sqlCtx.ProcessList.BeginQuery(sqlCtx, query)
+	if err != nil {
+		return err
+	}
+	defer sqlCtx.ProcessList.EndQuery(sqlCtx)
+	if err := sql.SessionCommandBegin(sqlCtx.Session); err != nil {
+		return err
+	}
+	defer sql.SessionCommandEnd(sqlCtx.Session)
+	defer func() {
+		if err != nil {
+			err = sql.CastSQLError(err)
+		}
+	}()
+
+	qFlags := &sql.QueryFlags{}
+	qFlags.Set(sql.QFlagDeferProjections)
+	schema, iter, _, err := cs.engine.SQL.QueryWithBindings(sqlCtx, query, parsed, nil, qFlags)
+	if err != nil {
+		return err
+	}
+	send := func(r *sqltypes.Result) error {
+		fixCharsets(r.Fields)
+		fixFloats(r)
+		return cb(r, more)
+	}
+	return spoolRows(sqlCtx, c, schema, iter, schemaFields(sqlCtx, schema), true, send)
+}
+
+// spoolRows reads iter's rows, converts them to the wire's text values and
+// hands them to spool in batches of rowsBatch, the last (possibly empty)
+// after iter is closed and the connection's status flags are set. text:
+// spool writes each batch to the connection before it returns, so the
+// bytes of the values it was given may be reused.
+func spoolRows(sqlCtx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.RowIter, fields []*querypb.Field, text bool, spool func(*sqltypes.Result) error) (err error) {
+	iter, projs := gmsserver.GetDeferredProjections(iter)
+	buf := sql.ByteBufPool.Get().(*sql.ByteBuffer)
+	defer func() {
+		buf.Reset()
+		sql.ByteBufPool.Put(buf)
+	}()
+	r := &sqltypes.Result{Fields: fields}
+	sent := false
+	for {
+		row, err := iter.Next(sqlCtx)
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			switch {
+			case types.IsOkResult(row):
+				// A statement's OK packet in place of rows.
+				if len(r.Rows) > 0 {
+					err = errors.New("a result mixes rows and an OK result")
+					break
+				}
+				ok := row[0].(types.OkResult)
+				r = &sqltypes.Result{RowsAffected: ok.RowsAffected, InsertID: ok.InsertID}
+				if ok.Info != nil {
+					r.Info = ok.Info.String()
+				}
+			default:
+				var out []sqltypes.Value
+				if out, err = gmsserver.RowToSQL(sqlCtx, schema, row, projs, buf); err != nil {
+					break
+				}
+				r.Rows = append(r.Rows, out)
+				r.RowsAffected++
+				if r.RowsAffected < rowsBatch {
+					break
+				}
+				if err = spool(r); err != nil {
+					break
+				}
+				r, sent = &sqltypes.Result{Fields: fields}, true
+				if text {
+					buf.Reset()
+				}
+				// A cancelled statement (KILL QUERY, a client gone)
+				// stops at the next batch.
+				err = sqlCtx.Err()
+			}
+		}
+		if err != nil {
+			iter.Close(sqlCtx)
+			return err
+		}
+	}
+	if err := iter.Close(sqlCtx); err != nil {
+		return err
+	}
+	if err := setStatusFlags(sqlCtx, c); err != nil {
+		return err
+	}
+	if sent && r.RowsAffected == 0 {
+		return nil
+	}
+	return spool(r)
+}
+
+// schemaFields is the column definitions of a result of schema, as
+// go-mysql-server's handler sends them (its schemaToFields is not
+// exported): the character set of the column's collation, or binary, or
+// the session's character_set_results; the NOT NULL, AUTO_INCREMENT,
+// PRIMARY KEY and UNSIGNED flags; decimals for DECIMAL and temporal types.
+func schemaFields(ctx *sql.Context, schema sql.Schema) []*querypb.Field {
+	results := ctx.GetCharacterSetResults()
+	fields := make([]*querypb.Field, len(schema))
+	for i, col := range schema {
+		charset := uint32(sql.Collation_Default.CharacterSet())
+		if t, ok := col.Type.(sql.TypeWithCollation); ok {
+			charset = uint32(t.Collation().CharacterSet())
+		}
+		switch {
+		case types.IsBinaryType(col.Type):
+			charset = uint32(sql.Collation_binary)
+		case results != sql.CharacterSet_Unspecified:
+			charset = uint32(results)
+		}
+		var flags querypb.MySqlFlag
+		if !col.Nullable {
+			flags |= querypb.MySqlFlag_NOT_NULL_FLAG
+		}
+		if col.AutoIncrement {
+			flags |= querypb.MySqlFlag_AUTO_INCREMENT_FLAG
+		}
+		if col.PrimaryKey {
+			flags |= querypb.MySqlFlag_PRI_KEY_FLAG
+		}
+		if types.IsUnsigned(col.Type) {
+			flags |= querypb.MySqlFlag_UNSIGNED_FLAG
+		}
+		f := &querypb.Field{
+			Name:         col.Name,
+			OrgName:      col.Name,
+			Table:        col.Source,
+			OrgTable:     col.Source,
+			Database:     col.DatabaseSource,
+			Type:         col.Type.Type(),
+			Charset:      charset,
+			ColumnLength: col.Type.MaxTextResponseByteLength(ctx),
+			Flags:        uint32(flags),
+		}
+		if types.IsDecimal(col.Type) {
+			f.Decimals = uint32(col.Type.(sql.DecimalType).Scale())
+		} else if types.IsDatetimeType(col.Type) {
+			f.Decimals = uint32(col.Type.(sql.DatetimeType).Precision())
+		}
+		fields[i] = f
+	}
+	return fields
+}
