@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	gmsserver "github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
@@ -29,7 +30,7 @@ import (
 // is false, with nothing done the client sees, when the handler is to run
 // it. rest is the text after the statement.
 func (cs *conns) directSelect(ctx context.Context, c *mysql.Conn, query string, multi bool, cb mysql.ResultSpoolFn) (handled bool, rest string, err error) {
-	if cs.engine == nil || cs.sm == nil || !cs.directResults {
+	if cs.engine == nil || cs.sm == nil || !cs.directResults || !maybeSelect(query) {
 		return false, "", nil
 	}
 	sqlCtx, err := cs.sm.NewContextWithQuery(ctx, c, query)
@@ -54,6 +55,51 @@ func (cs *conns) directSelect(ctx context.Context, c *mysql.Conn, query string, 
 		query = stmtText
 	}
 	return true, rest, cs.runText(sqlCtx, c, query, parsed, rest != "", cb)
+}
+
+// maybeSelect reports whether query's first word, after spaces and
+// comments, is SELECT, WITH or an opening parenthesis: whether it is worth
+// parsing to find out if it is a SELECT. Other statements (an INSERT, a
+// COMMIT) go straight to the handler, which parses them once.
+func maybeSelect(query string) bool {
+	q := query
+	for {
+		q = strings.TrimLeft(q, " \t\r\n\f\v")
+		switch {
+		case strings.HasPrefix(q, "/*!"):
+			// An executable comment holds SQL: leave it to the handler.
+			return false
+		case strings.HasPrefix(q, "/*"):
+			end := strings.Index(q[2:], "*/")
+			if end < 0 {
+				return false
+			}
+			q = q[2+end+2:]
+			continue
+		case strings.HasPrefix(q, "#"), strings.HasPrefix(q, "-- "), strings.HasPrefix(q, "--\t"):
+			end := strings.IndexByte(q, '\n')
+			if end < 0 {
+				return false
+			}
+			q = q[end+1:]
+			continue
+		}
+		break
+	}
+	if strings.HasPrefix(q, "(") {
+		return true
+	}
+	for _, word := range []string{"select", "with"} {
+		if len(q) > len(word) && strings.EqualFold(q[:len(word)], word) && !identChar(q[len(word)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// identChar reports whether c may continue an unquoted identifier.
+func identChar(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 // runText runs the parsed statement query and sends its rows, as the
