@@ -67,6 +67,14 @@ type Store interface {
 	Close() error
 }
 
+// OwnedPutter is a Store that can take chunks whose Data nobody changes
+// after the call: PutOwned is Put, but the store may keep the slices
+// instead of copying them. The tree's writer puts its nodes this way (a
+// node's bytes never change once made).
+type OwnedPutter interface {
+	PutOwned(ctx context.Context, chunks ...Chunk) error
+}
+
 // GetRef returns the value of one ref and whether it exists.
 func GetRef(ctx context.Context, s Store, name string) (Hash, bool, error) {
 	refs, err := s.Refs(ctx)

@@ -78,9 +78,9 @@ func newChunker(w *writer, level int) *chunker {
 	return &chunker{w: w, level: level, pending: w.entryBuf()}
 }
 
-// release gives the chunker's buffer back to its writer.
+// release gives the chunker's buffer back for other chunkers.
 func (c *chunker) release() {
-	c.w.spare = append(c.w.spare, c.pending[:0])
+	releaseEntryBuf(c.pending)
 	c.pending = nil
 }
 
@@ -125,7 +125,8 @@ func (c *chunker) cut(ctx context.Context) error {
 		return err
 	}
 	c.out = append(c.out, entry{key: n.lastKey(), child: n.hash, count: n.treeCount()})
-	c.pending = c.pending[:0] // encodeNode copied what it needed
+	clear(c.pending) // makeNode copied what it needed
+	c.pending = c.pending[:0]
 	c.size = 0
 	return nil
 }

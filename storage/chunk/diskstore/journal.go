@@ -191,7 +191,8 @@ func (o *overlay) size() int64 {
 // put adds chunks stamped with gen. A chunk already held is stamped again
 // and is no longer counted as journaled: its children may be new chunks the
 // journal lacks (the same subtree rebuilt after part of it was collected).
-func (o *overlay) put(chunks []chunk.Chunk, gen uint64) {
+// owned: nobody changes the chunks' bytes, which are kept without a copy.
+func (o *overlay) put(chunks []chunk.Chunk, gen uint64, owned bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, c := range chunks {
@@ -201,7 +202,11 @@ func (o *overlay) put(chunks []chunk.Chunk, gen uint64) {
 			o.unjournaled.add(c.Hash, e)
 			continue
 		}
-		e := &memChunk{data: bytes.Clone(c.Data), gen: gen, seq: o.seq}
+		data := c.Data
+		if !owned {
+			data = bytes.Clone(data)
+		}
+		e := &memChunk{data: data, gen: gen, seq: o.seq}
 		o.m[c.Hash] = e
 		o.unjournaled.add(c.Hash, e)
 		o.bytes += int64(len(c.Data))
@@ -739,7 +744,7 @@ func (s *Store) replayJournal(epoch uint64) error {
 	if len(rec.chunks) == 0 && len(rec.refs) == 0 {
 		return nil
 	}
-	s.ov.put(rec.chunks, s.gen.Load())
+	s.ov.put(rec.chunks, s.gen.Load(), false)
 	next := maps.Clone(*s.refs.Load())
 	for _, u := range rec.refs {
 		if u.New.IsZero() {

@@ -497,6 +497,17 @@ func (s *Store) HasMany(ctx context.Context, hashes []chunk.Hash) (chunk.HashSet
 // live transaction reuses from being collected. The write is not synced: the
 // next UpdateRefs makes it durable.
 func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
+	return s.put(chunks, false)
+}
+
+// PutOwned implements chunk.OwnedPutter: the overlay keeps the chunks'
+// bytes without a copy.
+func (s *Store) PutOwned(ctx context.Context, chunks ...chunk.Chunk) error {
+	return s.put(chunks, true)
+}
+
+// put stores chunks; owned: their bytes may be kept as they are.
+func (s *Store) put(chunks []chunk.Chunk, owned bool) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -513,7 +524,7 @@ func (s *Store) Put(ctx context.Context, chunks ...chunk.Chunk) error {
 	gen := s.gen.Load()
 	if s.journaling() {
 		if s.ov.size() < 4*s.opts.CheckpointSize {
-			s.ov.put(chunks, gen)
+			s.ov.put(chunks, gen, owned)
 			return nil
 		}
 		// The overlay is full: to Pebble, with what these chunks reach
