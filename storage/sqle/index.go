@@ -411,28 +411,26 @@ func columnSegment(enc *codec.KeyCodec, j int, v any) ([]byte, error) {
 	return full[len(before):], nil
 }
 
-// inRange reports whether key's first len(kr.lo) column segments are within
-// the bounds.
-func (kr *keyRange) inRange(enc *codec.KeyCodec, key []byte, nIdx int) (bool, int, error) {
-	n := kr.nseg
-	if nIdx > n {
-		n = nIdx
-	}
-	segs, err := enc.Split(key, n)
+// inRange reports whether key's column segments are within the bounds, and
+// the length of its first nIdx segments. It splits the key's first
+// max(kr.nseg, nIdx, atLeast) segments into segs (reused, returned).
+func (kr *keyRange) inRange(enc *codec.KeyCodec, key []byte, nIdx, atLeast int, segs [][]byte) (bool, int, [][]byte, error) {
+	n := max(kr.nseg, nIdx, atLeast)
+	segs, err := enc.AppendSplit(segs[:0], key, n)
 	if err != nil {
-		return false, 0, err
+		return false, 0, segs, err
 	}
 	for j, p := range kr.phys {
 		s := segs[p]
 		if bytes.Compare(s, kr.lo[j]) < 0 || (kr.hi[j] != nil && bytes.Compare(s, kr.hi[j]) >= 0) {
-			return false, 0, nil
+			return false, 0, segs, nil
 		}
 	}
 	idxLen := 0
 	for _, s := range segs[:nIdx] {
 		idxLen += len(s)
 	}
-	return true, idxLen, nil
+	return true, idxLen, segs, nil
 }
 
 // lookupRows returns the table's rows in the lookup's ranges, in index
@@ -587,7 +585,7 @@ type lookupSource struct {
 
 type lookupIter struct {
 	dec    rowDecoder
-	segs   [][]byte // key segments, reused by covering lookups
+	segs   [][]byte // the current key's segments (inRange), reused
 	src    *lookupSource
 	ranges []keyRange
 	cur    *tree.Iter
@@ -624,7 +622,13 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		ok, n, err := it.kr.inRange(it.src.enc, k, it.src.nIdx)
+		// A covering lookup decodes its row from every segment.
+		split := 0
+		if it.src.cover != nil {
+			split = it.src.enc.Columns()
+		}
+		ok, n, segs, err := it.kr.inRange(it.src.enc, k, it.src.nIdx, split, it.segs)
+		it.segs = segs
 		if err != nil {
 			return nil, err
 		}
@@ -632,7 +636,7 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 			continue
 		}
 		if it.src.cover != nil {
-			return it.keyRow(k)
+			return it.keyRow()
 		}
 		if !it.src.primary {
 			pk := k[n:]
@@ -647,13 +651,11 @@ func (it *lookupIter) Next(ctx *sql.Context) (sql.Row, error) {
 	}
 }
 
-// keyRow builds the row of a covering lookup from index key k.
-func (it *lookupIter) keyRow(k []byte) (sql.Row, error) {
+// keyRow builds the row of a covering lookup from the segments of its
+// index key, it.segs.
+func (it *lookupIter) keyRow() (sql.Row, error) {
 	enc := it.src.enc
 	var err error
-	if it.segs, err = enc.AppendSplit(it.segs[:0], k, enc.Columns()); err != nil {
-		return nil, err
-	}
 	row := make(sql.Row, len(it.src.cover))
 	for i, col := range it.src.cover {
 		if row[i], err = enc.DecodeSegment(it.segs[col], col); err != nil {
