@@ -52,6 +52,9 @@ type Store struct {
 
 	leases *chunk.Leases
 
+	// present remembers chunks HasMany found in Pebble (present.go).
+	present presentCache
+
 	// writes counts the calls of Put and UpdateRefs (see Writes).
 	writes atomic.Uint64
 
@@ -481,13 +484,28 @@ func (s *Store) HasMany(ctx context.Context, hashes []chunk.Hash) (chunk.HashSet
 	}
 	defer s.gate.leave()
 	hashes = s.ov.lacking(hashes)
+	cache := len(hashes) <= presentCalls
+	var epoch uint64
+	if cache {
+		hashes, epoch = s.present.lacking(hashes)
+	}
 	absent := chunk.NewHashSet(hashes...)
+	if len(hashes) == 0 {
+		return absent, nil
+	}
+	var found []chunk.Hash
 	err := s.seekEach(ctx, hashes, func(h chunk.Hash, _ []byte) error {
 		delete(absent, h)
+		if cache {
+			found = append(found, h)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("diskstore: has many: %w", err)
+	}
+	if len(found) > 0 {
+		s.present.add(found, epoch)
 	}
 	return absent, nil
 }
@@ -687,6 +705,9 @@ func (s *Store) DeleteChunks(ctx context.Context, hashes []chunk.Hash, before ui
 	})
 	if err == nil && !b.Empty() {
 		err = s.commit(b, pebble.NoSync)
+		// After the deletion, so that no lookup that saw a chunk before
+		// it can remember the chunk after.
+		s.present.forget()
 	}
 	if err != nil {
 		return 0, fmt.Errorf("diskstore: delete chunks: %w", err)

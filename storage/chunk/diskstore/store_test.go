@@ -397,3 +397,57 @@ func TestPutOwned(t *testing.T) {
 	}
 	check("after a checkpoint")
 }
+
+// HasMany remembers a few chunks it found in Pebble (presentCache), and
+// forgets them when DeleteChunks removes chunks: a deleted chunk is
+// reported absent at the next call.
+func TestHasManyAfterDelete(t *testing.T) {
+	ctx := context.Background()
+	s := openWith(t, t.TempDir(), direct) // every Put goes to Pebble
+	a, b := chunk.New([]byte("staged root")), chunk.New([]byte("collected"))
+	if err := s.Put(ctx, a, b); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ { // the first call fills the cache, the others read it
+		if absent, err := s.HasMany(ctx, []chunk.Hash{a.Hash, b.Hash}); err != nil || len(absent) != 0 {
+			t.Fatalf("call %d: absent %v, %v", i, absent, err)
+		}
+	}
+	gen, err := s.AdvanceGeneration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteChunks(ctx, []chunk.Hash{b.Hash}, gen); err != nil || n != 1 {
+		t.Fatalf("deleted %d, %v", n, err)
+	}
+	absent, err := s.HasMany(ctx, []chunk.Hash{a.Hash, b.Hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(absent) != 1 || !absent.Has(b.Hash) {
+		t.Fatalf("after deleting %s: absent %v", b.Hash, absent.Sorted())
+	}
+	if ok, err := s.Has(ctx, a.Hash); err != nil || !ok {
+		t.Fatalf("has %s: %v, %v", a.Hash, ok, err)
+	}
+}
+
+// A lookup that began before a deletion adds nothing to the cache.
+func TestPresentCacheEpoch(t *testing.T) {
+	var p presentCache
+	h := chunk.New([]byte("x")).Hash
+	rest, epoch := p.lacking([]chunk.Hash{h})
+	if len(rest) != 1 {
+		t.Fatalf("empty cache: lacking %v", rest)
+	}
+	p.forget() // a deletion while the lookup ran
+	p.add(rest, epoch)
+	if rest, _ := p.lacking([]chunk.Hash{h}); len(rest) != 1 {
+		t.Fatal("a lookup from before a deletion was remembered")
+	}
+	rest, epoch = p.lacking([]chunk.Hash{h})
+	p.add(rest, epoch)
+	if rest, _ := p.lacking([]chunk.Hash{h}); len(rest) != 0 {
+		t.Fatalf("not remembered: lacking %v", rest)
+	}
+}
