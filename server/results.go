@@ -146,7 +146,16 @@ func spoolRows(sqlCtx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.R
 		buf.Reset()
 		sql.ByteBufPool.Put(buf)
 	}()
-	r := &sqltypes.Result{Fields: fields}
+	// In text mode a batch is written before spool returns, so its rows'
+	// values are converted into one slab reused by every batch; otherwise
+	// each row gets values of its own.
+	var slab []sqltypes.Value
+	var rows [][]sqltypes.Value
+	if text {
+		slab = make([]sqltypes.Value, rowsBatch*len(schema))
+		rows = make([][]sqltypes.Value, 0, rowsBatch)
+	}
+	r := &sqltypes.Result{Fields: fields, Rows: rows}
 	sent := false
 	for {
 		row, err := iter.Next(sqlCtx)
@@ -168,7 +177,13 @@ func spoolRows(sqlCtx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.R
 				}
 			default:
 				var out []sqltypes.Value
-				if out, err = gmsserver.RowToSQL(sqlCtx, schema, row, projs, buf); err != nil {
+				if text {
+					n := len(r.Rows) * len(schema)
+					out = slab[n : n+len(schema) : n+len(schema)]
+				} else {
+					out = make([]sqltypes.Value, len(schema))
+				}
+				if err = rowValues(sqlCtx, schema, row, projs, buf, out); err != nil {
 					break
 				}
 				r.Rows = append(r.Rows, out)
@@ -179,8 +194,9 @@ func spoolRows(sqlCtx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.R
 				if err = spool(r); err != nil {
 					break
 				}
-				r, sent = &sqltypes.Result{Fields: fields}, true
+				r, sent = &sqltypes.Result{Fields: fields, Rows: rows}, true
 				if text {
+					clear(slab) // let the sent rows' bytes go
 					buf.Reset()
 				}
 				// A cancelled statement (KILL QUERY, a client gone)
@@ -203,6 +219,34 @@ func spoolRows(sqlCtx *sql.Context, c *mysql.Conn, schema sql.Schema, iter sql.R
 		return nil
 	}
 	return spool(r)
+}
+
+// rowValues converts row, a row of schema (or, with projs, the row the
+// deferred projections are evaluated on), into out, one value a column, as
+// go-mysql-server's RowToSQL does, writing the values' bytes into buf.
+func rowValues(ctx *sql.Context, schema sql.Schema, row sql.Row, projs []sql.Expression, buf *sql.ByteBuffer, out []sqltypes.Value) error {
+	for i, col := range schema {
+		var v any
+		if len(projs) > 0 {
+			var err error
+			if v, err = projs[i].Eval(ctx, row); err != nil {
+				return err
+			}
+		} else {
+			v = row[i]
+		}
+		if v == nil {
+			out[i] = sqltypes.NULL
+			continue
+		}
+		val, err := col.Type.SQL(ctx, buf.Get(), v)
+		if err != nil {
+			return err
+		}
+		buf.Grow(val.Len())
+		out[i] = val
+	}
+	return nil
 }
 
 // schemaFields is the column definitions of a result of schema, as
