@@ -127,31 +127,18 @@ const rowsBatch = 128
 // (goroutine starts, their stacks growing, the channel's locks), and the
 // handler's one-row shortcut needs query flags a bound plan does not get.
 // fields are the columns the template's first execution sent.
-func (cs *conns) runSelect(ctx context.Context, c *mysql.Conn, query string, node sql.Node, fields []*querypb.Field, spool func(*sqltypes.Result) error) (err error) {
+func (cs *conns) runSelect(ctx context.Context, c *mysql.Conn, query string, node sql.Node, fields []*querypb.Field, spool func(*sqltypes.Result) error) error {
 	sqlCtx, err := cs.sm.NewContextWithQuery(ctx, c, query)
 	if err != nil {
 		return err
 	}
-	sqlCtx, err = sqlCtx.ProcessList.BeginQuery(sqlCtx, query)
-	if err != nil {
-		return err
-	}
-	defer sqlCtx.ProcessList.EndQuery(sqlCtx)
-	if err := sql.SessionCommandBegin(sqlCtx.Session); err != nil {
-		return err
-	}
-	defer sql.SessionCommandEnd(sqlCtx.Session)
-	defer func() {
+	return asStatement(sqlCtx, query, func(sqlCtx *sql.Context) error {
+		schema, iter, _, err := cs.engine.SQL.PrepQueryPlanForExecution(sqlCtx, query, node, nil)
 		if err != nil {
-			err = sql.CastSQLError(err)
+			return err
 		}
-	}()
-
-	schema, iter, _, err := cs.engine.SQL.PrepQueryPlanForExecution(sqlCtx, query, node, nil)
-	if err != nil {
-		return err
-	}
-	return spoolRows(sqlCtx, c, schema, iter, fields, false, spool)
+		return spoolRows(sqlCtx, c, schema, iter, fields, false, spool)
+	})
 }
 
 // setStatusFlags sets the autocommit and in-transaction flags of the

@@ -104,8 +104,28 @@ func identChar(c byte) bool {
 
 // runText runs the parsed statement query and sends its rows, as the
 // handler's doQuery does. more: statements follow it in the packet.
-func (cs *conns) runText(sqlCtx *sql.Context, c *mysql.Conn, query string, parsed sqlparser.Statement, more bool, cb mysql.ResultSpoolFn) (err error) {
-	sqlCtx, err = sqlCtx.ProcessList.BeginQuery(sqlCtx, query)
+func (cs *conns) runText(sqlCtx *sql.Context, c *mysql.Conn, query string, parsed sqlparser.Statement, more bool, cb mysql.ResultSpoolFn) error {
+	return asStatement(sqlCtx, query, func(sqlCtx *sql.Context) error {
+		qFlags := &sql.QueryFlags{}
+		qFlags.Set(sql.QFlagDeferProjections)
+		schema, iter, _, err := cs.engine.SQL.QueryWithBindings(sqlCtx, query, parsed, nil, qFlags)
+		if err != nil {
+			return err
+		}
+		send := func(r *sqltypes.Result) error {
+			fixCharsets(r.Fields)
+			fixFloats(r)
+			return cb(r, more)
+		}
+		return spoolRows(sqlCtx, c, schema, iter, schemaFields(sqlCtx, schema), true, send)
+	})
+}
+
+// asStatement runs run as go-mysql-server's handler runs a statement: in
+// the process list (where KILL finds it), inside a session command, with
+// run's error cast to a MySQL error.
+func asStatement(sqlCtx *sql.Context, query string, run func(*sql.Context) error) error {
+	sqlCtx, err := sqlCtx.ProcessList.BeginQuery(sqlCtx, query)
 	if err != nil {
 		return err
 	}
@@ -114,24 +134,10 @@ func (cs *conns) runText(sqlCtx *sql.Context, c *mysql.Conn, query string, parse
 		return err
 	}
 	defer sql.SessionCommandEnd(sqlCtx.Session)
-	defer func() {
-		if err != nil {
-			err = sql.CastSQLError(err)
-		}
-	}()
-
-	qFlags := &sql.QueryFlags{}
-	qFlags.Set(sql.QFlagDeferProjections)
-	schema, iter, _, err := cs.engine.SQL.QueryWithBindings(sqlCtx, query, parsed, nil, qFlags)
-	if err != nil {
-		return err
+	if err := run(sqlCtx); err != nil {
+		return sql.CastSQLError(err)
 	}
-	send := func(r *sqltypes.Result) error {
-		fixCharsets(r.Fields)
-		fixFloats(r)
-		return cb(r, more)
-	}
-	return spoolRows(sqlCtx, c, schema, iter, schemaFields(sqlCtx, schema), true, send)
+	return nil
 }
 
 // spoolRows reads iter's rows, converts them to the wire's text values and

@@ -75,7 +75,7 @@ type chunker struct {
 }
 
 func newChunker(w *writer, level int) *chunker {
-	return &chunker{w: w, level: level, pending: w.entryBuf()}
+	return &chunker{w: w, level: level, pending: entryBuf()}
 }
 
 // release gives the chunker's buffer back for other chunkers.

@@ -171,7 +171,7 @@ type writer struct {
 var entryBufs = sync.Pool{New: func() any { b := make([]entry, 0, 128); return &b }}
 
 // entryBuf returns an empty entry buffer for a chunker.
-func (w *writer) entryBuf() []entry {
+func entryBuf() []entry {
 	return (*entryBufs.Get().(*[]entry))[:0]
 }
 
