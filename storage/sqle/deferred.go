@@ -167,43 +167,57 @@ func (s *Session) settleDeferred(ctx *sql.Context) error {
 // in mergeTable, a row another transaction changed, a schema change or a
 // duplicate in a unique index is a conflict.
 func (st *dbState) applyDeferred(ctx *sql.Context, root *repo.RootValue, ws []*tableWriter) (*repo.RootValue, error) {
+	var err error
 	for _, w := range ws {
-		name := w.t.name
-		h, ok := root.GetTable(name)
-		if !ok {
-			return nil, errConflict(fmt.Sprintf("table %s was dropped concurrently", name))
-		}
-		theirs, err := st.readTable(ctx, h)
-		if err != nil {
-			return nil, err
-		}
-		if !bytes.Equal(theirs.lay.schEnc, w.base.lay.schEnc) {
-			return nil, errConflict(fmt.Sprintf("table %s: its schema changed while another transaction wrote it", name))
-		}
-		moved := h != w.base.hash
-		if moved {
-			if err := w.checkRowsUnchanged(ctx, theirs); err != nil {
-				return nil, err
-			}
-		}
-		out, err := w.applyTo(ctx, theirs)
-		if err != nil {
-			return nil, err
-		}
-		if moved {
-			if err := w.checkUnique(ctx, out); err != nil {
-				return nil, err
-			}
-		}
-		td, err := st.writeTable(ctx, out)
-		if err != nil {
-			return nil, err
-		}
-		if root, err = root.PutTable(name, td.hash); err != nil {
+		if root, err = st.applyTable(ctx, root, w.t.name, []*tableWriter{w}); err != nil {
 			return nil, err
 		}
 	}
 	return root, nil
+}
+
+// applyTable applies the edits of ws, writers of table name that edit no
+// key in common (combine.go), to root, checking each as its own
+// publication must: the table still exists with the schema its edits were
+// made on, no row it edits changed since it read the table, and no unique
+// index entry it adds is there twice once all are applied.
+func (st *dbState) applyTable(ctx *sql.Context, root *repo.RootValue, name string, ws []*tableWriter) (*repo.RootValue, error) {
+	h, ok := root.GetTable(name)
+	if !ok {
+		return nil, errConflict(fmt.Sprintf("table %s was dropped concurrently", name))
+	}
+	theirs, err := st.readTable(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ws {
+		if !bytes.Equal(theirs.lay.schEnc, w.base.lay.schEnc) {
+			return nil, errConflict(fmt.Sprintf("table %s: its schema changed while another transaction wrote it", name))
+		}
+		if h != w.base.hash {
+			if err := w.checkRowsUnchanged(ctx, theirs); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out, err := applyWriters(ctx, theirs, ws)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ws {
+		// A writer alone on the table it read adds what that table
+		// allowed; with others, their additions are new to it.
+		if h != w.base.hash || len(ws) > 1 {
+			if err := w.checkUnique(ctx, out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	td, err := st.writeTable(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	return root.PutTable(name, td.hash)
 }
 
 // checkRowsUnchanged fails with a conflict if theirs holds any row w edits

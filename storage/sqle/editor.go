@@ -206,30 +206,59 @@ func (w *tableWriter) apply(ctx *sql.Context) error {
 // applyTo returns td with the pending edits applied, not yet written. td
 // has the schema of the version the edits were made on.
 func (w *tableWriter) applyTo(ctx *sql.Context, td *tableData) (*tableData, error) {
+	return applyWriters(ctx, td, []*tableWriter{w})
+}
+
+// applyWriters returns td with the pending edits of every writer in ws
+// applied, in one edit of each tree; no two of them may edit one key (the
+// order they apply in would matter). td has the schema of the version the
+// edits were made on, and ws are writers of that table.
+func applyWriters(ctx *sql.Context, td *tableData, ws []*tableWriter) (*tableData, error) {
 	out := *td
 	out.hash = [20]byte{}
+	n := 0
+	for _, w := range ws {
+		n += len(w.rows)
+	}
+	list := make([]tree.Edit, 0, n)
+	for _, w := range ws {
+		for k, e := range w.rows {
+			list = append(list, tree.Edit{Key: []byte(k), Value: e.val, Delete: e.del})
+		}
+	}
 	var err error
-	if out.rows, err = applyEdits(ctx, td.rows, w.rows); err != nil {
+	if out.rows, err = editSorted(ctx, td.rows, list); err != nil {
 		return nil, err
 	}
 	out.indexes = make([]tree.Map, len(td.indexes))
-	for i := range w.idx {
-		edits := make(map[string]rowEdit, len(w.idx[i]))
-		for k, add := range w.idx[i] {
-			edits[k] = rowEdit{del: !add}
+	for i := range ws[0].idx {
+		list = list[:0]
+		for _, w := range ws {
+			for k, add := range w.idx[i] {
+				list = append(list, tree.Edit{Key: []byte(k), Delete: !add})
+			}
 		}
 		if i == len(td.indexes) {
-			if out.content, err = applyEdits(ctx, td.content, edits); err != nil {
+			if out.content, err = editSorted(ctx, td.content, list); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if out.indexes[i], err = applyEdits(ctx, td.indexes[i], edits); err != nil {
+		if out.indexes[i], err = editSorted(ctx, td.indexes[i], list); err != nil {
 			return nil, err
 		}
 	}
-	out.autoInc = w.autoIncToStore(td)
+	out.autoInc = ws[0].autoIncToStore(td)
 	return &out, nil
+}
+
+// editSorted applies edits, sorted here by key, to m.
+func editSorted(ctx *sql.Context, m tree.Map, edits []tree.Edit) (tree.Map, error) {
+	if len(edits) == 0 {
+		return m, nil
+	}
+	sort.Slice(edits, func(i, j int) bool { return bytes.Compare(edits[i].Key, edits[j].Key) < 0 })
+	return m.Edit(ctx, edits)
 }
 
 // autoIncToStore is the counter to record in the table: the next value the
@@ -239,18 +268,6 @@ func (w *tableWriter) autoIncToStore(td *tableData) uint64 {
 		return 0
 	}
 	return w.t.db.st.peekAutoIncrement(w.t.name, td.autoInc)
-}
-
-func applyEdits(ctx *sql.Context, m tree.Map, edits map[string]rowEdit) (tree.Map, error) {
-	if len(edits) == 0 {
-		return m, nil
-	}
-	list := make([]tree.Edit, 0, len(edits))
-	for k, e := range edits {
-		list = append(list, tree.Edit{Key: []byte(k), Value: e.val, Delete: e.del})
-	}
-	sort.Slice(list, func(i, j int) bool { return bytes.Compare(list[i].Key, list[j].Key) < 0 })
-	return m.Edit(ctx, list)
 }
 
 // rowKey returns the row-map key of row (full schema) and its encoded

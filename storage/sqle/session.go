@@ -329,6 +329,13 @@ func publish(ctx *sql.Context, changed []*txDB) error {
 		}
 		return changed[i].branch < changed[j].branch
 	})
+	if len(changed) == 1 && combinable(changed[0]) {
+		p, err := changed[0].st.combine(ctx, changed[0])
+		if p != nil {
+			err = p.finish(ctx)
+		}
+		return err
+	}
 	ps, err := preparePublications(ctx, changed)
 	// Outside the locks: the syncs of publications queued by concurrent
 	// commits are shared (group commit).

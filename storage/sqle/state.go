@@ -40,6 +40,10 @@ type dbState struct {
 	// so that concurrent commits merge one after another instead of
 	// retrying against each other.
 	publish sync.Mutex
+	// combineQueue holds the transactions waiting to be published
+	// together by the publish lock's next holder (combine.go).
+	combineMu    sync.Mutex
+	combineQueue []*combineReq
 
 	tables tableCache
 
