@@ -105,6 +105,10 @@ func (s *Store) exclusive(ctx context.Context, fn func() error) error {
 	return s.enqueue(&commitRequest{exclusive: fn, wake: make(chan struct{})})()
 }
 
+// testHookPipelined, if set, runs in a leader that handed off before it
+// waits for its record's sync: tests delay it there.
+var testHookPipelined func()
+
 // leadCommits commits every queued request as one group, as the leader,
 // and hands leadership on to the oldest request queued meanwhile.
 func (s *Store) leadCommits(req *commitRequest) {
@@ -128,16 +132,33 @@ func (s *Store) leadCommits(req *commitRequest) {
 			break
 		}
 	}
+	var rec uint64
 	if len(group) > 0 {
-		s.commitGroup(group)
+		rec = s.commitGroup(group)
 	}
-	for _, r := range group {
-		if r != req {
-			close(r.wake)
+	if rec > 0 && excl == nil && !s.needCheckpoint() {
+		// The record is written: the next group may write its own
+		// while this one's sync runs, and be synced right after it.
+		s.handOff()
+		if testHookPipelined != nil {
+			testHookPipelined()
 		}
+		s.finishGroup(group, req, s.jsync.wait(s, rec))
+		return
+	}
+	if rec > 0 {
+		s.finishGroup(group, req, s.jsync.wait(s, rec))
+	} else {
+		s.finishGroup(group, req, nil)
 	}
 	if excl != nil {
-		excl.err = excl.exclusive()
+		// Exclusive work sees the refs as durable: every record
+		// written is synced first.
+		if err := s.jsync.wait(s, s.jsync.lastWritten()); err != nil {
+			excl.err = err
+		} else {
+			excl.err = excl.exclusive()
+		}
 		if excl != req {
 			close(excl.wake)
 		}
@@ -148,7 +169,7 @@ func (s *Store) leadCommits(req *commitRequest) {
 		// meanwhile wait for it instead.
 		go func() {
 			defer s.gate.leave()
-			if s.writable() == nil {
+			if s.writable() == nil && s.jsync.wait(s, s.jsync.lastWritten()) == nil {
 				// A failure breaks the store, which the next commit reports.
 				s.checkpoint(true)
 				s.checkpoints.Add(1)
@@ -158,6 +179,20 @@ func (s *Store) leadCommits(req *commitRequest) {
 		return
 	}
 	s.handOff()
+}
+
+// finishGroup wakes the callers of group's requests but req, the
+// leader's own, once their record is durable; syncErr is the error of its
+// sync, which fails every request that had none.
+func (s *Store) finishGroup(group []*commitRequest, req *commitRequest, syncErr error) {
+	for _, r := range group {
+		if r.err == nil && syncErr != nil {
+			r.err = fmt.Errorf("diskstore: update refs: %w", syncErr)
+		}
+		if r != req {
+			close(r.wake)
+		}
+	}
 }
 
 // handOff ends a leader's turn: it makes the oldest queued request leader,
@@ -176,10 +211,13 @@ func (s *Store) handOff() {
 }
 
 // commitGroup applies the requests of group in order, each as one
-// compare-and-swap against the refs as the earlier ones left them, writes
-// those that succeed in one synced batch and publishes the result. It sets
-// the err of every request.
-func (s *Store) commitGroup(group []*commitRequest) {
+// compare-and-swap against the refs as the earlier ones left them, and
+// writes those that succeed in one batch. Without a journal the batch is
+// synced and the result published; with one, commitGroup returns the number
+// of the journal record it wrote (0 if none), which is durable and published
+// once jsync.wait reaches it. It sets the err of every request that fails
+// before that.
+func (s *Store) commitGroup(group []*commitRequest) (rec uint64) {
 	// Hold off GC's deletes from the existence check to the write.
 	s.putMu.RLock()
 	defer s.putMu.RUnlock()
@@ -188,16 +226,15 @@ func (s *Store) commitGroup(group []*commitRequest) {
 		for _, r := range group {
 			r.err = err
 		}
-		return
+		return 0
 	}
-	cur := *s.refs.Load()
+	cur := s.jsync.latest(s)
 	next := make(map[string]chunk.Hash, len(cur)+1)
 	for k, v := range cur {
 		next[k] = v
 	}
 	if s.journaling() {
-		s.journalGroup(group, next)
-		return
+		return s.journalGroup(group, next)
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
@@ -230,13 +267,14 @@ func (s *Store) commitGroup(group []*commitRequest) {
 	}
 	s.commits.syncs.Add(1)
 	s.refs.Store(&next)
+	return 0
 }
 
 // journalGroup is commitGroup for a journaling store: it appends one record
 // holding the chunks the successful requests made reachable that the
-// journal and Pebble lack, and their new ref values, and syncs it. next is
-// a copy of the current refs.
-func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash) {
+// journal and Pebble lack, and their new ref values, and returns its number
+// (0 if it wrote none). next is a copy of the latest refs.
+func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash) (rec uint64) {
 	var ok []*commitRequest
 	var roots []chunk.Hash
 	changed := make(map[string]bool)
@@ -257,7 +295,7 @@ func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash)
 		}
 	}
 	if len(ok) == 0 {
-		return
+		return 0
 	}
 	fail := func(err error) {
 		for _, r := range ok {
@@ -270,7 +308,7 @@ func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash)
 		// would be written twice, and checkpointed at once anyway.
 		if err := s.moveToPebble(nil, roots); err != nil {
 			fail(err)
-			return
+			return 0
 		}
 		chunks = nil
 	}
@@ -284,22 +322,23 @@ func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash)
 		if err != nil {
 			s.breakStore(err)
 			fail(err)
-			return
+			return 0
 		}
 	}
 	refs := make([]chunk.RefUpdate, 0, len(changed))
 	for name := range changed {
 		refs = append(refs, chunk.RefUpdate{Name: name, New: next[name]})
 	}
-	if err := s.jrnl.append(chunks, refs); err != nil {
+	if err := s.jrnl.write(chunks, refs); err != nil {
 		// What reached the file is unknown: refuse further writes.
 		s.breakStore(err)
 		fail(err)
-		return
+		return 0
 	}
+	// Later groups find these chunks journaled, as they are once this
+	// record is synced; if its sync fails, the store takes no more.
 	s.ov.markJournaled(chunks)
-	s.commits.syncs.Add(1)
-	s.refs.Store(&next)
+	return s.jsync.written(next)
 }
 
 // check checks updates against refs and that the chunks they name are

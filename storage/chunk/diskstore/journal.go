@@ -389,8 +389,8 @@ func (j *journal) close() error {
 // records reports whether the journal holds any record.
 func (j *journal) records() bool { return j.f != nil && j.size > int64(journalHeaderLen) }
 
-// append writes one record and syncs it.
-func (j *journal) append(chunks []pending, refs []chunk.RefUpdate) error {
+// write writes one record, unsynced. Only the commit leader writes.
+func (j *journal) write(chunks []pending, refs []chunk.RefUpdate) error {
 	b := j.buf[:0]
 	b = append(b, make([]byte, recordHeaderLen)...)
 	binary.LittleEndian.PutUint64(b[8:], j.epoch)
@@ -417,9 +417,6 @@ func (j *journal) append(chunks []pending, refs []chunk.RefUpdate) error {
 	// record.
 	if _, err := j.f.WriteAt(b, j.size); err != nil {
 		return fmt.Errorf("write journal: %w", err)
-	}
-	if err := j.f.SyncData(); err != nil {
-		return fmt.Errorf("sync journal: %w", err)
 	}
 	j.size += n
 	if cap(b) <= 4<<20 {

@@ -63,6 +63,7 @@ type Store struct {
 	refs atomic.Pointer[map[string]chunk.Hash]
 
 	commits committer
+	jsync   journalSync // the journal's syncs (jsync.go)
 
 	// broken is set when a synced write failed: what reached the disk is
 	// then unknown, so the store refuses further writes until reopened.
@@ -105,6 +106,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		defer cache.Close()
 	}
 	s := &Store{dir: dir, lock: lock, opts: opts}
+	s.jsync.cond.L = &s.jsync.mu
 	s.ov.m = make(map[chunk.Hash]*memChunk)
 	s.ov.unjournaled = newChunkSet()
 	s.jrnl.fs, s.jrnl.dir = opts.fs, dir
