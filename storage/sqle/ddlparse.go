@@ -53,11 +53,74 @@ func installDDLParser() {
 var _ sql.Parser = ddlParser{}
 
 func (p ddlParser) ParseSimple(query string) (ast.Statement, error) {
+	if stmt, ok := literalSelects.get(query); ok {
+		return stmt, nil
+	}
 	stmt, err := p.Parser.ParseSimple(query)
 	if err == nil {
 		inspectDDL(nil, stmt, query)
+		literalSelects.put(query, stmt)
 	}
 	return stmt, err
+}
+
+// literalSelects holds the parsed form of texts "SELECT <literal>".
+// go-mysql-server parses a column's default again each time it binds an
+// INSERT that leaves the column out (resolveColumnDefaultExpression), and
+// sysbench's tables default every column: 3 % of a 1-row INSERT's CPU. The
+// builder only reads a literal's node (ConvertVal copies its bytes), so one
+// parsed statement can serve every caller.
+var literalSelects = literalCache{m: map[string]ast.Statement{}}
+
+// literalCacheSize bounds literalSelects; the texts come from column
+// definitions, so it is rarely reached, and when it is the cache starts
+// over.
+const literalCacheSize = 1024
+
+type literalCache struct {
+	mu sync.RWMutex
+	m  map[string]ast.Statement
+}
+
+func (c *literalCache) get(query string) (ast.Statement, bool) {
+	c.mu.RLock()
+	stmt, ok := c.m[query]
+	c.mu.RUnlock()
+	return stmt, ok
+}
+
+// put keeps stmt if it is a SELECT of one literal and nothing else.
+func (c *literalCache) put(query string, stmt ast.Statement) {
+	sel, ok := stmt.(*ast.Select)
+	if !ok || len(sel.SelectExprs) != 1 || sel.With != nil || sel.Where != nil || sel.Into != nil ||
+		len(sel.From) > 1 || len(sel.From) == 1 && !isDual(sel.From[0]) {
+		return
+	}
+	ae, ok := sel.SelectExprs[0].(*ast.AliasedExpr)
+	if !ok {
+		return
+	}
+	switch ae.Expr.(type) {
+	case *ast.SQLVal, ast.BoolVal, *ast.NullVal:
+	default:
+		return
+	}
+	c.mu.Lock()
+	if len(c.m) >= literalCacheSize {
+		clear(c.m)
+	}
+	c.m[query] = stmt
+	c.mu.Unlock()
+}
+
+// isDual reports whether t is the FROM the parser gives a SELECT without one.
+func isDual(t ast.TableExpr) bool {
+	at, ok := t.(*ast.AliasedTableExpr)
+	if !ok {
+		return false
+	}
+	tn, ok := at.Expr.(ast.TableName)
+	return ok && strings.EqualFold(tn.Name.String(), "dual") && tn.DbQualifier.IsEmpty()
 }
 
 func (p ddlParser) Parse(ctx *sql.Context, query string, multi bool) (ast.Statement, string, string, error) {
