@@ -341,14 +341,20 @@ func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash)
 	return s.jsync.written(next)
 }
 
-// check checks updates against refs and that the chunks they name are
-// present, and returns those chunks.
+// check checks updates against refs and that the chunks they newly name
+// are present, and returns every chunk they name.
 func (s *Store) check(refs map[string]chunk.Hash, updates []chunk.RefUpdate) ([]chunk.Hash, error) {
 	targets, err := chunk.CheckUpdates(refs, updates)
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range targets {
+	for _, u := range updates {
+		h := u.New
+		if h.IsZero() || h == u.Old {
+			// Unchanged (a branch head asserted with its working set):
+			// a ref's chunk is present for as long as the ref holds it.
+			continue
+		}
 		present, err := s.has(h)
 		if err != nil {
 			return nil, fmt.Errorf("diskstore: update refs: check %s: %w", h, err)
