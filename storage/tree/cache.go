@@ -84,6 +84,16 @@ func (c *NodeCache) contains(owner *NodeStore, h chunk.Hash) bool {
 	return ok
 }
 
+// demote makes owner's node h, if cached, the first to be evicted.
+func (c *NodeCache) demote(owner *NodeStore, h chunk.Hash) {
+	s := c.shard(h)
+	s.mu.Lock()
+	if e, ok := s.items[cacheKey{owner, h}]; ok {
+		s.lru.MoveToBack(e)
+	}
+	s.mu.Unlock()
+}
+
 func (c *NodeCache) put(owner *NodeStore, n *node) {
 	s := c.shard(n.hash)
 	key := cacheKey{owner, n.hash}

@@ -99,6 +99,7 @@ func editLevel(ctx context.Context, w *writer, root *node, level int, edits []le
 			return nil, nil, err
 		}
 		if patched, next := patchNode(c.nodes[level], edits, i, c.lastAtLevel(level)); patched != nil {
+			w.replaced(c.nodes[level])
 			if err := w.put(ctx, patched); err != nil {
 				return nil, nil, err
 			}
@@ -115,6 +116,7 @@ func editLevel(ctx context.Context, w *writer, root *node, level int, edits []le
 			if n.count() > 0 {
 				up = append(up, levelEdit{e: entry{key: n.lastKey()}, del: true})
 			}
+			w.replaced(n)
 			// The edits that fall in this node: up to its last key, or all
 			// that are left if it is the last node of the level.
 			lim := len(edits)

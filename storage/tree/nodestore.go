@@ -200,6 +200,17 @@ func (w *writer) put(ctx context.Context, n *node) error {
 	return w.add(ctx, chunk.Chunk{Hash: n.hash, Data: n.data})
 }
 
+// replaced tells the cache that n is no longer in the tree being edited:
+// it goes to the cold end, so that the nodes replaced by a stream of
+// commits do not push the live ones out. (Readers of older roots may still
+// want it, and bring it back if they do. A new node equal to it, put
+// afterwards in the same edit, goes back to the front.)
+func (w *writer) replaced(n *node) {
+	if w.ns.cache != nil {
+		w.ns.cache.demote(w.ns, n.hash)
+	}
+}
+
 func (w *writer) add(ctx context.Context, c chunk.Chunk) error {
 	w.chunks = append(w.chunks, c)
 	w.bytes += len(c.Data)
