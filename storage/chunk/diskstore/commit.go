@@ -136,25 +136,23 @@ func (s *Store) leadCommits(req *commitRequest) {
 	if len(group) > 0 {
 		rec = s.commitGroup(group)
 	}
-	if rec > 0 && excl == nil && !s.needCheckpoint() {
-		// The record is written: the next group may write its own
-		// while this one's sync runs, and be synced right after it.
+	// Once the record is written, the next group may write its own while
+	// this one's sync runs, and be synced right after it.
+	pipelined := rec > 0 && excl == nil && !s.needCheckpoint()
+	if pipelined {
 		s.handOff()
 		if testHookPipelined != nil {
 			testHookPipelined()
 		}
-		s.finishGroup(group, req, s.jsync.wait(s, rec))
-		return
 	}
-	if rec > 0 {
-		s.finishGroup(group, req, s.jsync.wait(s, rec))
-	} else {
-		s.finishGroup(group, req, nil)
+	s.finishGroup(group, req, s.jsync.wait(s, rec))
+	if pipelined {
+		return
 	}
 	if excl != nil {
 		// Exclusive work sees the refs as durable: every record
 		// written is synced first.
-		if err := s.jsync.wait(s, s.jsync.lastWritten()); err != nil {
+		if err := s.jsync.waitAll(s); err != nil {
 			excl.err = err
 		} else {
 			excl.err = excl.exclusive()
@@ -169,7 +167,7 @@ func (s *Store) leadCommits(req *commitRequest) {
 		// meanwhile wait for it instead.
 		go func() {
 			defer s.gate.leave()
-			if s.writable() == nil && s.jsync.wait(s, s.jsync.lastWritten()) == nil {
+			if s.writable() == nil && s.jsync.waitAll(s) == nil {
 				// A failure breaks the store, which the next commit reports.
 				s.checkpoint(true)
 				s.checkpoints.Add(1)

@@ -42,11 +42,13 @@ func (y *journalSync) written(refs map[string]chunk.Hash) uint64 {
 	return y.last
 }
 
-// lastWritten returns the number of the last record written.
-func (y *journalSync) lastWritten() uint64 {
+// waitAll returns once every record written so far is synced, or a sync
+// has failed.
+func (y *journalSync) waitAll(s *Store) error {
 	y.mu.Lock()
-	defer y.mu.Unlock()
-	return y.last
+	last := y.last
+	y.mu.Unlock()
+	return y.wait(s, last)
 }
 
 // latest returns the refs after the last record written: what the next
@@ -64,12 +66,15 @@ func (y *journalSync) latest(s *Store) map[string]chunk.Hash {
 	return *s.refs.Load()
 }
 
-// wait returns once the records up to number n are synced, and their refs
-// published, or a sync has failed.
+// wait returns once the records up to number n (none if 0) are synced, and
+// their refs published, or a sync they needed has failed.
 func (y *journalSync) wait(s *Store, n uint64) error {
 	y.mu.Lock()
 	defer y.mu.Unlock()
-	for y.err == nil && y.synced < n {
+	for y.synced < n {
+		if y.err != nil {
+			return y.err
+		}
 		if y.syncing {
 			y.cond.Wait()
 			continue
@@ -95,5 +100,5 @@ func (y *journalSync) wait(s *Store, n uint64) error {
 		}
 		y.cond.Broadcast()
 	}
-	return y.err
+	return nil
 }
