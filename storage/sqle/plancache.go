@@ -58,9 +58,12 @@ type PlanTemplate struct {
 	write    sql.PrivilegeType
 	triggers chunk.Hash
 
-	names []string       // binding names, sorted
+	names []string       // binding names, sorted (an INSERT's: in order)
 	types []querypb.Type // their types, parallel to names
 	slots []rangeSlot
+	// insert, for an INSERT template, is where its bindings go instead of
+	// ranges (insertplan.go).
+	insert *insertSlots
 	// multi: several ranges, one column each (ORs), which Bind sorts and
 	// joins where they overlap.
 	multi bool
@@ -88,9 +91,11 @@ func IsStale(err error) bool { return errors.Is(err, errStale) }
 
 // TemplateStatement reports whether stmt has the shape a PlanTemplate can be
 // made for (see PlanTemplate): a SELECT, UPDATE or DELETE of one table whose
-// parameters are all in its WHERE.
+// parameters are all in its WHERE, or an INSERT of one row of parameters.
 func TemplateStatement(stmt sqlparser.Statement) bool {
 	switch s := stmt.(type) {
+	case *sqlparser.Insert:
+		return insertStatement(s)
 	case *sqlparser.Select:
 		if s.With != nil || s.Into != nil || s.Lock != "" || s.Window != nil || s.QueryOpts.SQLCalcFoundRows ||
 			!templateWhere(s.Where) || !oneTable(s.From) {
@@ -207,6 +212,11 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 			return nil
 		}
 		tp.write = sql.PrivilegeType_Delete
+	case *plan.InsertInto:
+		if !e.newInsertTemplate(ctx, tp, n, bindings) {
+			return nil
+		}
+		return tp.finish(ctx)
 	}
 	transform.Inspect(root, func(n sql.Node) bool {
 		switch n := n.(type) {
@@ -240,9 +250,6 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 	case *Table:
 		tp.table = t
 	default:
-		return nil
-	}
-	if tp.table.temp != nil || tp.table.db.rev != nil {
 		return nil
 	}
 	tp.lookup = plan.GetIndexLookup(tp.ita)
@@ -313,6 +320,16 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 		}
 	}
 
+	return tp.finish(ctx)
+}
+
+// finish completes a template whose table and slots are set: it takes what
+// Bind checks the template against, or returns nil if the table is one a
+// template cannot serve.
+func (tp *PlanTemplate) finish(ctx *sql.Context) *PlanTemplate {
+	if tp.table.temp != nil || tp.table.db.rev != nil {
+		return nil
+	}
 	td, ok, err := tp.table.db.schemaData(ctx, tp.table.name)
 	if err != nil || !ok {
 		return nil
@@ -409,8 +426,13 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 	if client := ctx.Session.Client(); client.User != tp.user || client.Address != tp.host {
 		return nil, errStale
 	}
-	values, ok := tp.bindingValues(bindings)
-	if !ok {
+	var values []any
+	if tp.insert == nil {
+		var ok bool
+		if values, ok = tp.bindingValues(bindings); !ok {
+			return nil, errDecline
+		}
+	} else if len(bindings) != len(tp.names) {
 		return nil, errDecline
 	}
 	td, ok, err := tp.table.db.schemaData(ctx, tp.table.name)
@@ -418,8 +440,9 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 		return nil, errStale
 	}
 	if db := tp.grants; db != nil && db.Enabled() {
+		// An INSERT reads nothing: it needs no SELECT.
 		subject := sql.PrivilegeCheckSubject{Database: tp.table.db.Name(), Table: tp.table.name}
-		if !db.UserHasPrivileges(ctx, sql.NewPrivilegedOperation(subject, sql.PrivilegeType_Select)) ||
+		if tp.insert == nil && !db.UserHasPrivileges(ctx, sql.NewPrivilegedOperation(subject, sql.PrivilegeType_Select)) ||
 			tp.write != 0 && !db.UserHasPrivileges(ctx, sql.NewPrivilegedOperation(subject, tp.write)) {
 			return nil, errStale
 		}
@@ -431,6 +454,9 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 		if h, ok := tp.noWriteHandlers(ctx); !ok || h != tp.triggers {
 			return nil, errStale
 		}
+	}
+	if tp.insert != nil {
+		return tp.bindInsert(ctx, bindings)
 	}
 
 	ranges := make(sql.MySQLRangeCollection, len(tp.ranges))

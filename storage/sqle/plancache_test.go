@@ -214,7 +214,14 @@ func TestPlanTemplateRefuses(t *testing.T) {
 		"DELETE FROM t WHERE id = ? LIMIT ?",
 		"DELETE t FROM t JOIN u ON t.id = u.id WHERE t.id = ?",
 		"DELETE FROM t",
-		"INSERT INTO t VALUES (?, ?)",
+		"INSERT INTO t VALUES (?, ? + 1)",
+		"INSERT INTO t VALUES (?, 1)",
+		"INSERT INTO t VALUES (?, ?), (?, ?)",
+		"INSERT INTO t SELECT ?, ?",
+		"INSERT IGNORE INTO t VALUES (?, ?)",
+		"INSERT INTO t VALUES (?, ?) ON DUPLICATE KEY UPDATE k = ?",
+		"REPLACE INTO t VALUES (?, ?)",
+		"INSERT INTO t VALUES (?, ?) AS new",
 	} {
 		stmt, err := sqlparser.Parse(q)
 		if err != nil {
