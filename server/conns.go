@@ -56,8 +56,10 @@ type connState struct {
 	host     string
 	password bool
 	// plans holds the plan templates of the connection's prepared
-	// statements, by statement id (plancache.go).
+	// statements, by statement id (plancache.go); texts those of its text
+	// INSERTs, by their text with parameters (textinsert.go).
 	plans map[uint32]*stmtPlan
+	texts map[string]*stmtPlan
 }
 
 var _ mysql.Handler = (*conns)(nil)
@@ -135,7 +137,10 @@ func (cs *conns) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb m
 		done(err)
 		return err
 	}
-	handled, _, err := cs.directSelect(ctx, c, query, false, cb)
+	handled, err := cs.textInsert(ctx, c, query, cb)
+	if !handled {
+		handled, _, err = cs.directSelect(ctx, c, query, false, cb)
+	}
 	if !handled {
 		defer releaseSpooledRows(c)()
 		err = cs.Handler.ComQuery(ctx, c, query, fixFields(c, cb))
@@ -155,7 +160,10 @@ func (cs *conns) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string,
 		done(err)
 		return "", err
 	}
-	handled, rest, err := cs.directSelect(ctx, c, query, true, cb)
+	handled, err := cs.textInsert(ctx, c, query, cb)
+	if !handled {
+		handled, rest, err = cs.directSelect(ctx, c, query, true, cb)
+	}
 	if !handled {
 		defer releaseSpooledRows(c)()
 		rest, err = cs.Handler.ComMultiQuery(ctx, c, query, fixFields(c, cb))
@@ -202,7 +210,7 @@ func (cs *conns) ComResetConnection(c *mysql.Conn) error {
 	done := cs.begin(c, "COM_RESET_CONNECTION")
 	cs.mu.Lock()
 	if st := cs.open[c.ConnectionID]; st != nil {
-		st.plans = nil
+		st.plans, st.texts = nil, nil
 	}
 	cs.mu.Unlock()
 	err := cs.Handler.ComResetConnection(c)

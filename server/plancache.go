@@ -180,6 +180,10 @@ func countStatement(ctx *sql.Context, node sql.Node, bound bool) {
 		if !bound {
 			sql.IncrementStatusVariable(ctx, "Com_delete", 1)
 		}
+	case *plan.InsertInto:
+		if !bound {
+			sql.IncrementStatusVariable(ctx, "Com_insert", 1)
+		}
 	default:
 		if plan.NodeRepresentsSelect(node) {
 			sql.IncrementStatusVariable(ctx, "Com_select", 1)
