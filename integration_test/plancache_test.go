@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -331,4 +332,87 @@ func TestTextInsertPlanCache(t *testing.T) {
 	mustExec(t, root, "REVOKE INSERT ON shop.* FROM app")
 	_, err = conn.ExecContext(ctx, "INSERT INTO t (id, k, c) VALUES (0, 2, 'x')")
 	wantError(t, "a text insert after REVOKE", err, mysqlError{1142, "42000", "INSERT command denied to user 'app'@'localhost' for table 't'"})
+}
+
+// Prepared BEGIN and COMMIT (sysbench prepares them) run from the plan
+// cache and keep their meaning: what a transaction wrote shows to another
+// connection at its COMMIT, not before; a READ ONLY transaction refuses
+// writes; ROLLBACK after a cached BEGIN undoes.
+func TestPreparedTransactionPlanCache(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "data"))
+	root := s.connect(t, "root", "", "")
+	mustExec(t, root, "CREATE DATABASE shop")
+	mustExec(t, root, "CREATE TABLE shop.t (id INT PRIMARY KEY)")
+	ctx := context.Background()
+	conn, err := s.connect(t, "root", "", "shop").Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	prepare := func(q string) *sql.Stmt {
+		st, err := conn.PrepareContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	begin, readOnly, commit, insert := prepare("BEGIN"), prepare("START TRANSACTION READ ONLY"), prepare("COMMIT"), prepare("INSERT INTO t VALUES (?)")
+	exec := func(st *sql.Stmt, args ...any) error {
+		_, err := st.ExecContext(ctx, args...)
+		return err
+	}
+	count := func() int {
+		var n int
+		if err := root.QueryRow("SELECT COUNT(*) FROM shop.t").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for round := range 5 {
+		if err := exec(begin); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if err := exec(insert, round*10+i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(); n != round*3 {
+			t.Fatalf("round %d: %d rows seen before COMMIT, want %d", round, n, round*3)
+		}
+		if err := exec(commit); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != round*3+3 {
+			t.Fatalf("round %d: %d rows seen after COMMIT, want %d", round, n, round*3+3)
+		}
+	}
+	if err := exec(begin); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(insert, 99); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 15 {
+		t.Fatalf("%d rows after ROLLBACK, want 15", n)
+	}
+	for range 2 {
+		if err := exec(readOnly); err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, "an insert in a READ ONLY transaction", exec(insert, 100),
+			mysqlError{1792, "25006", "Cannot execute statement in a READ ONLY transaction."})
+		if err := exec(commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A COMMIT with no transaction open is fine, cached or not.
+	for range 2 {
+		if err := exec(commit); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -91,11 +91,14 @@ func IsStale(err error) bool { return errors.Is(err, errStale) }
 
 // TemplateStatement reports whether stmt has the shape a PlanTemplate can be
 // made for (see PlanTemplate): a SELECT, UPDATE or DELETE of one table whose
-// parameters are all in its WHERE, or an INSERT of one row of parameters.
+// parameters are all in its WHERE, an INSERT of one row of parameters, or
+// BEGIN (START TRANSACTION) and COMMIT, whose plans take nothing.
 func TemplateStatement(stmt sqlparser.Statement) bool {
 	switch s := stmt.(type) {
 	case *sqlparser.Insert:
 		return insertStatement(s)
+	case *sqlparser.Begin, *sqlparser.Commit:
+		return true
 	case *sqlparser.Select:
 		if s.With != nil || s.Into != nil || s.Lock != "" || s.Window != nil || s.QueryOpts.SQLCalcFoundRows ||
 			!templateWhere(s.Where) || !oneTable(s.From) {
@@ -217,6 +220,12 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 			return nil
 		}
 		return tp.finish(ctx)
+	case *plan.StartTransaction, *plan.Commit:
+		// No table, no bindings: the plan is the same every time.
+		if len(bindings) > 0 {
+			return nil
+		}
+		return tp.forSession(ctx)
 	}
 	transform.Inspect(root, func(n sql.Node) bool {
 		switch n := n.(type) {
@@ -343,6 +352,11 @@ func (tp *PlanTemplate) finish(ctx *sql.Context) *PlanTemplate {
 		}
 	}
 	tp.schEnc = bytes.Clone(td.lay.schEnc)
+	return tp.forSession(ctx)
+}
+
+// forSession records the session's database and user, which Bind checks.
+func (tp *PlanTemplate) forSession(ctx *sql.Context) *PlanTemplate {
 	tp.db = strings.ToLower(ctx.GetCurrentDatabase())
 	client := ctx.Session.Client()
 	tp.user, tp.host = client.User, client.Address
@@ -425,6 +439,13 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 	}
 	if client := ctx.Session.Client(); client.User != tp.user || client.Address != tp.host {
 		return nil, errStale
+	}
+	if tp.table == nil {
+		// BEGIN or COMMIT.
+		if len(bindings) > 0 {
+			return nil, errDecline
+		}
+		return tp.root, nil
 	}
 	var values []any
 	if tp.insert == nil {
