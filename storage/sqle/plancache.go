@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/mysql_db"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
@@ -64,9 +66,19 @@ type PlanTemplate struct {
 	// insert, for an INSERT template, is where its bindings go instead of
 	// ranges (insertplan.go).
 	insert *insertSlots
+	// us is an UPDATE's UpdateSource, and sets the values of its SETs that
+	// are bindings.
+	us   *plan.UpdateSource
+	sets []setSlot
 	// multi: several ranges, one column each (ORs), which Bind sorts and
 	// joins where they overlap.
 	multi bool
+}
+
+// setSlot is a SET whose value is binding names[binding]: expression expr
+// of the UpdateSource, a SetField whose value is the binding's literal.
+type setSlot struct {
+	expr, binding int
 }
 
 // rangeSlot is where binding names[binding] goes: the lower or upper bound
@@ -116,7 +128,13 @@ func TemplateStatement(stmt sqlparser.Statement) bool {
 		if s.With != nil || s.Ignore != "" || len(s.Returning) > 0 || !templateWhere(s.Where) || !oneTable(s.TableExprs) {
 			return false
 		}
-		rest := []sqlparser.SQLNode{s.TableExprs, s.Exprs, s.OrderBy}
+		// A SET may take a parameter as the whole of its value.
+		for _, ue := range s.Exprs {
+			if !isParam(ue.Expr) && hasParam(ue.Expr) {
+				return false
+			}
+		}
+		rest := []sqlparser.SQLNode{s.TableExprs, s.OrderBy}
 		if s.Limit != nil {
 			rest = append(rest, s.Limit)
 		}
@@ -234,6 +252,7 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 			shapeOK = n == root
 		case *plan.UpdateSource:
 			shapeOK = tp.write == sql.PrivilegeType_Update
+			tp.us = n
 		case *plan.Project, *plan.GroupBy, *plan.Sort, *plan.Distinct, *plan.Limit, *plan.TopN:
 			shapeOK = tp.write == 0
 		case *plan.IndexedTableAccess:
@@ -281,12 +300,18 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 		}
 		tp.types = append(tp.types, b.Type)
 	}
+	if tp.us != nil && !tp.setSlots(ctx, bindings) {
+		return nil
+	}
 	values, ok := tp.bindingValues(bindings)
 	if !ok {
 		return nil
 	}
 
 	used := make([]bool, len(values))
+	for _, s := range tp.sets {
+		used[s.binding] = true
+	}
 	for r, rng := range ranges {
 		if tp.multi && len(rng) != 1 {
 			return nil
@@ -306,6 +331,9 @@ func (e *Engine) NewPlanTemplate(ctx *sql.Context, root sql.Node, bindings map[s
 			}{{lo.Key, false}, {hi.Key, true}} {
 				match := -1
 				for i, v := range values {
+					if v == nil {
+						continue // a SET's binding
+					}
 					cv, inRange, err := ce.Typ.Convert(ctx, v)
 					if err != nil || inRange != sql.InRange || reflect.TypeOf(cv) != reflect.TypeOf(bound.key) || cv != bound.key {
 						continue
@@ -363,6 +391,53 @@ func (tp *PlanTemplate) forSession(ctx *sql.Context) *PlanTemplate {
 	return tp
 }
 
+// setSlots finds the SETs of tp.us whose value is the literal of one of
+// bindings, as the builder makes it (insertLiteral): each such binding must
+// make exactly one SET's literal, and no other SET's. false if a binding
+// makes two or a SET's literal is ambiguous.
+func (tp *PlanTemplate) setSlots(ctx *sql.Context, bindings map[string]*querypb.BindVariable) bool {
+	lits := make([]*expression.Literal, len(tp.names))
+	for i, name := range tp.names {
+		lits[i], _ = insertLiteral(ctx, bindings[name])
+	}
+	taken := make([]bool, len(tp.names))
+	for x, e := range tp.us.UpdateExprs {
+		sf, ok := e.(*expression.SetField)
+		if !ok {
+			return false
+		}
+		lit, ok := sf.RightChild.(*expression.Literal)
+		if !ok {
+			continue
+		}
+		match := -1
+		for i, l := range lits {
+			if l == nil || !l.Type().Equals(lit.Type()) || l.Value() != lit.Value() {
+				continue
+			}
+			if match >= 0 || taken[i] {
+				return false // ambiguous
+			}
+			match = i
+		}
+		if match >= 0 {
+			taken[match] = true
+			tp.sets = append(tp.sets, setSlot{expr: x, binding: match})
+		}
+	}
+	return true
+}
+
+// setBinding reports whether binding i is a SET's.
+func (tp *PlanTemplate) setBinding(i int) bool {
+	for _, s := range tp.sets {
+		if s.binding == i {
+			return true
+		}
+	}
+	return false
+}
+
 // maxWriteTemplateTables bounds the tables of a database whose UPDATE and
 // DELETE statements are templated: every execution looks at each table for
 // a foreign key naming the written one.
@@ -405,6 +480,9 @@ func (tp *PlanTemplate) bindingValues(bindings map[string]*querypb.BindVariable)
 		b := bindings[name]
 		if b == nil || b.Type != tp.types[i] {
 			return nil, false
+		}
+		if tp.setBinding(i) {
+			continue // a SET's, of any type insertLiteral takes: nil here
 		}
 		v, ok := bindingValue(b)
 		if !ok {
@@ -520,9 +598,31 @@ func (tp *PlanTemplate) Bind(ctx *sql.Context, bindings map[string]*querypb.Bind
 	if err != nil {
 		return nil, errDecline
 	}
+	var sets []sql.Expression
+	if len(tp.sets) > 0 {
+		sets = slices.Clone(tp.us.UpdateExprs)
+		for _, s := range tp.sets {
+			lit, ok := insertLiteral(ctx, bindings[tp.names[s.binding]])
+			if !ok {
+				return nil, errDecline
+			}
+			sf := sets[s.expr].(*expression.SetField)
+			if sets[s.expr], err = sf.WithChildren(sf.LeftChild, lit); err != nil {
+				return nil, errDecline
+			}
+		}
+	}
 	root, _, err := transform.Node(tp.root, func(n sql.Node) (sql.Node, transform.TreeIdentity, error) {
-		if n == tp.ita {
-			return ita, transform.NewTree, nil
+		switch n := n.(type) {
+		case *plan.IndexedTableAccess:
+			if n == tp.ita {
+				return ita, transform.NewTree, nil
+			}
+		case *plan.UpdateSource:
+			if sets != nil {
+				us, err := n.WithExpressions(sets...)
+				return us, transform.NewTree, err
+			}
 		}
 		return n, transform.SameTree, nil
 	})

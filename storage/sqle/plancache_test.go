@@ -206,7 +206,6 @@ func TestPlanTemplateRefuses(t *testing.T) {
 		"SELECT c FROM t, u WHERE t.id = ?",
 		"SELECT c FROM t WHERE id = ? FOR UPDATE",
 		"SELECT c FROM (SELECT * FROM t) s WHERE id = ?",
-		"UPDATE t SET k = ? WHERE id = ?",
 		"UPDATE t SET k = 1 WHERE id = ? LIMIT ?",
 		"UPDATE IGNORE t SET k = 1 WHERE id = ?",
 		"UPDATE t, u SET t.k = 1 WHERE t.id = ?",
