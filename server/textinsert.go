@@ -66,7 +66,7 @@ func (cs *conns) textInsert(ctx context.Context, c *mysql.Conn, query string, cb
 	}
 	bindings := make(map[string]*querypb.BindVariable, len(args))
 	for i, a := range args {
-		bindings[paramName(i)] = a.binding()
+		bindings[sqle.ParamName(i)] = a.binding()
 	}
 	callback := func(r *sqltypes.Result, _ bool) error { return cb(r, false) }
 	if sp.tmpl != nil {
@@ -90,7 +90,7 @@ func (cs *conns) textInsert(ctx context.Context, c *mysql.Conn, query string, cb
 	}
 	exprs := make(map[string]sqlparser.Expr, len(args))
 	for i, a := range args {
-		exprs[paramName(i)] = a.expr()
+		exprs[sqle.ParamName(i)] = a.expr()
 	}
 	node, err := e.BoundQueryPlan(sqlCtx, norm, sp.stmt, exprs)
 	if err != nil {
@@ -124,9 +124,6 @@ func (cs *conns) textPlan(c *mysql.Conn, norm string) *stmtPlan {
 	st.texts[norm] = sp
 	return sp
 }
-
-// paramName is the name the parser gives the i-th parameter of a statement.
-func paramName(i int) string { return "v" + strconv.Itoa(i+1) }
 
 // textLiteral is a literal scanInsert took: the digits of an integer, or
 // the characters of a string.
@@ -184,62 +181,29 @@ func scanInsert(query string) (norm string, args []textLiteral, ok bool) {
 	}
 	s.space()
 	if s.peek('(') {
-		s.pos++
-		b.WriteString(" (")
-		for i := 0; ; i++ {
-			s.space()
+		var cols []string
+		if !s.list(func() bool {
 			name, ok := s.ident()
-			if !ok {
-				return "", nil, false
-			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(name)
-			s.space()
-			if s.peek(')') {
-				s.pos++
-				break
-			}
-			if !s.peek(',') {
-				return "", nil, false
-			}
-			s.pos++
+			cols = append(cols, name)
+			return ok
+		}) {
+			return "", nil, false
 		}
-		b.WriteString(")")
+		b.WriteString(" (" + strings.Join(cols, ", ") + ")")
 		s.space()
 	}
 	if !s.keyword("values") {
 		return "", nil, false
 	}
 	s.space()
-	if !s.peek('(') {
+	if !s.list(func() bool {
+		lit, ok := s.literal()
+		args = append(args, lit)
+		return ok
+	}) {
 		return "", nil, false
 	}
-	s.pos++
-	b.WriteString(" VALUES (")
-	for i := 0; ; i++ {
-		s.space()
-		lit, ok := s.literal()
-		if !ok {
-			return "", nil, false
-		}
-		args = append(args, lit)
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("?")
-		s.space()
-		if s.peek(')') {
-			s.pos++
-			break
-		}
-		if !s.peek(',') {
-			return "", nil, false
-		}
-		s.pos++
-	}
-	b.WriteString(")")
+	b.WriteString(" VALUES (" + strings.Repeat("?, ", len(args)-1) + "?)")
 	s.space()
 	if s.peek(';') {
 		s.pos++
@@ -258,6 +222,30 @@ type scanner struct {
 }
 
 func (s *scanner) peek(c byte) bool { return s.pos < len(s.in) && s.in[s.pos] == c }
+
+// list reads `(item, …)`, at least one item, with spaces around each; item
+// reads one and reports whether it could.
+func (s *scanner) list(item func() bool) bool {
+	if !s.peek('(') {
+		return false
+	}
+	s.pos++
+	for {
+		s.space()
+		if !item() {
+			return false
+		}
+		s.space()
+		switch {
+		case s.peek(')'):
+			s.pos++
+			return true
+		case !s.peek(','):
+			return false
+		}
+		s.pos++
+	}
+}
 
 // space skips spaces and reports whether there were any.
 func (s *scanner) space() bool {

@@ -1,7 +1,6 @@
 package sqle
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -34,6 +33,10 @@ type insertSlots struct {
 	sqlMode string
 }
 
+// ParamName is the name the parser gives the i-th parameter (from 0) of a
+// statement: v1, v2, … in the order they appear.
+func ParamName(i int) string { return "v" + strconv.Itoa(i+1) }
+
 // insertStatement reports whether s is of the shape an INSERT template is
 // made for: one row of parameters only, into a table, with no IGNORE,
 // REPLACE, ON DUPLICATE KEY UPDATE, partitions or RETURNING.
@@ -48,8 +51,7 @@ func insertStatement(s *sqlparser.Insert) bool {
 	}
 	for i, e := range rows.Values[0] {
 		v, ok := e.(*sqlparser.SQLVal)
-		// Parameters are named v1, v2, … in the order they appear.
-		if !ok || v.Type != sqlparser.ValArg || string(v.Val) != fmt.Sprintf(":v%d", i+1) {
+		if !ok || v.Type != sqlparser.ValArg || string(v.Val) != ":"+ParamName(i) {
 			return false
 		}
 	}
@@ -91,7 +93,7 @@ func (e *Engine) newInsertTemplate(ctx *sql.Context, tp *PlanTemplate, n *plan.I
 	}
 	tp.table, tp.write, tp.insert = table, sql.PrivilegeType_Insert, ins
 	for i, lit := range ins.values.ExpressionTuples[0] {
-		name := fmt.Sprintf("v%d", i+1)
+		name := ParamName(i)
 		b := bindings[name]
 		want, ok := insertLiteral(ctx, b)
 		got, isLit := lit.(*expression.Literal)
