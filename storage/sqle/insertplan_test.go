@@ -82,7 +82,24 @@ func argsExec(t *testing.T, e *Engine, ctx *sql.Context, tp *PlanTemplate, args 
 	if err != nil {
 		return 0, true, err
 	}
+	if len(rows) != 1 {
+		t.Fatalf("%d result rows", len(rows))
+	}
 	return rows[0][0].(types.OkResult).RowsAffected, true, nil
+}
+
+// execLiterals runs q, a format with %s for the table, on table ref with
+// args as literals in place of its parameters: the normal way.
+func execLiterals(e *Engine, ctx *sql.Context, q string, args []insertArg) (uint64, error) {
+	lit := fmt.Sprintf(q, "ref")
+	for _, a := range args {
+		lit = strings.Replace(lit, "?", a.literal(), 1)
+	}
+	res, err := e.Query(ctx, lit)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected, nil
 }
 
 // An INSERT of one row of parameters is templated: run from the template,
@@ -141,15 +158,7 @@ func TestPlanTemplateInsert(t *testing.T) {
 			}
 			hits++
 			gotID := query(t, e, ctx, "SELECT LAST_INSERT_ID()")
-			lit := fmt.Sprintf(q, "ref")
-			for _, a := range args {
-				lit = strings.Replace(lit, "?", a.literal(), 1)
-			}
-			var want uint64
-			res, wantErr := e.Query(ctx, lit)
-			if wantErr == nil {
-				want = res.RowsAffected
-			}
+			want, wantErr := execLiterals(e, ctx, q, args)
 			// The check constraints are named after their tables.
 			if strings.ReplaceAll(fmt.Sprint(gotErr), `"t_chk`, `"ref_chk`) != fmt.Sprint(wantErr) || got != want {
 				t.Fatalf("%s with %v: template %d rows, %v; normal %d rows, %v", q, args, got, gotErr, want, wantErr)
@@ -249,15 +258,7 @@ func TestPlanTemplateUpdateSet(t *testing.T) {
 				continue
 			}
 			hits++
-			lit := fmt.Sprintf(tc.q, "ref")
-			for _, a := range args {
-				lit = strings.Replace(lit, "?", a.literal(), 1)
-			}
-			var want uint64
-			res, wantErr := e.Query(ctx, lit)
-			if wantErr == nil {
-				want = res.RowsAffected
-			}
+			want, wantErr := execLiterals(e, ctx, tc.q, args)
 			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || got != want {
 				t.Fatalf("%s with %v: template %d rows, %v; normal %d rows, %v", tc.q, args, got, gotErr, want, wantErr)
 			}

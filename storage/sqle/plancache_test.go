@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/dolthub/go-mysql-server/sql"
-	"github.com/dolthub/go-mysql-server/sql/types"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/dolthub/vitess/go/vt/sqlparser"
 )
@@ -51,32 +50,22 @@ func templateRows(t *testing.T, e *Engine, ctx *sql.Context, tp *PlanTemplate, a
 }
 
 func intBindings(args []int64) map[string]*querypb.BindVariable {
-	b := map[string]*querypb.BindVariable{}
+	return insertBindings(intArgs(args))
+}
+
+// intArgs are integer arguments as insertArgs.
+func intArgs(args []int64) []insertArg {
+	out := make([]insertArg, len(args))
 	for i, a := range args {
-		b[fmt.Sprintf("v%d", i+1)] = &querypb.BindVariable{Type: querypb.Type_INT64, Value: []byte(fmt.Sprint(a))}
+		out[i] = insertArg{i: a}
 	}
-	return b
+	return out
 }
 
 // newTemplate prepares q, plans it for args and makes its template.
 func newTemplate(t *testing.T, e *Engine, ctx *sql.Context, q string, args []int64) *PlanTemplate {
 	t.Helper()
-	stmt, err := sqlparser.Parse(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !TemplateStatement(stmt) {
-		return nil
-	}
-	exprs := map[string]sqlparser.Expr{}
-	for i, a := range args {
-		exprs[fmt.Sprintf("v%d", i+1)] = sqlparser.NewIntVal([]byte(fmt.Sprint(a)))
-	}
-	node, err := e.SQL.BoundQueryPlan(ctx, q, stmt, exprs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.NewPlanTemplate(ctx, node, intBindings(args))
+	return newArgsTemplate(t, e, ctx, q, intArgs(args))
 }
 
 func TestPlanTemplate(t *testing.T) {
@@ -266,22 +255,11 @@ func TestPlanTemplateRefuses(t *testing.T) {
 // rows affected; ok is false if Bind declined.
 func templateExec(t *testing.T, e *Engine, ctx *sql.Context, tp *PlanTemplate, args []int64) (uint64, bool) {
 	t.Helper()
-	node, err := tp.Bind(ctx, intBindings(args))
-	if err != nil {
-		return 0, false
-	}
-	_, iter, _, err := e.SQL.PrepQueryPlanForExecution(ctx, "", node, nil)
+	n, ok, err := argsExec(t, e, ctx, tp, intArgs(args))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := sql.RowIterToRows(ctx, iter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 1 {
-		t.Fatalf("%d result rows", len(rows))
-	}
-	return rows[0][0].(types.OkResult).RowsAffected, true
+	return n, ok
 }
 
 // UPDATE and DELETE by key are templated: run from the template, they leave
