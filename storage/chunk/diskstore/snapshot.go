@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -61,6 +62,14 @@ func (s *Store) SnapshotFiles(ctx context.Context) (*chunk.FileSnapshot, error) 
 		if !e.Type().IsRegular() {
 			snap.Release()
 			return nil, fmt.Errorf("diskstore: snapshot: %s is not a file", e.Name())
+		}
+		if strings.HasPrefix(e.Name(), "MANIFEST-") {
+			// Open flushes so that this cannot happen (see load); a
+			// snapshot that would not open must never be taken for one.
+			if fi, err := e.Info(); err != nil || fi.Size() == 0 {
+				snap.Release()
+				return nil, fmt.Errorf("diskstore: snapshot: Pebble copied an empty %s (%v)", e.Name(), err)
+			}
 		}
 		snap.Files = append(snap.Files, e.Name())
 	}

@@ -262,6 +262,14 @@ func (s *Store) load() error {
 	if err := s.checkpoint(false); err != nil {
 		return err
 	}
+	// Flush that batch to a table: Pebble then writes a manifest of its
+	// own. Until it does, its checkpoints copy an empty manifest (they copy
+	// the current one up to the size Pebble has written), and it writes
+	// none at Open when it finds no log to replay, which happens after a
+	// crash between the flush Open makes and the log it creates next.
+	if err := s.db.Flush(); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
 	if s.opts.CheckpointSize < 0 {
 		s.jrnl.close()
 		if err := s.jrnl.fs.Remove(s.jrnl.path()); err != nil && !errors.Is(err, os.ErrNotExist) {
