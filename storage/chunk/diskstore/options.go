@@ -5,9 +5,16 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// l0StopWrites is the depth of Pebble's level 0 at which it stops writes
-// (Pebble's default); checkpoints wait well before it (Store.awaitRoom).
-const l0StopWrites = 12
+// l0Compact is the depth of Pebble's level 0 at which it compacts level 0
+// into the next (Pebble's default is 4). Chunk keys are hashes, so every
+// table spans the whole key space and each such compaction rewrites all of
+// the next level: compacting twice as much at a time writes half as much.
+// l0StopWrites is the depth at which Pebble stops writes (its default is
+// 12); checkpoints wait well before it (Store.awaitRoom).
+const (
+	l0Compact    = 8
+	l0StopWrites = 20
+)
 
 // Defaults for Options.
 const (

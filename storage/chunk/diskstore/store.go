@@ -136,6 +136,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	// after a garbage collection otherwise holds the only slot while
 	// flushed tables pile up in L0.
 	popts.CompactionConcurrencyRange = func() (int, int) { return 1, 2 }
+	popts.L0CompactionThreshold = l0Compact
 	popts.L0StopWritesThreshold = l0StopWrites
 	// Bloom filters (10 bits a key, about 1% false positives) let a
 	// lookup skip the tables that lack its chunk: chunk keys are hashes,
