@@ -349,13 +349,7 @@ func TestPreparedTransactionPlanCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	prepare := func(q string) *sql.Stmt {
-		st, err := conn.PrepareContext(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	prepare := func(q string) *sql.Stmt { return mustPrepare(t, conn, q) }
 	begin, readOnly, commit, insert := prepare("BEGIN"), prepare("START TRANSACTION READ ONLY"), prepare("COMMIT"), prepare("INSERT INTO t VALUES (?)")
 	exec := func(st *sql.Stmt, args ...any) error {
 		_, err := st.ExecContext(ctx, args...)

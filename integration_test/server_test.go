@@ -144,6 +144,16 @@ func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
 	}
 }
 
+// mustPrepare prepares q on conn, a server-side prepared statement.
+func mustPrepare(t *testing.T, conn *sql.Conn, q string) *sql.Stmt {
+	t.Helper()
+	st, err := conn.PrepareContext(context.Background(), q)
+	if err != nil {
+		t.Fatalf("prepare %s: %v", q, err)
+	}
+	return st
+}
+
 // A server started on a data directory serves it to go-sql-driver/mysql:
 // DDL, prepared statements, transactions; users and data survive a
 // restart; a wrong password is refused; a second server on the same

@@ -31,13 +31,7 @@ func TestTransactionStatementsOverTheWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	prep := func(q string) *sql.Stmt {
-		st, err := conn.PrepareContext(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	prep := func(q string) *sql.Stmt { return mustPrepare(t, conn, q) }
 	updK := prep("UPDATE t SET k = k + 1 WHERE id = ?")
 	updC := prep("UPDATE t SET c = ? WHERE id = ?")
 	del := prep("DELETE FROM t WHERE id = ?")

@@ -1,7 +1,6 @@
 package sqle
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -106,14 +105,8 @@ func execLiterals(e *Engine, ctx *sql.Context, q string, args []insertArg) (uint
 // it leaves a table as the same statements with literals leave a copy of
 // it, with the same errors and LAST_INSERT_ID, auto-increment included.
 func TestPlanTemplateInsert(t *testing.T) {
-	e := newTestEngine(t, "")
-	ctx := e.NewContext(context.Background(), "")
-	query(t, e, ctx, "CREATE DATABASE sb")
-	query(t, e, ctx, "USE sb")
-	for _, name := range []string{"t", "ref"} {
-		query(t, e, ctx, "CREATE TABLE "+name+" (id INTEGER NOT NULL AUTO_INCREMENT, k INTEGER DEFAULT '0' NOT NULL, "+
-			"c CHAR(12) DEFAULT '' NOT NULL, pad CHAR(6) DEFAULT 'p' NOT NULL, PRIMARY KEY (id), KEY k_1 (k), CHECK (k < 1000))")
-	}
+	e, ctx := twinTables(t, "id INTEGER NOT NULL AUTO_INCREMENT, k INTEGER DEFAULT '0' NOT NULL, "+
+		"c CHAR(12) DEFAULT '' NOT NULL, pad CHAR(6) DEFAULT 'p' NOT NULL, PRIMARY KEY (id), KEY k_1 (k), CHECK (k < 1000)", 0)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, q := range []string{
 		"INSERT INTO %s (id, k, c, pad) VALUES (?, ?, ?, ?)",
@@ -223,18 +216,7 @@ func TestPlanTemplateInsert(t *testing.T) {
 // templated: run from the template, it leaves a table as the same
 // statements with literals leave a copy of it, errors included.
 func TestPlanTemplateUpdateSet(t *testing.T) {
-	e := newTestEngine(t, "")
-	ctx := e.NewContext(context.Background(), "")
-	query(t, e, ctx, "CREATE DATABASE sb")
-	query(t, e, ctx, "USE sb")
-	for _, name := range []string{"t", "ref"} {
-		query(t, e, ctx, "CREATE TABLE "+name+" (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(10) NOT NULL DEFAULT '', KEY k_1 (k))")
-		var vals []string
-		for i := 1; i <= 100; i++ {
-			vals = append(vals, fmt.Sprintf("(%d, %d, 'c%d')", i, i%10, i))
-		}
-		query(t, e, ctx, "INSERT INTO "+name+" VALUES "+strings.Join(vals, ","))
-	}
+	e, ctx := twinTables(t, "id INT PRIMARY KEY, k INT NOT NULL, c CHAR(10) NOT NULL DEFAULT '', KEY k_1 (k)", 100)
 	rng := rand.New(rand.NewPCG(9, 10))
 	str := func() insertArg { return insertArg{s: strings.Repeat("y", rng.IntN(12)), isStr: true} }
 	id := func() insertArg { return insertArg{i: rng.Int64N(110)} }

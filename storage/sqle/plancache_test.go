@@ -262,23 +262,35 @@ func templateExec(t *testing.T, e *Engine, ctx *sql.Context, tp *PlanTemplate, a
 	return n, ok
 }
 
-// UPDATE and DELETE by key are templated: run from the template, they leave
-// a table as the same statements run the normal way leave a copy of it. A
-// trigger, a foreign key naming the table or a READ ONLY transaction keep
-// the template from applying.
-func TestPlanTemplateWrites(t *testing.T) {
+// twinTables makes database sb with two tables of the given columns, t for
+// the statements under test and ref for the same statements with literals,
+// each holding rows rows (id, k, c) = (i, i % 10, 'ci').
+func twinTables(t *testing.T, columns string, rows int) (*Engine, *sql.Context) {
+	t.Helper()
 	e := newTestEngine(t, "")
 	ctx := e.NewContext(context.Background(), "")
 	query(t, e, ctx, "CREATE DATABASE sb")
 	query(t, e, ctx, "USE sb")
 	for _, name := range []string{"t", "ref"} {
-		query(t, e, ctx, "CREATE TABLE "+name+" (id INT PRIMARY KEY, k INT NOT NULL, c VARCHAR(20), KEY k_1 (k), CHECK (k < 1000))")
+		query(t, e, ctx, "CREATE TABLE "+name+" ("+columns+")")
+		if rows == 0 {
+			continue
+		}
 		var vals []string
-		for i := 1; i <= 100; i++ {
+		for i := 1; i <= rows; i++ {
 			vals = append(vals, fmt.Sprintf("(%d, %d, 'c%d')", i, i%10, i))
 		}
 		query(t, e, ctx, "INSERT INTO "+name+" VALUES "+strings.Join(vals, ","))
 	}
+	return e, ctx
+}
+
+// UPDATE and DELETE by key are templated: run from the template, they leave
+// a table as the same statements run the normal way leave a copy of it. A
+// trigger, a foreign key naming the table or a READ ONLY transaction keep
+// the template from applying.
+func TestPlanTemplateWrites(t *testing.T) {
+	e, ctx := twinTables(t, "id INT PRIMARY KEY, k INT NOT NULL, c VARCHAR(20), KEY k_1 (k), CHECK (k < 1000)", 100)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, q := range []string{
 		"UPDATE %s SET k = k + 1 WHERE id = ?",
