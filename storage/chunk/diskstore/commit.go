@@ -301,9 +301,10 @@ func (s *Store) journalGroup(group []*commitRequest, next map[string]chunk.Hash)
 		}
 	}
 	chunks := s.ov.collect(roots, false)
-	if pendingBytes(chunks) > s.opts.CheckpointSize/2 {
+	if pendingBytes(chunks) > min(s.opts.CheckpointSize/2, maxJournaledCommit) {
 		// A large commit (a bulk load) goes to Pebble now: journaled, it
-		// would be written twice, and checkpointed at once anyway.
+		// would be written twice, and a bulk load's new rows stay live
+		// until the checkpoint writes them again.
 		if err := s.moveToPebble(nil, roots); err != nil {
 			fail(err)
 			return 0

@@ -37,11 +37,12 @@
 // Pebble's and checkpoints it; a journal of another epoch is a leftover of a
 // checkpoint Pebble completed, and is ignored. Close checkpoints.
 //
-// A commit whose new chunks exceed half of CheckpointSize (a bulk load), and
-// a Put while the overlay holds 4 × CheckpointSize, write to Pebble directly,
-// with whatever those chunks reach in the overlay (no chunk in Pebble may
-// reference one only the overlay holds: commits and checkpoints walk the
-// overlay only); the next record is written after a sync of Pebble's log.
+// A commit whose new chunks exceed 4 MiB or half of CheckpointSize (a bulk
+// load), and a Put while the overlay holds 4 × CheckpointSize, write to
+// Pebble directly, with whatever those chunks reach in the overlay (no chunk
+// in Pebble may reference one only the overlay holds: commits and
+// checkpoints walk the overlay only); the next record is written after a
+// sync of Pebble's log.
 // The journal file is reused across epochs and written ahead with zeros, so
 // a record's fdatasync does not also write the file's size. With a negative
 // CheckpointSize the store has no journal and works as below.

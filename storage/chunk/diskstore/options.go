@@ -24,8 +24,14 @@ const (
 	// written before it is flushed to a table file.
 	DefaultMemTableSize = 4 << 20
 	// DefaultCheckpointSize is how much the journal overlay takes in before
-	// it is written to Pebble.
-	DefaultCheckpointSize = 8 << 20
+	// it is written to Pebble. The larger, the more of what commits write
+	// is replaced before it reaches Pebble, and the fewer the checkpoints
+	// that hold commits up (docs/write-path.md, "Checkpoints every 32 MiB").
+	DefaultCheckpointSize = 32 << 20
+	// maxJournaledCommit is the most new chunks a commit journals: a larger
+	// one (a bulk load) writes them to Pebble directly, as does one of more
+	// than half the checkpoint size.
+	maxJournaledCommit = 4 << 20
 )
 
 // Options configures a Store. Zero fields take the documented defaults. There
