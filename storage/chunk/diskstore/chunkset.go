@@ -2,29 +2,32 @@ package diskstore
 
 import "github.com/cairndb/cairn/storage/chunk"
 
-// chunkSet is the overlay's index of its unjournaled chunks. A commit looks
-// up in it every reference of every new node it journals (a few hundred for
-// each tree it changed) and finds almost none there, so the set keeps a
-// bitmap of its hashes' first 16 bits that answers most lookups without the
-// map: with n entries, a lookup of an absent hash reaches the map with a
-// chance of about n/65536. (Between checkpoints the set holds thousands:
-// the garbage of the current generation stays in the overlay, unjournaled,
-// until a later checkpoint finds it garbage again; docs/gc.md.)
+// chunkSet is the overlay's index of its chunks. A commit looks up in it
+// every reference of every new node it journals (a few hundred for each
+// tree it changed) and finds almost none there, so the set keeps a bitmap
+// of its hashes' first filterBits bits that answers most lookups without
+// the map: with n entries, a lookup of an absent hash reaches the map with
+// a chance of about n/2^filterBits. (The overlay holds tens of thousands
+// of chunks before a checkpoint: what commits put since the last one, and
+// the garbage of the one before, which waits for the next; docs/gc.md.)
 type chunkSet struct {
 	m map[chunk.Hash]*memChunk
 	// filter has the bit of every hash added since it was last rebuilt;
 	// stale counts the deletions since then.
-	filter [65536 / 64]uint64
+	filter [1 << filterBits / 64]uint64
 	stale  int
 	peak   int // the most entries since m was made
 }
+
+// filterBits is the size of a chunkSet's filter: 2^18 bits, 32 KiB.
+const filterBits = 18
 
 func newChunkSet() chunkSet {
 	return chunkSet{m: make(map[chunk.Hash]*memChunk)}
 }
 
 func filterBit(h chunk.Hash) (word int, mask uint64) {
-	b := int(h[0])<<8 | int(h[1])
+	b := (int(h[0])<<16 | int(h[1])<<8 | int(h[2])) >> (24 - filterBits)
 	return b / 64, 1 << (b % 64)
 }
 

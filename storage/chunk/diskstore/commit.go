@@ -173,6 +173,9 @@ func (s *Store) leadCommits(req *commitRequest) {
 				s.checkpoints.Add(1)
 			}
 			s.handOff()
+			// Commits go on while the overlay drops what the checkpoint
+			// made garbage or wrote to Pebble.
+			s.pruneOverlay()
 		}()
 		return
 	}

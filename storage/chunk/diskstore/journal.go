@@ -62,9 +62,14 @@ type memChunk struct {
 	data []byte
 	gen  uint64 // the generation current when it was last Put
 	seq  uint64 // changes at every Put of the chunk
-	// journaled means the chunk is in the current journal file, and so is
-	// every chunk it references that is not in Pebble.
-	journaled bool
+	// journaledIn is the overlay's epoch in which the chunk was journaled
+	// (0: not since it was last Put). In the current epoch, the chunk is
+	// in the journal file, and so is every chunk it references that is not
+	// in Pebble.
+	journaledIn uint64
+	// inPebble means the last checkpoint wrote the chunk to Pebble; the
+	// prune that follows drops it.
+	inPebble bool
 	// orphan means the last checkpoint found the chunk unreachable and
 	// written before every live lease began. The next one drops it if
 	// that still holds: a chunk never committed is dropped only after two
@@ -77,21 +82,29 @@ type memChunk struct {
 // overlay holds the chunks Put since they were last checkpointed.
 type overlay struct {
 	mu sync.RWMutex
-	m  map[chunk.Hash]*memChunk
-	// unjournaled holds the entries of m that are not journaled: a
-	// commit's collect looks its chunks' references up in it, which is
-	// small (what commits since the last record and running transactions
-	// put), where m holds everything since the last checkpoint.
-	unjournaled chunkSet
-	bytes       int64 // sum of len(data)
-	seq         uint64
+	// all holds every chunk. A commit's collect looks up every reference
+	// of the chunks it journals, nearly all of them absent, which the
+	// set's filter answers without the map.
+	all chunkSet
+	// epoch counts the checkpoints: one starts the journal over, and so
+	// makes every chunk unjournaled at once (memChunk.journaledIn).
+	epoch uint64
+	bytes int64 // sum of len(data)
+	seq   uint64
 }
+
+func newOverlay() overlay {
+	return overlay{all: newChunkSet(), epoch: 1}
+}
+
+// journaled reports whether e is in the current journal file.
+func (o *overlay) journaled(e *memChunk) bool { return e.journaledIn == o.epoch }
 
 // get returns the overlay's copy of h, or nil. The slice must not be modified.
 func (o *overlay) get(h chunk.Hash) []byte {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	if e := o.m[h]; e != nil {
+	if e := o.all.get(h); e != nil {
 		return e.data
 	}
 	return nil
@@ -100,19 +113,19 @@ func (o *overlay) get(h chunk.Hash) []byte {
 func (o *overlay) has(h chunk.Hash) bool {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	return o.m[h] != nil
+	return o.all.get(h) != nil
 }
 
 // lacking returns the hashes the overlay does not hold.
 func (o *overlay) lacking(hashes []chunk.Hash) []chunk.Hash {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	if len(o.m) == 0 {
+	if o.all.len() == 0 {
 		return hashes
 	}
 	var out []chunk.Hash
 	for _, h := range hashes {
-		if o.m[h] == nil {
+		if o.all.get(h) == nil {
 			out = append(out, h)
 		}
 	}
@@ -124,14 +137,14 @@ func (o *overlay) lacking(hashes []chunk.Hash) []chunk.Hash {
 func (o *overlay) split(hashes []chunk.Hash) ([]chunk.Hash, []chunk.Chunk) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	if len(o.m) == 0 {
+	if o.all.len() == 0 {
 		return hashes, nil
 	}
 	var rest []chunk.Hash
 	var held []chunk.Chunk
 	var seen chunk.HashSet
 	for _, h := range hashes {
-		e := o.m[h]
+		e := o.all.get(h)
 		if e == nil {
 			rest = append(rest, h)
 			continue
@@ -153,13 +166,16 @@ type stamped struct {
 	gen  uint64
 }
 
-// stamps returns the hash and generation of every chunk held.
+// stamps returns the hash and generation of every chunk held but those
+// Pebble holds since the last checkpoint (it lists them itself).
 func (o *overlay) stamps() []stamped {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	out := make([]stamped, 0, len(o.m))
-	for h, e := range o.m {
-		out = append(out, stamped{h, e.gen})
+	out := make([]stamped, 0, o.all.len())
+	for h, e := range o.all.m {
+		if !e.inPebble {
+			out = append(out, stamped{h, e.gen})
+		}
 	}
 	return out
 }
@@ -171,15 +187,19 @@ func (o *overlay) deleteBefore(hashes []chunk.Hash, before uint64) int {
 	defer o.mu.Unlock()
 	n := 0
 	for _, h := range hashes {
-		if e := o.m[h]; e != nil && e.gen < before {
-			delete(o.m, h)
-			o.unjournaled.del(h)
-			o.bytes -= int64(len(e.data))
+		if e := o.all.get(h); e != nil && e.gen < before {
+			o.drop(h, e)
 			n++
 		}
 	}
-	o.unjournaled.settle()
+	o.all.settle()
 	return n
+}
+
+// drop removes h, held as e. The caller holds o.mu and settles o.all.
+func (o *overlay) drop(h chunk.Hash, e *memChunk) {
+	o.all.del(h)
+	o.bytes -= int64(len(e.data))
 }
 
 func (o *overlay) size() int64 {
@@ -197,18 +217,15 @@ func (o *overlay) put(chunks []chunk.Chunk, gen uint64, owned bool) {
 	defer o.mu.Unlock()
 	for _, c := range chunks {
 		o.seq++
-		if e := o.m[c.Hash]; e != nil {
-			e.gen, e.seq, e.journaled, e.orphan = gen, o.seq, false, false
-			o.unjournaled.add(c.Hash, e)
+		if e := o.all.get(c.Hash); e != nil {
+			e.gen, e.seq, e.journaledIn, e.orphan, e.inPebble = gen, o.seq, 0, false, false
 			continue
 		}
 		data := c.Data
 		if !owned {
 			data = bytes.Clone(data)
 		}
-		e := &memChunk{data: data, gen: gen, seq: o.seq}
-		o.m[c.Hash] = e
-		o.unjournaled.add(c.Hash, e)
+		o.all.add(c.Hash, &memChunk{data: data, gen: gen, seq: o.seq})
 		o.bytes += int64(len(c.Data))
 	}
 }
@@ -218,6 +235,7 @@ type pending struct {
 	hash chunk.Hash
 	data []byte
 	seq  uint64
+	e    *memChunk // the overlay's entry (nil for a chunk not from it)
 }
 
 // collect returns the overlay chunks reachable from roots through overlay
@@ -230,12 +248,12 @@ func (o *overlay) collect(roots []chunk.Hash, all bool) []pending {
 	seen := make(chunk.HashSet)
 	var stack []*memChunk
 	var hashes []chunk.Hash
-	lookup := o.unjournaled.get
-	if all {
-		lookup = func(h chunk.Hash) *memChunk { return o.m[h] }
-	}
 	push := func(h chunk.Hash) {
-		if e := lookup(h); e != nil && !seen.Has(h) {
+		e := o.all.get(h)
+		if e == nil || e.inPebble || !all && o.journaled(e) {
+			return
+		}
+		if !seen.Has(h) {
 			seen.Add(h)
 			stack = append(stack, e)
 			hashes = append(hashes, h)
@@ -247,7 +265,7 @@ func (o *overlay) collect(roots []chunk.Hash, all bool) []pending {
 	for len(stack) > 0 {
 		e, h := stack[len(stack)-1], hashes[len(hashes)-1]
 		stack, hashes = stack[:len(stack)-1], hashes[:len(hashes)-1]
-		out = append(out, pending{hash: h, data: e.data, seq: e.seq})
+		out = append(out, pending{hash: h, data: e.data, seq: e.seq, e: e})
 		// A chunk that is not an envelope references nothing the store
 		// knows of (the store takes any bytes; walks reject them).
 		if env, err := chunk.Decode(h, e.data); err == nil {
@@ -265,12 +283,10 @@ func (o *overlay) markJournaled(chunks []pending) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, p := range chunks {
-		if e := o.m[p.hash]; e != nil && e.seq == p.seq {
-			e.journaled = true
-			o.unjournaled.del(p.hash)
+		if p.e.seq == p.seq {
+			p.e.journaledIn = o.epoch
 		}
 	}
-	o.unjournaled.settle()
 }
 
 // remove drops chunks written to Pebble, unless Put again since collected.
@@ -281,42 +297,65 @@ func (o *overlay) remove(chunks []pending) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, p := range chunks {
-		if e := o.m[p.hash]; e != nil && e.seq == p.seq {
-			delete(o.m, p.hash)
-			o.unjournaled.del(p.hash)
-			o.bytes -= int64(len(e.data))
+		if e := o.all.get(p.hash); e != nil && e == p.e && e.seq == p.seq {
+			o.drop(p.hash, e)
 		}
 	}
-	o.unjournaled.settle()
+	o.all.settle()
 }
 
-// prune ends a checkpoint: it drops the chunks the checkpoint wrote to
-// Pebble (unless Put again meanwhile) and the orphans (unreachable and
-// written before keepFrom) that were journaled or that the previous
-// checkpoint found orphaned too, and marks what stays as not journaled,
-// since the journal starts over. It returns the bytes that stay.
-func (o *overlay) prune(written []pending, keepFrom uint64) int64 {
+// wrote ends a checkpoint's hold on the overlay: it marks the chunks the
+// checkpoint wrote to Pebble (unless Put again since collected), which
+// collect then passes over, and starts a new epoch, in which no chunk is
+// journaled yet. Both take a step per chunk written, not per chunk held:
+// dropping what Pebble now holds and the garbage is left to prune, which
+// commits need not wait for.
+func (o *overlay) wrote(written []pending) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	inPebble := make(map[chunk.Hash]uint64, len(written))
 	for _, p := range written {
-		inPebble[p.hash] = p.seq
-	}
-	for h, e := range o.m {
-		seq, wrote := inPebble[h]
-		orphan := !wrote && e.gen < keepFrom
-		// A journaled orphan was committed and then replaced: no writer
-		// can still be about to reference it without a lease.
-		if (wrote && e.seq == seq) || (orphan && (e.orphan || e.journaled)) {
-			delete(o.m, h)
-			o.unjournaled.del(h)
-			o.bytes -= int64(len(e.data))
-			continue
+		if p.e.seq == p.seq {
+			p.e.inPebble = true
 		}
-		e.journaled, e.orphan = false, orphan
-		o.unjournaled.add(h, e)
 	}
-	o.unjournaled.settle()
+	o.epoch++
+}
+
+// pruneStep is how many chunks prune looks at per hold of the lock.
+const pruneStep = 512
+
+// prune follows wrote: it drops the chunks the checkpoint wrote to Pebble,
+// and the orphans (unreachable at the checkpoint and written before
+// keepFrom) that were journaled in an earlier epoch or that the checkpoint
+// before found orphaned too. It holds the lock for pruneStep chunks at a
+// time, so commits go on meanwhile; a chunk journaled since the checkpoint
+// is reachable from the refs and stays. It returns the bytes that stay.
+func (o *overlay) prune(keepFrom uint64) int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for h, e := range o.all.m {
+		if n++; n%pruneStep == 0 {
+			o.mu.Unlock()
+			o.mu.Lock()
+		}
+		switch {
+		case e.inPebble:
+			o.drop(h, e)
+		case o.journaled(e):
+		case e.gen < keepFrom:
+			// A journaled orphan was committed and then replaced: no
+			// writer can still be about to reference it without a lease.
+			if e.orphan || e.journaledIn != 0 {
+				o.drop(h, e)
+			} else {
+				e.orphan = true
+			}
+		default:
+			e.orphan = false
+		}
+	}
+	o.all.settle()
 	return o.bytes
 }
 
@@ -588,7 +627,7 @@ func (s *Store) needCheckpoint() bool {
 		return false
 	}
 	limit := s.opts.CheckpointSize
-	return s.jrnl.size >= limit || s.ov.size() >= s.keptAfterCheckpoint+limit
+	return s.jrnl.size >= limit || s.ov.size() >= s.keptAfterCheckpoint.Load()+limit
 }
 
 // checkpoint writes to Pebble every overlay chunk reachable from the refs
@@ -599,6 +638,7 @@ func (s *Store) needCheckpoint() bool {
 // Puts and reads go on. advance starts a new generation first, so that
 // the chunks of transactions that ended can be found garbage.
 func (s *Store) checkpoint(advance bool) error {
+	s.pruneOverlay() // the last checkpoint's, if it has not run yet
 	gen := s.gen.Load()
 	if advance {
 		var err error
@@ -646,8 +686,25 @@ func (s *Store) checkpoint(advance bool) error {
 		s.breakStore(err)
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	s.keptAfterCheckpoint = s.ov.prune(live, keepFrom)
+	s.ov.wrote(live)
+	s.pruneMu.Lock()
+	s.prunePending, s.pruneFrom = true, keepFrom
+	s.pruneMu.Unlock()
+	// Until the prune, the overlay still counts what it will drop.
+	s.keptAfterCheckpoint.Store(s.ov.size())
 	return nil
+}
+
+// pruneOverlay runs the prune the last checkpoint left (overlay.prune), if
+// it has not run yet.
+func (s *Store) pruneOverlay() {
+	s.pruneMu.Lock()
+	defer s.pruneMu.Unlock()
+	if !s.prunePending {
+		return
+	}
+	s.keptAfterCheckpoint.Store(s.ov.prune(s.pruneFrom))
+	s.prunePending = false
 }
 
 // pendingBytes is the size of chunks.

@@ -240,11 +240,11 @@ func TestJournalStaleEpoch(t *testing.T) {
 	s := openWith(t, "/store", Options{fs: fs})
 	roots := commitChain(t, s, "main", 3)
 	old := journalBytes(t, fs, "/store")
-	if err := s.checkpoint(true); err != nil {
+	if err := checkpointNow(s); err != nil {
 		t.Fatal(err)
 	}
 	more := commitChain(t, s, "other", 1)
-	if err := s.checkpoint(true); err != nil {
+	if err := checkpointNow(s); err != nil {
 		t.Fatal(err)
 	}
 	img := crashClone(fs)
@@ -277,7 +277,7 @@ func TestCheckpointWritesOnlyLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Release()
-	if err := s.checkpoint(true); err != nil {
+	if err := checkpointNow(s); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []chunk.Chunk{a, leafA} {
@@ -311,7 +311,7 @@ func TestCheckpointKeepsLeased(t *testing.T) {
 	}
 	for i := range 3 {
 		commitChain(t, s, fmt.Sprint("ref", i), 2)
-		if err := s.checkpoint(true); err != nil {
+		if err := checkpointNow(s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -319,11 +319,11 @@ func TestCheckpointKeepsLeased(t *testing.T) {
 		t.Fatalf("leased chunk: in the overlay %v, in Pebble %v", s.ov.has(pending.Hash), inPebble(t, s, pending.Hash))
 	}
 	lease.Release()
-	s.checkpoint(true)
+	checkpointNow(s)
 	if !s.ov.has(pending.Hash) {
 		t.Fatal("garbage dropped at the first checkpoint that found it")
 	}
-	s.checkpoint(true)
+	checkpointNow(s)
 	if s.ov.has(pending.Hash) || inPebble(t, s, pending.Hash) {
 		t.Fatal("garbage kept after two checkpoints found it")
 	}
@@ -414,36 +414,47 @@ func TestJournalGolden(t *testing.T) {
 	}
 }
 
-// checkUnjournaled fails unless the overlay's index of unjournaled chunks
-// holds exactly its entries that are not journaled.
-func checkUnjournaled(t *testing.T, s *Store) {
+// checkOverlay fails unless the overlay's index finds every chunk it
+// holds through its filter, its size is the sum of theirs, no chunk is
+// journaled in an epoch to come, and, once the last checkpoint's prune has
+// run, none is left that the checkpoint wrote to Pebble.
+func checkOverlay(t *testing.T, s *Store) {
 	t.Helper()
+	s.pruneMu.Lock()
+	pruned := !s.prunePending
+	s.pruneMu.Unlock()
 	o := &s.ov
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	n := 0
-	for h, e := range o.m {
-		if got := o.unjournaled.m[h]; e.journaled != (got == nil) || got != nil && got != e {
-			t.Fatalf("chunk %s: journaled %v, in the index %v", h, e.journaled, got != nil)
-		}
-		if !e.journaled {
-			n++
-		}
-	}
-	if n != o.unjournaled.len() {
-		t.Fatalf("the index holds %d chunks, the overlay %d unjournaled", o.unjournaled.len(), n)
-	}
-	for h, e := range o.unjournaled.m {
-		if o.unjournaled.get(h) != e {
+	var bytes int64
+	for h, e := range o.all.m {
+		if o.all.get(h) != e {
 			t.Fatalf("chunk %s is in the index but its filter misses it", h)
 		}
+		if e.journaledIn > o.epoch {
+			t.Fatalf("chunk %s journaled in epoch %d, the overlay's is %d", h, e.journaledIn, o.epoch)
+		}
+		if pruned && e.inPebble {
+			t.Fatalf("chunk %s written to Pebble stays in the overlay after the prune", h)
+		}
+		bytes += int64(len(e.data))
+	}
+	if bytes != o.bytes {
+		t.Fatalf("the overlay counts %d bytes, holds %d", o.bytes, bytes)
 	}
 }
 
-// The index of unjournaled chunks, which commits look references up in,
-// follows the overlay through commits, checkpoints, GC and chunks put
-// again.
-func TestUnjournaledIndex(t *testing.T) {
+// checkpointNow checkpoints s and prunes its overlay, as a commit leader's
+// checkpoint and the prune after it do.
+func checkpointNow(s *Store) error {
+	err := s.checkpoint(true)
+	s.pruneOverlay()
+	return err
+}
+
+// The overlay's index, which commits look references up in, follows the
+// overlay through commits, checkpoints, GC and chunks put again.
+func TestOverlayIndex(t *testing.T) {
 	ctx := context.Background()
 	s := openWith(t, t.TempDir(), Options{CheckpointSize: 4 << 10})
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -489,10 +500,10 @@ func TestUnjournaledIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		checkUnjournaled(t, s)
+		checkOverlay(t, s)
 	}
 	if _, err := chunk.GC(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	checkUnjournaled(t, s)
+	checkOverlay(t, s)
 }

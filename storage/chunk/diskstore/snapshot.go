@@ -43,6 +43,7 @@ func (s *Store) SnapshotFiles(ctx context.Context) (*chunk.FileSnapshot, error) 
 			if err := s.checkpoint(false); err != nil {
 				return err
 			}
+			s.pruneOverlay()
 		}
 		// Without the journal every commit writes its refs to Pebble.
 		refs = maps.Clone(*s.refs.Load())

@@ -33,12 +33,17 @@ type Store struct {
 	// ov holds the chunks Put and not yet checkpointed; jrnl holds the
 	// committed ones durably until then (see "Journal" in the package
 	// documentation). pebbleRefs is what the ref keys in Pebble hold;
-	// keptAfterCheckpoint the overlay's size after the last checkpoint.
-	// The commit leader alone uses jrnl, pebbleRefs and keptAfterCheckpoint.
+	// keptAfterCheckpoint the overlay's size after the last checkpoint
+	// and its prune. The commit leader alone uses jrnl and pebbleRefs.
 	ov                  overlay
 	jrnl                journal
 	pebbleRefs          map[string]chunk.Hash
-	keptAfterCheckpoint int64
+	keptAfterCheckpoint atomic.Int64
+	// pruneMu serializes the overlay's prunes; pruneFrom is the keepFrom
+	// of the checkpoint whose prune has not run yet, if prunePending.
+	pruneMu      sync.Mutex
+	prunePending bool
+	pruneFrom    uint64
 	// pebbleDirty is set when a Put wrote to Pebble without a sync.
 	pebbleDirty atomic.Bool
 	checkpoints atomic.Uint64 // checkpoints after commits (not at Open or Close)
@@ -107,8 +112,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{dir: dir, lock: lock, opts: opts}
 	s.jsync.cond.L = &s.jsync.mu
-	s.ov.m = make(map[chunk.Hash]*memChunk)
-	s.ov.unjournaled = newChunkSet()
+	s.ov = newOverlay()
 	s.jrnl.fs, s.jrnl.dir = opts.fs, dir
 	s.parked.FS, s.parked.store, s.parked.release = opts.fs, s, make(chan struct{})
 	popts := &pebble.Options{
@@ -263,6 +267,7 @@ func (s *Store) load() error {
 	if err := s.checkpoint(false); err != nil {
 		return err
 	}
+	s.pruneOverlay()
 	// Flush that batch to a table: Pebble then writes a manifest of its
 	// own. Until it does, its checkpoints copy an empty manifest (they copy
 	// the current one up to the size Pebble has written), and it writes

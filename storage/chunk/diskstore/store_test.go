@@ -392,7 +392,7 @@ func TestPutOwned(t *testing.T) {
 	if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "a", New: copied.Hash}, chunk.RefUpdate{Name: "b", New: owned.Hash}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.checkpoint(true); err != nil {
+	if err := checkpointNow(s); err != nil {
 		t.Fatal(err)
 	}
 	check("after a checkpoint")
