@@ -82,23 +82,34 @@ type memChunk struct {
 // overlay holds the chunks Put since they were last checkpointed.
 type overlay struct {
 	mu sync.RWMutex
-	// all holds every chunk. A commit's collect looks up every reference
-	// of the chunks it journals, nearly all of them absent, which the
-	// set's filter answers without the map.
+	// all holds every chunk.
 	all chunkSet
 	// epoch counts the checkpoints: one starts the journal over, and so
 	// makes every chunk unjournaled at once (memChunk.journaledIn).
 	epoch uint64
-	bytes int64 // sum of len(data)
-	seq   uint64
+	// A commit's collect looks up every reference of the chunks it
+	// journals, in the chunks that are not journaled: unjournaled holds
+	// those Put and not journaled since, prevJournaled (until the prune
+	// after a checkpoint has moved what stays of it to unjournaled) those
+	// journaled in the epoch before. Both are small beside all, and their
+	// filters answer most lookups, of chunks in Pebble or journaled,
+	// without a map. journaled holds those journaled in this epoch, to be
+	// the next prevJournaled. A chunk may stay in a set it no longer
+	// belongs to until the next prune: lookups check its state.
+	unjournaled, prevJournaled, journaled chunkSet
+	bytes                                 int64 // sum of len(data)
+	seq                                   uint64
 }
 
 func newOverlay() overlay {
-	return overlay{all: newChunkSet(), epoch: 1}
+	return overlay{
+		all: newChunkSet(), unjournaled: newChunkSet(), prevJournaled: newChunkSet(),
+		journaled: newChunkSet(), epoch: 1,
+	}
 }
 
-// journaled reports whether e is in the current journal file.
-func (o *overlay) journaled(e *memChunk) bool { return e.journaledIn == o.epoch }
+// inJournal reports whether e is in the current journal file.
+func (o *overlay) inJournal(e *memChunk) bool { return e.journaledIn == o.epoch }
 
 // get returns the overlay's copy of h, or nil. The slice must not be modified.
 func (o *overlay) get(h chunk.Hash) []byte {
@@ -192,14 +203,25 @@ func (o *overlay) deleteBefore(hashes []chunk.Hash, before uint64) int {
 			n++
 		}
 	}
-	o.all.settle()
+	o.settle()
 	return n
 }
 
-// drop removes h, held as e. The caller holds o.mu and settles o.all.
+// drop removes h, held as e. The caller holds o.mu and calls settle.
 func (o *overlay) drop(h chunk.Hash, e *memChunk) {
 	o.all.del(h)
+	o.unjournaled.del(h)
+	o.prevJournaled.del(h)
+	o.journaled.del(h)
 	o.bytes -= int64(len(e.data))
+}
+
+// settle settles the overlay's sets after deletions (chunkSet.settle).
+func (o *overlay) settle() {
+	o.all.settle()
+	o.unjournaled.settle()
+	o.prevJournaled.settle()
+	o.journaled.settle()
 }
 
 func (o *overlay) size() int64 {
@@ -219,13 +241,16 @@ func (o *overlay) put(chunks []chunk.Chunk, gen uint64, owned bool) {
 		o.seq++
 		if e := o.all.get(c.Hash); e != nil {
 			e.gen, e.seq, e.journaledIn, e.orphan, e.inPebble = gen, o.seq, 0, false, false
+			o.unjournaled.add(c.Hash, e)
 			continue
 		}
 		data := c.Data
 		if !owned {
 			data = bytes.Clone(data)
 		}
-		o.all.add(c.Hash, &memChunk{data: data, gen: gen, seq: o.seq})
+		e := &memChunk{data: data, gen: gen, seq: o.seq}
+		o.all.add(c.Hash, e)
+		o.unjournaled.add(c.Hash, e)
 		o.bytes += int64(len(c.Data))
 	}
 }
@@ -248,9 +273,18 @@ func (o *overlay) collect(roots []chunk.Hash, all bool) []pending {
 	seen := make(chunk.HashSet)
 	var stack []*memChunk
 	var hashes []chunk.Hash
+	lookup := func(h chunk.Hash) *memChunk {
+		if all {
+			return o.all.get(h)
+		}
+		if e := o.unjournaled.get(h); e != nil {
+			return e
+		}
+		return o.prevJournaled.get(h)
+	}
 	push := func(h chunk.Hash) {
-		e := o.all.get(h)
-		if e == nil || e.inPebble || !all && o.journaled(e) {
+		e := lookup(h)
+		if e == nil || e.inPebble || !all && o.inJournal(e) {
 			return
 		}
 		if !seen.Has(h) {
@@ -285,8 +319,11 @@ func (o *overlay) markJournaled(chunks []pending) {
 	for _, p := range chunks {
 		if p.e.seq == p.seq {
 			p.e.journaledIn = o.epoch
+			o.unjournaled.del(p.hash)
+			o.journaled.add(p.hash, p.e)
 		}
 	}
+	o.unjournaled.settle()
 }
 
 // remove drops chunks written to Pebble, unless Put again since collected.
@@ -301,7 +338,7 @@ func (o *overlay) remove(chunks []pending) {
 			o.drop(p.hash, e)
 		}
 	}
-	o.all.settle()
+	o.settle()
 }
 
 // wrote ends a checkpoint's hold on the overlay: it marks the chunks the
@@ -318,6 +355,8 @@ func (o *overlay) wrote(written []pending) {
 			p.e.inPebble = true
 		}
 	}
+	// The prune before the checkpoint emptied prevJournaled.
+	o.prevJournaled, o.journaled = o.journaled, o.prevJournaled
 	o.epoch++
 }
 
@@ -342,20 +381,30 @@ func (o *overlay) prune(keepFrom uint64) int64 {
 		switch {
 		case e.inPebble:
 			o.drop(h, e)
-		case o.journaled(e):
+			continue
+		case o.inJournal(e):
+			continue
 		case e.gen < keepFrom:
 			// A journaled orphan was committed and then replaced: no
 			// writer can still be about to reference it without a lease.
 			if e.orphan || e.journaledIn != 0 {
 				o.drop(h, e)
-			} else {
-				e.orphan = true
+				continue
 			}
+			e.orphan = true
 		default:
 			e.orphan = false
 		}
+		if e.journaledIn != 0 {
+			// Journaled in an earlier epoch, not since.
+			o.unjournaled.add(h, e)
+		}
 	}
-	o.all.settle()
+	// Whatever stays of prevJournaled is in unjournaled now.
+	for h := range o.prevJournaled.m {
+		o.prevJournaled.del(h)
+	}
+	o.settle()
 	return o.bytes
 }
 
@@ -686,8 +735,8 @@ func (s *Store) checkpoint(advance bool) error {
 		s.breakStore(err)
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	s.ov.wrote(live)
 	s.pruneMu.Lock()
+	s.ov.wrote(live)
 	s.prunePending, s.pruneFrom = true, keepFrom
 	s.pruneMu.Unlock()
 	// Until the prune, the overlay still counts what it will drop.

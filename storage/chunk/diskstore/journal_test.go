@@ -420,9 +420,9 @@ func TestJournalGolden(t *testing.T) {
 // run, none is left that the checkpoint wrote to Pebble.
 func checkOverlay(t *testing.T, s *Store) {
 	t.Helper()
-	s.pruneMu.Lock()
+	s.pruneMu.Lock() // no checkpoint marks, and no prune drops, meanwhile
+	defer s.pruneMu.Unlock()
 	pruned := !s.prunePending
-	s.pruneMu.Unlock()
 	o := &s.ov
 	o.mu.RLock()
 	defer o.mu.RUnlock()
@@ -437,10 +437,26 @@ func checkOverlay(t *testing.T, s *Store) {
 		if pruned && e.inPebble {
 			t.Fatalf("chunk %s written to Pebble stays in the overlay after the prune", h)
 		}
+		if !e.inPebble && !o.inJournal(e) && o.unjournaled.get(h) != e && o.prevJournaled.get(h) != e {
+			t.Fatalf("unjournaled chunk %s (journaled in epoch %d of %d) is in neither set a commit looks in", h, e.journaledIn, o.epoch)
+		}
 		bytes += int64(len(e.data))
 	}
 	if bytes != o.bytes {
 		t.Fatalf("the overlay counts %d bytes, holds %d", o.bytes, bytes)
+	}
+	if pruned && o.prevJournaled.len() != 0 {
+		t.Fatalf("the prune left %d chunks in prevJournaled", o.prevJournaled.len())
+	}
+	for name, set := range map[string]*chunkSet{"unjournaled": &o.unjournaled, "prevJournaled": &o.prevJournaled, "journaled": &o.journaled} {
+		for h, e := range set.m {
+			if o.all.m[h] != e {
+				t.Fatalf("chunk %s is in %s but not in the overlay", h, name)
+			}
+			if set.get(h) != e {
+				t.Fatalf("chunk %s is in %s but its filter misses it", h, name)
+			}
+		}
 	}
 }
 
