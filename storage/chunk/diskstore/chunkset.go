@@ -2,14 +2,15 @@ package diskstore
 
 import "github.com/cairndb/cairn/storage/chunk"
 
-// chunkSet is the overlay's index of its chunks. A commit looks up in it
-// every reference of every new node it journals (a few hundred for each
-// tree it changed) and finds almost none there, so the set keeps a bitmap
-// of its hashes' first filterBits bits that answers most lookups without
-// the map: with n entries, a lookup of an absent hash reaches the map with
-// a chance of about n/2^filterBits. (The overlay holds tens of thousands
-// of chunks before a checkpoint: what commits put since the last one, and
-// the garbage of the one before, which waits for the next; docs/gc.md.)
+// chunkSet is a set of overlay chunks (overlay.all, overlay.unjournaled,
+// ...). A commit looks up every reference of every new node it journals (a
+// few hundred for each tree it changed) and finds almost none, so the set
+// keeps a bitmap of its hashes' first filterBits bits that answers most
+// lookups without the map: with n entries, a lookup of an absent hash
+// reaches the map with a chance of about n/2^filterBits. (The overlay holds
+// tens of thousands of chunks before a checkpoint: what commits put since
+// the last one, and the garbage of the one before, which waits for the
+// next; docs/gc.md.)
 type chunkSet struct {
 	m map[chunk.Hash]*memChunk
 	// filter has the bit of every hash added since it was last rebuilt;

@@ -274,13 +274,13 @@ func (o *overlay) collect(roots []chunk.Hash, all bool) []pending {
 	var stack []*memChunk
 	var hashes []chunk.Hash
 	lookup := func(h chunk.Hash) *memChunk {
-		if all {
-			return o.all.get(h)
-		}
 		if e := o.unjournaled.get(h); e != nil {
 			return e
 		}
 		return o.prevJournaled.get(h)
+	}
+	if all {
+		lookup = o.all.get
 	}
 	push := func(h chunk.Hash) {
 		e := lookup(h)
@@ -334,7 +334,7 @@ func (o *overlay) remove(chunks []pending) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, p := range chunks {
-		if e := o.all.get(p.hash); e != nil && e == p.e && e.seq == p.seq {
+		if e := o.all.get(p.hash); e != nil && e.seq == p.seq {
 			o.drop(p.hash, e)
 		}
 	}
@@ -401,9 +401,7 @@ func (o *overlay) prune(keepFrom uint64) int64 {
 		}
 	}
 	// Whatever stays of prevJournaled is in unjournaled now.
-	for h := range o.prevJournaled.m {
-		o.prevJournaled.del(h)
-	}
+	o.prevJournaled = newChunkSet()
 	o.settle()
 	return o.bytes
 }
