@@ -66,11 +66,39 @@ func TestChunkSet(t *testing.T) {
 	passed := 0
 	for range 10000 {
 		h := randomHash()
-		if w, mask := filterBit(h); s.filter[w]&mask != 0 {
+		if s.counts[filterSlot(h)] != 0 {
 			passed++
 		}
 	}
 	if passed > 10 {
 		t.Errorf("%d of 10000 absent hashes passed a filter of 10 entries", passed)
+	}
+}
+
+// More hashes in one filter slot than a count holds leave the count at its
+// most: it never drops below the entries, and every entry is still found.
+func TestChunkSetFullSlot(t *testing.T) {
+	s := newChunkSet()
+	var hashes []chunk.Hash
+	for i := range maxCount + 10 {
+		var h chunk.Hash
+		h[3], h[4] = byte(i), byte(i>>8) // the same first three bytes: one slot
+		hashes = append(hashes, h)
+		s.add(h, &memChunk{seq: uint64(i)})
+	}
+	slot := filterSlot(hashes[0])
+	if s.counts[slot] != maxCount {
+		t.Fatalf("slot counts %d after %d adds, want %d", s.counts[slot], len(hashes), maxCount)
+	}
+	for _, h := range hashes[:20] {
+		s.del(h)
+	}
+	for i, h := range hashes {
+		if got := s.get(h); (got != nil) != (i >= 20) {
+			t.Fatalf("get of hash %d = %v", i, got)
+		}
+	}
+	if s.counts[slot] != maxCount {
+		t.Fatalf("a full slot dropped to %d", s.counts[slot])
 	}
 }

@@ -455,6 +455,17 @@ func checkOverlay(t *testing.T, s *Store) {
 				t.Fatalf("chunk %s is in %s but its filter misses it", h, name)
 			}
 		}
+		// Every count is exact, unless it reached maxCount: deletions
+		// take their hashes out of the filter.
+		want := make([]int, len(set.counts))
+		for h := range set.m {
+			want[filterSlot(h)]++
+		}
+		for slot, c := range set.counts {
+			if c < maxCount && int(c) != want[slot] {
+				t.Fatalf("%s: filter slot %d counts %d, holds %d", name, slot, c, want[slot])
+			}
+		}
 	}
 }
 
