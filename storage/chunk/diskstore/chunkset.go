@@ -49,13 +49,14 @@ func (s *chunkSet) get(h chunk.Hash) *memChunk {
 }
 
 func (s *chunkSet) add(h chunk.Hash, e *memChunk) {
-	if _, ok := s.m[h]; !ok {
+	n := len(s.m)
+	s.m[h] = e
+	if len(s.m) > n { // h is new
 		if c := &s.counts[filterSlot(h)]; *c < maxCount {
 			*c++
 		}
+		s.peak = max(s.peak, len(s.m))
 	}
-	s.m[h] = e
-	s.peak = max(s.peak, len(s.m))
 }
 
 func (s *chunkSet) del(h chunk.Hash) {
