@@ -109,21 +109,20 @@ func editLevel(ctx context.Context, w *writer, root *node, level int, edits []le
 			i = next
 			continue
 		}
-		if n := c.nodes[level]; n.leaf() {
-			if spliced, next := spliceLeaf(n, edits, i, c.lastAtLevel(level)); spliced != nil {
-				w.replaced(n)
-				if err := w.put(ctx, spliced); err != nil {
-					return nil, nil, err
-				}
-				if !bytes.Equal(spliced.lastKey(), n.lastKey()) {
-					up = append(up, levelEdit{e: entry{key: n.lastKey()}, del: true})
-				}
-				e := entry{key: spliced.lastKey(), child: spliced.hash, count: spliced.treeCount()}
-				up = append(up, levelEdit{e: e})
-				out = append(out, e)
-				i = next
-				continue
+		n := c.nodes[level]
+		if spliced, next := spliceNode(n, edits, i, c.lastAtLevel(level)); spliced != nil {
+			w.replaced(n)
+			if err := w.put(ctx, spliced); err != nil {
+				return nil, nil, err
 			}
+			if !bytes.Equal(spliced.lastKey(), n.lastKey()) {
+				up = append(up, levelEdit{e: entry{key: n.lastKey()}, del: true})
+			}
+			e := entry{key: spliced.lastKey(), child: spliced.hash, count: spliced.treeCount()}
+			up = append(up, levelEdit{e: e})
+			out = append(out, e)
+			i = next
+			continue
 		}
 		ch := newChunker(w, level)
 		for {

@@ -7,23 +7,25 @@ import (
 	"github.com/cairndb/cairn/storage/chunk"
 )
 
-// spliceLeaf handles the next most common edits after patchNode's: a few
-// entries inserted into, deleted from or replaced in one leaf, which still
-// ends where it ended (its level's last leaf: wherever its entries end).
-// That is the rule the chunker would follow, so the new leaf is the one
+// spliceNode handles the next most common edits after patchNode's: a few
+// entries inserted into, deleted from or replaced in one node, which still
+// ends where it ended (its level's last node: wherever its entries end).
+// That is the rule the chunker would follow, so the new node is the one
 // editLevel's general path makes, to the hash; but instead of handing
 // every entry to a chunker and encoding them again, it tests boundaries
-// from the first edit on and copies the old leaf's bytes around the edits.
+// from the first edit on and copies the old node's bytes around the edits.
 // An update of an indexed column deletes one entry of the index and
-// inserts another, each in a leaf of a few hundred entries.
+// inserts another, each in a leaf of a few hundred entries; an insert at
+// the end of a table changes the last key of the last leaf, which its
+// parent holds.
 //
 // It applies the edits from i on that fall in n (all that are left if n is
-// the last node of its level) and returns the new leaf and the index of the
+// the last node of its level) and returns the new node and the index of the
 // first edit it did not apply, or nil if they do not qualify: more than
 // maxSpliceEdits, a leaf with out-of-line values or a new one, none that
-// changes the leaf, all its entries deleted, or a boundary that moves.
-func spliceLeaf(n *node, edits []levelEdit, i int, last bool) (*node, int) {
-	if !n.leaf() || n.env.NumRefs() != 0 || n.count() == 0 {
+// changes the node, all its entries deleted, or a boundary that moves.
+func spliceNode(n *node, edits []levelEdit, i int, last bool) (*node, int) {
+	if n.count() == 0 || n.leaf() && n.env.NumRefs() != 0 {
 		return nil, 0
 	}
 	// The edits in n, and where each goes: at[k] is the index of the
@@ -42,7 +44,7 @@ func spliceLeaf(n *node, edits []levelEdit, i int, last bool) (*node, int) {
 		if k == maxSpliceEdits {
 			return nil, 0
 		}
-		if !e.del {
+		if n.leaf() && !e.del {
 			if _, ok := blobRef(e.e.val); ok {
 				return nil, 0
 			}
@@ -71,41 +73,44 @@ func spliceLeaf(n *node, edits []levelEdit, i int, last bool) (*node, int) {
 	if newCount == 0 {
 		return nil, 0
 	}
-	// The new leaf's entries are the old ones with the edits merged in. The
+	// The new node's entries are the old ones with the edits merged in. The
 	// chunker would have seen the same ones before the first edit, none of
-	// which ended the old leaf but its last, and decides again from there
+	// which ended the old node but its last, and decides again from there
 	// on. It tests again the old last entry, which may not have ended the
-	// level's last leaf, before an append after it, and the new last entry
+	// level's last node, before an append after it, and the new last entry
 	// when the edits only deleted entries after it.
 	first := min(at[0], n.count()-1, newCount-1)
-	size := int(n.keyOff[first]) + int(n.valOff[first]) + 2*first
-	pos := first // index in the new leaf of the entry tested next
-	test := func(key, val []byte) bool {
+	size := int(n.keyOff[first]) + 24*first
+	if n.leaf() {
+		size = int(n.keyOff[first]) + int(n.valOff[first]) + 2*first
+	}
+	pos := first // index in the new node of the entry tested next
+	test := func(e *entry) bool {
 		start := size
-		size += len(key) + len(val) + 2
-		b := isBoundary(start, size, boundaryHash(0, key))
+		size += entrySize(n.level, e)
+		b := isBoundary(start, size, boundaryHash(n.level, e.key))
 		pos++
 		if pos < newCount {
-			return !b // no boundary before the leaf's last entry
+			return !b // no boundary before the node's last entry
 		}
 		return b || last
 	}
 	old := first
-	for k, e := range es {
+	for k := range es {
 		for ; old < at[k]; old++ {
-			if !test(n.key(old), n.val(old)) {
+			if e := nodeEntry(n, old); !test(&e) {
 				return nil, 0
 			}
 		}
 		if found[k] {
 			old++ // replaced or deleted
 		}
-		if !e.del && !test(e.e.key, e.e.val) {
+		if !es[k].del && !test(&es[k].e) {
 			return nil, 0
 		}
 	}
 	for ; old < n.count(); old++ {
-		if !test(n.key(old), n.val(old)) {
+		if e := nodeEntry(n, old); !test(&e) {
 			return nil, 0
 		}
 	}
@@ -115,10 +120,10 @@ func spliceLeaf(n *node, edits []levelEdit, i int, last bool) (*node, int) {
 	return buildSpliced(n, es, at[:m], found[:m], newCount), end
 }
 
-// testHookSplice, if set, is called for every leaf spliceLeaf makes.
+// testHookSplice, if set, is called for every node spliceNode makes.
 var testHookSplice func()
 
-// maxSpliceEdits is the most edits spliceLeaf applies to one leaf; more go
+// maxSpliceEdits is the most edits spliceNode applies to one node; more go
 // through the chunker.
 const maxSpliceEdits = 8
 
@@ -136,9 +141,10 @@ func searchKeys(n *node, j int, key []byte) int {
 	return lo
 }
 
-// buildSpliced encodes the leaf n with the edits es merged in (at and found
-// as spliceLeaf computed them), as makeNode would encode its entries.
+// buildSpliced encodes the node n with the edits es merged in (at and found
+// as spliceNode computed them), as makeNode would encode its entries.
 func buildSpliced(n *node, es []levelEdit, at []int, found []bool, count int) *node {
+	internal := !n.leaf()
 	// Runs of old entries [from, to) between the edits.
 	type run struct{ from, to int }
 	var runs [maxSpliceEdits + 1]run
@@ -151,6 +157,15 @@ func buildSpliced(n *node, es []levelEdit, at []int, found []bool, count int) *n
 		}
 	}
 	runs[len(es)] = run{old, n.count()}
+	// The stored value of each edit: above the leaves, its child's count.
+	var countBuf [maxSpliceEdits][binary.MaxVarintLen64]byte
+	vals := make([][]byte, len(es))
+	for k := range es {
+		vals[k] = es[k].e.val
+		if internal {
+			vals[k] = binary.AppendUvarint(countBuf[k][:0], es[k].e.count)
+		}
+	}
 
 	keyBytes, valBytes := len(n.keys), len(n.vals)
 	lenBytes := 0
@@ -161,8 +176,8 @@ func buildSpliced(n *node, es []levelEdit, at []int, found []bool, count int) *n
 		}
 		if !e.del {
 			keyBytes += len(e.e.key)
-			valBytes += len(e.e.val)
-			lenBytes += uvarintLen(uint64(len(e.e.key))) + uvarintLen(uint64(len(e.e.val)))
+			valBytes += len(vals[k])
+			lenBytes += uvarintLen(uint64(len(e.e.key))) + uvarintLen(uint64(len(vals[k])))
 		}
 	}
 	for _, r := range runs[:len(es)+1] {
@@ -170,18 +185,34 @@ func buildSpliced(n *node, es []levelEdit, at []int, found []bool, count int) *n
 			lenBytes += uvarintLen(uint64(n.keyOff[x+1]-n.keyOff[x])) + uvarintLen(uint64(n.valOff[x+1]-n.valOff[x]))
 		}
 	}
-	// Envelope (no refs), level 0, the count, the lengths, keys, values.
-	size := 2 + 1 + 1 + uvarintLen(uint64(count)) + lenBytes + keyBytes + valBytes
+	nrefs, kind := 0, chunk.KindTreeLeaf
+	if internal {
+		nrefs, kind = count, chunk.KindTreeInternal
+	}
+	size := 2 + uvarintLen(uint64(nrefs)) + nrefs*chunk.HashSize + uvarintLen(uint64(n.level)) +
+		uvarintLen(uint64(count)) + lenBytes + keyBytes + valBytes
 	p := make([]byte, 0, size)
-	p = append(p, chunk.FormatVersion, byte(chunk.KindTreeLeaf), 0)
+	p = append(p, chunk.FormatVersion, byte(kind))
+	p = binary.AppendUvarint(p, uint64(nrefs))
+	refsStart := len(p)
+	if internal {
+		oldRefs := n.data[2+uvarintLen(uint64(n.count())):]
+		for k := 0; k <= len(es); k++ {
+			r := runs[k]
+			p = append(p, oldRefs[r.from*chunk.HashSize:r.to*chunk.HashSize]...)
+			if k < len(es) && !es[k].del {
+				p = append(p, es[k].e.child[:]...)
+			}
+		}
+	}
 	refsEnd := len(p)
-	p = append(p, 0) // level
+	p = binary.AppendUvarint(p, uint64(n.level))
 	p = binary.AppendUvarint(p, uint64(count))
 	offs := make([]uint32, 2*(count+1))
-	nd := &node{level: 0, keyOff: offs[:count+1], valOff: offs[count+1:]}
+	nd := &node{level: n.level, keyOff: offs[:count+1], valOff: offs[count+1:]}
 	// Each section in entry order: the old entries of a run, then the
 	// edit after it.
-	each := func(oldLen func(x int) uint32, newLen func(e *levelEdit) int, off []uint32) {
+	each := func(oldLen func(x int) uint32, newLen func(k int) int, off []uint32) {
 		y := 0
 		for k := 0; k <= len(es); k++ {
 			r := runs[k]
@@ -192,15 +223,15 @@ func buildSpliced(n *node, es []levelEdit, at []int, found []bool, count int) *n
 				y++
 			}
 			if k < len(es) && !es[k].del {
-				l := newLen(&es[k])
+				l := newLen(k)
 				p = binary.AppendUvarint(p, uint64(l))
 				off[y+1] = off[y] + uint32(l)
 				y++
 			}
 		}
 	}
-	each(func(x int) uint32 { return n.keyOff[x+1] - n.keyOff[x] }, func(e *levelEdit) int { return len(e.e.key) }, nd.keyOff)
-	each(func(x int) uint32 { return n.valOff[x+1] - n.valOff[x] }, func(e *levelEdit) int { return len(e.e.val) }, nd.valOff)
+	each(func(x int) uint32 { return n.keyOff[x+1] - n.keyOff[x] }, func(k int) int { return len(es[k].e.key) }, nd.keyOff)
+	each(func(x int) uint32 { return n.valOff[x+1] - n.valOff[x] }, func(k int) int { return len(vals[k]) }, nd.valOff)
 	keysStart := len(p)
 	for k := 0; k <= len(es); k++ {
 		r := runs[k]
@@ -210,17 +241,31 @@ func buildSpliced(n *node, es []levelEdit, at []int, found []bool, count int) *n
 		}
 	}
 	valsStart := len(p)
+	if internal {
+		nd.cum = make([]uint64, count+1)
+	}
+	y := 0
 	for k := 0; k <= len(es); k++ {
 		r := runs[k]
 		p = append(p, n.vals[n.valOff[r.from]:n.valOff[r.to]]...)
+		if internal {
+			for x := r.from; x < r.to; x++ {
+				nd.cum[y+1] = nd.cum[y] + n.childCount(x)
+				y++
+			}
+		}
 		if k < len(es) && !es[k].del {
-			p = append(p, es[k].e.val...)
+			p = append(p, vals[k]...)
+			if internal {
+				nd.cum[y+1] = nd.cum[y] + es[k].e.count
+				y++
+			}
 		}
 	}
 	nd.data = p
 	nd.hash = chunk.Of(p)
 	nd.keys, nd.vals = p[keysStart:valsStart], p[valsStart:]
-	nd.env = chunk.EnvelopeOf(chunk.KindTreeLeaf, p[refsEnd:refsEnd], p[refsEnd:])
-	nd.size = len(p) + len(offs)*4 + 128
+	nd.env = chunk.EnvelopeOf(kind, p[refsStart:refsEnd], p[refsEnd:])
+	nd.size = len(p) + len(offs)*4 + len(nd.cum)*8 + 128
 	return nd
 }

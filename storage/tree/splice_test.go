@@ -12,9 +12,16 @@ import (
 // Small batches of edits (inserts, deletes of present and absent keys,
 // values replaced by longer or shorter ones, appends after the last key,
 // deletes of the last keys) give the map a build from scratch gives, to the
-// hash, whether spliceLeaf or the chunker made the leaves; and spliceLeaf
+// hash, whether spliceNode or the chunker made the nodes; and spliceNode
 // makes most of them.
-func TestSpliceLeaf(t *testing.T) {
+func TestSpliceNode(t *testing.T) {
+	// A small map checked after every batch; a large one, whose internal
+	// nodes are not all their level's last, every tenth.
+	t.Run("small", func(t *testing.T) { testSpliceNode(t, 3000, 1) })
+	t.Run("large", func(t *testing.T) { testSpliceNode(t, 20_000, 10) })
+}
+
+func testSpliceNode(t *testing.T, entries, checkEvery int) {
 	ctx := context.Background()
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
@@ -27,7 +34,7 @@ func TestSpliceLeaf(t *testing.T) {
 	randVal := func() string { return strings.Repeat(string(rune('a'+rng.Intn(26))), rng.Intn(120)) }
 	ns, _ := newTestNodeStore(t, rng.Intn(2) == 0)
 	o := oracle{}
-	for range 3000 {
+	for range entries {
 		o[randKey()] = randVal()
 	}
 	m := buildFromOracle(t, ns, o)
@@ -59,13 +66,16 @@ func TestSpliceLeaf(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.apply(edits)
+		if step%checkEvery != 0 && step != steps-1 {
+			continue
+		}
 		if want := buildFromOracle(t, ns, o).Hash(); m.Hash() != want {
 			t.Fatalf("step %d (edits %v): root %s, want %s", step, edits, m.Hash(), want)
 		}
 	}
 	checkMap(t, m, o)
 	if spliced < steps/2 {
-		t.Errorf("spliceLeaf made %d leaves in %d steps", spliced, steps)
+		t.Errorf("spliceNode made %d nodes in %d steps", spliced, steps)
 	}
-	t.Logf("%d leaves spliced in %d steps", spliced, steps)
+	t.Logf("%d nodes spliced in %d steps", spliced, steps)
 }
