@@ -122,6 +122,18 @@ func (l *Leases) SetGeneration(gen uint64) {
 	l.mu.Unlock()
 }
 
+// Oldest returns the oldest generation a live lease began in
+// (math.MaxUint64 when there are none).
+func (l *Leases) Oldest() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	oldest := uint64(math.MaxUint64)
+	for _, ls := range l.active {
+		oldest = min(oldest, ls.gen)
+	}
+	return oldest
+}
+
 // Snapshot returns the roots of every live lease and the oldest generation
 // any of them began in (math.MaxUint64 when there are none). A store that
 // drops unreferenced chunks of its own (the disk store's journal overlay)

@@ -167,14 +167,17 @@ func (s *Store) leadCommits(req *commitRequest) {
 		// meanwhile wait for it instead.
 		go func() {
 			defer s.gate.leave()
+			var gen uint64
 			if s.writable() == nil && s.jsync.waitAll(s) == nil {
 				// A failure breaks the store, which the next commit reports.
 				s.checkpoint(true)
 				s.checkpoints.Add(1)
+				gen = s.gen.Load()
 			}
 			s.handOff()
 			// Commits go on while the overlay drops what the checkpoint
 			// made garbage or wrote to Pebble.
+			s.awaitLeasesFrom(gen)
 			s.pruneOverlay()
 		}()
 		return

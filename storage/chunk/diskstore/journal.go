@@ -694,11 +694,10 @@ func (s *Store) checkpoint(advance bool) error {
 		}
 	}
 	refs := *s.refs.Load()
-	roots, oldest := s.leases.Snapshot()
+	roots, _ := s.leases.Snapshot()
 	for _, h := range refs {
 		roots = append(roots, h)
 	}
-	keepFrom := min(gen, oldest)
 	live := s.ov.collect(roots, true)
 
 	s.putMu.RLock()
@@ -735,7 +734,7 @@ func (s *Store) checkpoint(advance bool) error {
 	}
 	s.pruneMu.Lock()
 	s.ov.wrote(live)
-	s.prunePending, s.pruneFrom = true, keepFrom
+	s.prunePending, s.pruneGen = true, gen
 	s.pruneMu.Unlock()
 	// Until the prune, the overlay still counts what it will drop.
 	s.keptAfterCheckpoint.Store(s.ov.size())
@@ -743,16 +742,40 @@ func (s *Store) checkpoint(advance bool) error {
 }
 
 // pruneOverlay runs the prune the last checkpoint left (overlay.prune), if
-// it has not run yet.
+// it has not run yet. What it keeps of the chunks written since the oldest
+// live lease began is what the leases live now protect: a chunk the
+// checkpoint found unreachable can only be reachable again through a
+// writer that holds a lease (and, once it has committed, through the
+// journal), so leases released since the checkpoint protect nothing, and
+// later ones began in its generation or after.
 func (s *Store) pruneOverlay() {
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
 	if !s.prunePending {
 		return
 	}
-	s.keptAfterCheckpoint.Store(s.ov.prune(s.pruneFrom))
+	keepFrom := min(s.pruneGen, s.leases.Oldest())
+	s.keptAfterCheckpoint.Store(s.ov.prune(keepFrom))
 	s.prunePending = false
 }
+
+// awaitLeasesFrom waits, for at most maxLeaseWait, until no lease older
+// than generation gen is live. The checkpoint after commits advances the
+// generation and waits for this before its prune: the transactions running
+// through the checkpoint hold leases of the generation before, which would
+// keep every chunk the commits since the checkpoint before replaced, for
+// one more checkpoint, in the sets a commit looks its references up in.
+// They end within milliseconds.
+func (s *Store) awaitLeasesFrom(gen uint64) {
+	deadline := time.Now().Add(maxLeaseWait)
+	for s.leases.Oldest() < gen && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// maxLeaseWait bounds awaitLeasesFrom: a long transaction or a backup holds
+// its lease for longer, and the prune keeps what it protects.
+const maxLeaseWait = 100 * time.Millisecond
 
 // pendingBytes is the size of chunks.
 func pendingBytes(chunks []pending) int64 {

@@ -1,6 +1,7 @@
 package diskstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairndb/cairn/storage/chunk"
 	"github.com/cairndb/cairn/storage/chunk/chunktest"
@@ -295,6 +297,56 @@ func TestCheckpointWritesOnlyLive(t *testing.T) {
 	}
 	if err := s.Check(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The prune goes by the leases live when it runs: committed chunks a lease
+// kept at the checkpoint are dropped by the prune after that lease ends
+// (the commit path's prune waits for the leases of the generation before),
+// and kept by one that runs while it lasts.
+func TestPruneAfterLeasesEnd(t *testing.T) {
+	ctx := context.Background()
+	for _, released := range []bool{false, true} {
+		s := openWith(t, t.TempDir(), Options{CheckpointSize: 1 << 30})
+		last := commitChain(t, s, "main", 2)[1]
+		l := s.Leases().Acquire(last)
+		a, b := chunktest.Opaque(fmt.Sprint("replaced ", released)), chunktest.Opaque("current")
+		if err := s.Put(ctx, a, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "main", Old: last, New: a.Hash}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateRefs(ctx, chunk.RefUpdate{Name: "main", Old: a.Hash, New: b.Hash}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.checkpoint(true); err != nil {
+			t.Fatal(err)
+		}
+		gen := s.gen.Load()
+		if released {
+			go func() {
+				time.Sleep(5 * time.Millisecond)
+				l.Release()
+			}()
+			start := time.Now()
+			s.awaitLeasesFrom(gen)
+			if s.leases.Oldest() < gen {
+				t.Fatalf("awaitLeasesFrom returned after %v with a lease of generation %d live", time.Since(start), s.leases.Oldest())
+			}
+		}
+		s.pruneOverlay()
+		checkOverlay(t, s)
+		if kept := s.ov.has(a.Hash); kept == released {
+			t.Errorf("lease released before the prune %v: replaced chunk kept %v", released, kept)
+		}
+		if got, err := s.Get(ctx, b.Hash); err != nil || !bytes.Equal(got, b.Data) {
+			t.Fatalf("current chunk: %q, %v", got, err)
+		}
+		l.Release()
+		if err := s.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -39,11 +39,11 @@ type Store struct {
 	jrnl                journal
 	pebbleRefs          map[string]chunk.Hash
 	keptAfterCheckpoint atomic.Int64
-	// pruneMu serializes the overlay's prunes; pruneFrom is the keepFrom
+	// pruneMu serializes the overlay's prunes; pruneGen is the generation
 	// of the checkpoint whose prune has not run yet, if prunePending.
 	pruneMu      sync.Mutex
 	prunePending bool
-	pruneFrom    uint64
+	pruneGen     uint64
 	// pebbleDirty is set when a Put wrote to Pebble without a sync.
 	pebbleDirty atomic.Bool
 	checkpoints atomic.Uint64 // checkpoints after commits (not at Open or Close)
