@@ -66,12 +66,53 @@ func TestChunkSet(t *testing.T) {
 	passed := 0
 	for range 10000 {
 		h := randomHash()
-		if s.counts[filterSlot(h)] != 0 {
+		if s.counts[s.slot(h)] != 0 {
 			passed++
 		}
 	}
-	if passed > 10 {
-		t.Errorf("%d of 10000 absent hashes passed a filter of 10 entries", passed)
+	// About 10 in 2^bits pass: 24 of 10000 at the smallest size.
+	if limit := 3 * 10000 * 10 >> s.bits; passed > limit {
+		t.Errorf("%d of 10000 absent hashes passed a filter of 10 entries in %d slots", passed, len(s.counts))
+	}
+}
+
+// A set's filter grows with it, to its largest size, and shrinks back once
+// it is emptied, answering for its entries throughout.
+func TestChunkSetResizes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := newChunkSet()
+	var hashes []chunk.Hash
+	check := func(when string) {
+		t.Helper()
+		for _, h := range hashes {
+			if s.get(h) == nil {
+				t.Fatalf("%s: a held hash is not found", when)
+			}
+		}
+		if s.len() > 0 && len(s.counts) < 8*s.len() && s.bits < maxFilterBits {
+			t.Fatalf("%s: %d entries in %d slots", when, s.len(), len(s.counts))
+		}
+	}
+	for range 50000 {
+		var h chunk.Hash
+		for i := range h {
+			h[i] = byte(rng.Uint32())
+		}
+		s.add(h, &memChunk{})
+		hashes = append(hashes, h)
+	}
+	check("grown")
+	if s.bits != maxFilterBits {
+		t.Fatalf("50,000 entries in 2^%d slots", s.bits)
+	}
+	for _, h := range hashes[100:] {
+		s.del(h)
+	}
+	hashes = hashes[:100]
+	s.settle()
+	check("shrunk")
+	if s.bits != minFilterBits {
+		t.Fatalf("100 entries in 2^%d slots after settling", s.bits)
 	}
 }
 
@@ -86,7 +127,7 @@ func TestChunkSetFullSlot(t *testing.T) {
 		hashes = append(hashes, h)
 		s.add(h, &memChunk{seq: uint64(i)})
 	}
-	slot := filterSlot(hashes[0])
+	slot := s.slot(hashes[0])
 	if s.counts[slot] != maxCount {
 		t.Fatalf("slot counts %d after %d adds, want %d", s.counts[slot], len(hashes), maxCount)
 	}

@@ -511,7 +511,7 @@ func checkOverlay(t *testing.T, s *Store) {
 		// take their hashes out of the filter.
 		want := make([]int, len(set.counts))
 		for h := range set.m {
-			want[filterSlot(h)]++
+			want[set.slot(h)]++
 		}
 		for slot, c := range set.counts {
 			if c < maxCount && int(c) != want[slot] {
