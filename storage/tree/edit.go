@@ -98,28 +98,24 @@ func editLevel(ctx context.Context, w *writer, root *node, level int, edits []le
 		if err := c.seek(ctx, edits[i].e.key, level); err != nil {
 			return nil, nil, err
 		}
-		if patched, next := patchNode(c.nodes[level], edits, i, c.lastAtLevel(level)); patched != nil {
-			w.replaced(c.nodes[level])
-			if err := w.put(ctx, patched); err != nil {
-				return nil, nil, err
-			}
-			e := entry{key: patched.lastKey(), child: patched.hash, count: patched.treeCount()}
-			up = append(up, levelEdit{e: e}) // same last key: it replaces the old node
-			out = append(out, e)
-			i = next
-			continue
+		// Replacements rewrite the node in place (patchNode), a few other
+		// edits that leave its boundary where it was splice it (spliceNode);
+		// anything else goes through a chunker.
+		n, last := c.nodes[level], c.lastAtLevel(level)
+		made, next := patchNode(n, edits, i, last)
+		if made == nil {
+			made, next = spliceNode(n, edits, i, last)
 		}
-		n := c.nodes[level]
-		if spliced, next := spliceNode(n, edits, i, c.lastAtLevel(level)); spliced != nil {
+		if made != nil {
 			w.replaced(n)
-			if err := w.put(ctx, spliced); err != nil {
+			if err := w.put(ctx, made); err != nil {
 				return nil, nil, err
 			}
-			if !bytes.Equal(spliced.lastKey(), n.lastKey()) {
+			if !bytes.Equal(made.lastKey(), n.lastKey()) {
 				up = append(up, levelEdit{e: entry{key: n.lastKey()}, del: true})
 			}
-			e := entry{key: spliced.lastKey(), child: spliced.hash, count: spliced.treeCount()}
-			up = append(up, levelEdit{e: e})
+			e := entry{key: made.lastKey(), child: made.hash, count: made.treeCount()}
+			up = append(up, levelEdit{e: e}) // with the same last key, it replaces the old node
 			out = append(out, e)
 			i = next
 			continue
@@ -150,7 +146,7 @@ func editLevel(ctx context.Context, w *writer, root *node, level int, edits []le
 			j := 0
 			for ; i < lim; i++ {
 				k := edits[i].e.key
-				j2 := j + sort.Search(n.count()-j, func(x int) bool { return bytes.Compare(n.key(j+x), k) >= 0 })
+				j2 := j + n.keysBelow(j, k)
 				if err := ch.addFrom(ctx, n, j, j2, quiet); err != nil {
 					return nil, nil, err
 				}

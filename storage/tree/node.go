@@ -151,12 +151,29 @@ func makeNode(level int, entries []entry) *node {
 			p = append(p, entries[i].val...)
 		}
 	}
+	return nd.seal(kind, p, refsStart, refsEnd, keysStart, valsStart)
+}
+
+// seal completes a node being made whose offsets (and running counts) are
+// set: p is its chunk, of kind, with its refs at p[refsStart:refsEnd], and
+// its keys and values from keysStart and valsStart on.
+func (nd *node) seal(kind chunk.Kind, p []byte, refsStart, refsEnd, keysStart, valsStart int) *node {
 	nd.data = p
 	nd.hash = chunk.Of(p)
 	nd.keys, nd.vals = p[keysStart:valsStart], p[valsStart:]
 	nd.env = chunk.EnvelopeOf(kind, p[refsStart:refsEnd], p[refsEnd:])
-	nd.size = len(p) + len(offs)*4 + len(nd.cum)*8 + 128
+	nd.setSize()
 	return nd
+}
+
+// setSize sets the memory the node holds, for the cache.
+func (nd *node) setSize() {
+	nd.size = len(nd.data) + (len(nd.keyOff)+len(nd.valOff))*4 + len(nd.cum)*8 + 128
+}
+
+// keysBelow returns how many of n's keys from the j-th on are below key.
+func (n *node) keysBelow(j int, key []byte) int {
+	return sort.Search(n.count()-j, func(x int) bool { return bytes.Compare(n.key(j+x), key) >= 0 })
 }
 
 // patchNode handles the most common edits cheaply: values replaced by values
@@ -180,7 +197,7 @@ func patchNode(n *node, edits []levelEdit, i int, last bool) (*node, int) {
 		if !last && bytes.Compare(e.e.key, n.lastKey()) > 0 {
 			break
 		}
-		j += sort.Search(n.count()-j, func(x int) bool { return bytes.Compare(n.key(j+x), e.e.key) >= 0 })
+		j += n.keysBelow(j, e.e.key)
 		if e.del || j == n.count() || !bytes.Equal(n.key(j), e.e.key) {
 			return nil, 0
 		}
@@ -332,7 +349,7 @@ func decodeNode(h chunk.Hash, data []byte) (*node, error) {
 		}
 	}
 	nd.data = data
-	nd.size = len(data) + len(offs)*4 + len(nd.cum)*8 + 128
+	nd.setSize()
 	return nd, nil
 }
 

@@ -49,7 +49,7 @@ func spliceNode(n *node, edits []levelEdit, i int, last bool) (*node, int) {
 				return nil, 0
 			}
 		}
-		j += searchKeys(n, j, e.e.key)
+		j += n.keysBelow(j, e.e.key)
 		at[k], found[k] = j, j < n.count() && bytes.Equal(n.key(j), e.e.key)
 		if !e.del || found[k] {
 			changed = true
@@ -126,20 +126,6 @@ var testHookSplice func()
 // maxSpliceEdits is the most edits spliceNode applies to one node; more go
 // through the chunker.
 const maxSpliceEdits = 8
-
-// searchKeys returns the number of n's keys from j on that are below key.
-func searchKeys(n *node, j int, key []byte) int {
-	lo, hi := 0, n.count()-j
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if bytes.Compare(n.key(j+h), key) < 0 {
-			lo = h + 1
-		} else {
-			hi = h
-		}
-	}
-	return lo
-}
 
 // buildSpliced encodes the node n with the edits es merged in (at and found
 // as spliceNode computed them), as makeNode would encode its entries.
@@ -262,10 +248,5 @@ func buildSpliced(n *node, es []levelEdit, at []int, found []bool, count int) *n
 			}
 		}
 	}
-	nd.data = p
-	nd.hash = chunk.Of(p)
-	nd.keys, nd.vals = p[keysStart:valsStart], p[valsStart:]
-	nd.env = chunk.EnvelopeOf(kind, p[refsStart:refsEnd], p[refsEnd:])
-	nd.size = len(p) + len(offs)*4 + len(nd.cum)*8 + 128
-	return nd
+	return nd.seal(kind, p, refsStart, refsEnd, keysStart, valsStart)
 }

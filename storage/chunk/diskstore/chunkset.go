@@ -66,8 +66,13 @@ func (s *chunkSet) add(h chunk.Hash, e *memChunk) {
 		s.resize(min(s.bits+2, maxFilterBits)) // counts h too
 		return
 	}
-	if c := &s.counts[s.slot(h)]; *c < maxCount {
-		*c++
+	s.inc(s.slot(h))
+}
+
+// inc counts one more hash in slot; a full count stays as it is.
+func (s *chunkSet) inc(slot int) {
+	if s.counts[slot] < maxCount {
+		s.counts[slot]++
 	}
 }
 
@@ -90,9 +95,7 @@ func (s *chunkSet) resize(bits int) {
 		clear(s.counts)
 	}
 	for h := range s.m {
-		if c := &s.counts[s.slot(h)]; *c < maxCount {
-			*c++
-		}
+		s.inc(s.slot(h))
 	}
 }
 
